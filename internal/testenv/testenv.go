@@ -1,0 +1,50 @@
+// Package testenv gates tests on what the machine has. Outside CI a test
+// whose prerequisite is missing skips with the reason; with CI=true it
+// fails, so that a green CI means every test ran.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI (CI=true).
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Need skips (or, in CI, fails) t with why unless ok.
+func Need(t testing.TB, ok bool, why string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if InCI() {
+		t.Fatalf("CI=true but %s", why)
+	}
+	t.Skip(why)
+}
+
+// RequireRoot needs the test to run as root.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	Need(t, os.Geteuid() == 0, "the test needs root (run `sudo make test`)")
+}
+
+// RequireBinary needs each named program on $PATH and returns their paths.
+func RequireBinary(t testing.TB, names ...string) []string {
+	t.Helper()
+	paths := make([]string, 0, len(names))
+	for _, n := range names {
+		p, err := exec.LookPath(n)
+		Need(t, err == nil, n+" is not installed (run `make deps`)")
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// RequireFile needs path to exist (a CNI plugin, say).
+func RequireFile(t testing.TB, path, hint string) {
+	t.Helper()
+	_, err := os.Stat(path)
+	Need(t, err == nil, path+" is missing ("+hint+")")
+}
