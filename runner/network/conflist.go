@@ -1,0 +1,162 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// DefaultName is the network Open writes on first use.
+const DefaultName = "podrun"
+
+// DefaultConflistFile is where, under Config.ConfDir, the default network
+// is written.
+const DefaultConflistFile = "87-podrun.conflist"
+
+// defaultConflist is the "podrun" network: bridge podrun0 as the pods'
+// gateway, masquerading their traffic out; host-local addresses from
+// 10.90.0.0/16 kept under /run (so a reboot, which ends every pod, frees
+// them); portmap for hostPort, with snat so that 127.0.0.1:hostPort on the
+// host reaches the pod; firewall to let the bridge's traffic through a
+// host whose FORWARD policy drops.
+const defaultConflist = `{
+  "cniVersion": "1.0.0",
+  "name": "podrun",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "podrun0",
+      "isGateway": true,
+      "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "10.90.0.0/16"}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": "/run/cni/podrun-ipam"
+      }
+    },
+    {
+      "type": "portmap",
+      "capabilities": {"portMappings": true},
+      "snat": true
+    },
+    {
+      "type": "firewall"
+    }
+  ]
+}
+`
+
+// loopbackConf brings lo up in the pod's namespace, run on its own as CRI
+// runtimes do, so that any conflist gets a working loopback.
+const loopbackConf = `{"cniVersion": "1.0.0", "name": "cni-loopback", "type": "loopback"}`
+
+// DefaultConflist returns the content of the default "podrun" conflist.
+func DefaultConflist() []byte { return []byte(defaultConflist) }
+
+// loadConflist finds the conflist named name in dir, writing the default
+// one first if that is the one asked for and there is none.
+func loadConflist(dir, name string) (*libcni.NetworkConfigList, error) {
+	list, err := findConflist(dir, name)
+	if err == nil || !errors.Is(err, ErrUnknownNetwork) || name != DefaultName {
+		return list, err
+	}
+	if err := writeAtomic(filepath.Join(dir, DefaultConflistFile), DefaultConflist()); err != nil {
+		return nil, fmt.Errorf("writing the default network: %w", err)
+	}
+	return findConflist(dir, name)
+}
+
+// findConflist returns the first conflist in dir, in name order, whose
+// "name" is name. Its absence is ErrUnknownNetwork, listing what is there.
+func findConflist(dir, name string) (*libcni.NetworkConfigList, error) {
+	files, err := libcni.ConfFiles(dir, []string{".conflist"})
+	if err != nil {
+		return nil, fmt.Errorf("listing CNI networks in %s: %w", dir, err)
+	}
+	sort.Strings(files)
+	var names []string
+	for _, f := range files {
+		list, err := libcni.NetworkConfFromFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("loading CNI network %s: %w", f, err)
+		}
+		if list.Name == name {
+			return list, nil
+		}
+		names = append(names, list.Name)
+	}
+	found := "none"
+	if len(names) > 0 {
+		found = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("%w %q: the networks in %s are: %s", ErrUnknownNetwork, name, dir, found)
+}
+
+// writeAtomic writes data to path through a temporary file, fsync and
+// rename, so a reader sees all of it or nothing.
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// checkPlugins makes sure each plugin type in list, their IPAM plugins and
+// loopback have a binary in dirs.
+func checkPlugins(list *libcni.NetworkConfigList, dirs []string) error {
+	types := []string{"loopback"}
+	for _, p := range list.Plugins {
+		types = append(types, p.Network.Type)
+		if p.Network.IPAM.Type != "" {
+			types = append(types, p.Network.IPAM.Type)
+		}
+	}
+	for _, t := range types {
+		if !pluginExists(t, dirs) {
+			return fmt.Errorf("%w: %q is not in %s: install Debian's containernetworking-plugins (make deps)",
+				ErrPluginMissing, t, strings.Join(dirs, ", "))
+		}
+	}
+	return nil
+}
+
+// pluginExists reports whether an executable named typ is in one of dirs.
+func pluginExists(typ string, dirs []string) bool {
+	if typ == "" || strings.ContainsRune(typ, '/') {
+		return false
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(filepath.Join(d, typ))
+		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
+}
