@@ -1,0 +1,282 @@
+package image
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+)
+
+// Store is the image store rooted at Dir (<root>/images).
+type Store struct {
+	Dir    string
+	Limits Limits // per layer; Open sets DefaultLimits
+}
+
+// Open opens, creating if needed, the store at dir.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
+	}
+	for _, d := range []string{"blobs/sha256", "layers/sha256", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
+			return nil, fmt.Errorf("opening image store: %w", err)
+		}
+	}
+	return &Store{Dir: abs, Limits: DefaultLimits}, nil
+}
+
+// index is images.json: every stored reference and its manifest digest.
+type index struct {
+	Images map[string]indexEntry `json:"images"`
+}
+
+type indexEntry struct {
+	Digest string `json:"digest"`
+}
+
+func (s *Store) indexPath() string { return filepath.Join(s.Dir, "images.json") }
+
+func (s *Store) blobPath(h v1.Hash) string {
+	return filepath.Join(s.Dir, "blobs", h.Algorithm, h.Hex)
+}
+
+func (s *Store) layerPath(diffID v1.Hash) string {
+	return filepath.Join(s.Dir, "layers", diffID.Algorithm, diffID.Hex)
+}
+
+func (s *Store) readIndex() (*index, error) {
+	idx := &index{Images: map[string]indexEntry{}}
+	b, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return idx, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading image index: %w", err)
+	}
+	if err := json.Unmarshal(b, idx); err != nil {
+		return nil, fmt.Errorf("reading image index %s: %w", s.indexPath(), err)
+	}
+	if idx.Images == nil {
+		idx.Images = map[string]indexEntry{}
+	}
+	return idx, nil
+}
+
+func (s *Store) writeIndex(idx *index) error {
+	b, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := s.writeAtomic(s.indexPath(), append(b, '\n')); err != nil {
+		return fmt.Errorf("writing image index: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes data to a temporary file beside dst, syncs it and
+// renames it over dst, so readers see the old or the new file, whole.
+func (s *Store) writeAtomic(dst string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	return err
+}
+
+// writeBlob stores data under its digest h, once.
+func (s *Store) writeBlob(h v1.Hash, data []byte) error {
+	got, _, err := v1.SHA256(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	if got != h {
+		return fmt.Errorf("blob %s has digest %s", h, got)
+	}
+	if _, err := os.Stat(s.blobPath(h)); err == nil {
+		return nil
+	}
+	return s.writeAtomic(s.blobPath(h), data)
+}
+
+// lock takes the store's writer lock, waiting for other writers.
+func (s *Store) lock() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(s.Dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking image store: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking image store: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// cleanTmp removes what writers killed halfway left behind. Only a writer
+// holding the lock may call it.
+func (s *Store) cleanTmp() error {
+	tmp := filepath.Join(s.Dir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("cleaning %s: %w", tmp, err)
+	}
+	return os.Mkdir(tmp, 0o700)
+}
+
+// Get returns the stored image ref names, normalised as Docker does
+// ("busybox" is "docker.io/library/busybox:latest"). A missing image is
+// ErrNotFound.
+func (s *Store) Get(ref string) (*Image, error) {
+	norm, err := Normalize(ref)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	e, ok := lookup(idx, norm)
+	if !ok {
+		return nil, fmt.Errorf("getting %s: %w (load it with `podrun image load -i FILE`)", norm, ErrNotFound)
+	}
+	img, err := s.image(norm, e.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("getting %s: %w", norm, err)
+	}
+	return img, nil
+}
+
+// lookup finds ref in idx; a digest reference matches any tag of the same
+// repository whose manifest has that digest.
+func lookup(idx *index, ref string) (indexEntry, bool) {
+	if e, ok := idx.Images[ref]; ok {
+		return e, true
+	}
+	repo, digest, ok := strings.Cut(ref, "@")
+	if !ok {
+		return indexEntry{}, false
+	}
+	for r, e := range idx.Images {
+		if e.Digest == digest && strings.HasPrefix(r, repo+":") {
+			return e, true
+		}
+	}
+	return indexEntry{}, false
+}
+
+// image reads the stored manifest and config of digest.
+func (s *Store) image(ref, digest string) (*Image, error) {
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := os.ReadFile(s.blobPath(h))
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(mb))
+	if err != nil {
+		return nil, fmt.Errorf("parsing manifest %s: %w", h, err)
+	}
+	cb, err := os.ReadFile(s.blobPath(m.Config.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(cb))
+	if err != nil {
+		return nil, fmt.Errorf("parsing config %s: %w", m.Config.Digest, err)
+	}
+	img := &Image{Ref: ref, Digest: digest, Config: runtimeConfig(cf.Config)}
+	for _, l := range m.Layers {
+		img.Size += l.Size
+	}
+	for _, d := range cf.RootFS.DiffIDs {
+		p := s.layerPath(d)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("finding layer %s (load the image again): %w", d, err)
+		}
+		img.Layers = append(img.Layers, p)
+	}
+	return img, nil
+}
+
+func runtimeConfig(c v1.Config) Config {
+	return Config{
+		Env:        c.Env,
+		Entrypoint: c.Entrypoint,
+		Cmd:        c.Cmd,
+		WorkingDir: c.WorkingDir,
+		User:       c.User,
+		StopSignal: c.StopSignal,
+	}
+}
+
+// List returns every stored image, sorted by reference.
+func (s *Store) List() ([]Image, error) {
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, 0, len(idx.Images))
+	for r := range idx.Images {
+		refs = append(refs, r)
+	}
+	sort.Strings(refs)
+	imgs := make([]Image, 0, len(refs))
+	for _, r := range refs {
+		img, err := s.image(r, idx.Images[r].Digest)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", r, err)
+		}
+		imgs = append(imgs, *img)
+	}
+	return imgs, nil
+}
+
+// Remove forgets ref. Its blobs and layers stay on disk (containers may
+// still use the layers); garbage collection is not done yet.
+func (s *Store) Remove(ref string) error {
+	norm, err := Normalize(ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	if _, ok := idx.Images[norm]; !ok {
+		return fmt.Errorf("removing %s: %w", norm, ErrNotFound)
+	}
+	delete(idx.Images, norm)
+	return s.writeIndex(idx)
+}
