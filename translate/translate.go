@@ -1,11 +1,15 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"path"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Image is what translate needs of an image: its reference and the
@@ -85,13 +89,234 @@ type Port struct {
 	HostIP        string // empty: every address
 }
 
+// Annotations set on every spec, as containerd's CRI plugin and the
+// kubelet name them, so that tools looking at runc's state see what is what.
+const (
+	AnnotationContainerType    = "io.kubernetes.cri.container-type" // ContainerTypeSandbox or ContainerTypeContainer
+	AnnotationSandboxID        = "io.kubernetes.cri.sandbox-id"     // the pod's uid
+	AnnotationSandboxName      = "io.kubernetes.cri.sandbox-name"
+	AnnotationSandboxNamespace = "io.kubernetes.cri.sandbox-namespace"
+	AnnotationSandboxUID       = "io.kubernetes.cri.sandbox-uid"
+	AnnotationContainerName    = "io.kubernetes.cri.container-name"
+	AnnotationImageName        = "io.kubernetes.cri.image-name"
+	AnnotationPodName          = "io.kubernetes.pod.name"
+	AnnotationPodNamespace     = "io.kubernetes.pod.namespace"
+	AnnotationPodUID           = "io.kubernetes.pod.uid"
+	AnnotationKubeContainer    = "io.kubernetes.container.name"
+
+	ContainerTypeSandbox   = "sandbox"
+	ContainerTypeContainer = "container"
+)
+
+// CgroupParent is the cgroup under which a pod's containers live:
+// /podrun/<pod uid>. Each container's cgroupsPath is CgroupParent/<name>
+// (CgroupParent/POD for the infra). The runner removes the parent when it
+// deletes the pod.
+func CgroupParent(pod *corev1.Pod) string {
+	return path.Join("/podrun", string(pod.UID))
+}
+
+// podContext holds what every container of one pod shares.
+type podContext struct {
+	in       Input
+	hostname string // in the pod's UTS namespace; the node's name on the host network
+	mounts   []specs.Mount
+}
+
 // Pod translates in into a plan.
 func Pod(in Input) (*Plan, error) {
-	return nil, fmt.Errorf("translate.Pod: not implemented")
+	if in.Pod == nil {
+		return nil, errors.New("translating pod: no pod")
+	}
+	if in.Pod.UID == "" {
+		return nil, fmt.Errorf("translating pod %q: metadata.uid: Required value", in.Pod.Name)
+	}
+	plan, err := translatePod(in)
+	if err != nil {
+		return nil, fmt.Errorf("translating pod %s/%s: %w", in.Pod.Namespace, in.Pod.Name, err)
+	}
+	return plan, nil
+}
+
+func translatePod(in Input) (*Plan, error) {
+	spec := &in.Pod.Spec
+	hostname, domain, err := podHostname(in.Pod)
+	if err != nil {
+		return nil, err
+	}
+	uts, err := kernelHostname(in.Pod, hostname, domain)
+	if err != nil {
+		return nil, err
+	}
+	var podIPs []string
+	if in.PodIP != "" {
+		podIPs = []string{in.PodIP}
+	}
+	p := &podContext{in: in, hostname: uts}
+	if spec.HostNetwork {
+		p.hostname = in.Host.NodeName
+	}
+	plan := &Plan{
+		Files: []File{
+			{Path: in.Layout.EtcFile("hostname"), Data: []byte(p.hostname + "\n"), Mode: 0o644},
+			{Path: in.Layout.EtcFile("hosts"), Data: hostsFile(in.Pod, in.Host.Hosts, podIPs, hostname, domain), Mode: 0o644},
+			{Path: in.Layout.EtcFile("resolv.conf"), Data: resolvConf(spec, in.Host.ResolvConf), Mode: 0o644},
+		},
+		Ports: Ports(in.Pod),
+	}
+	shm := "/dev/shm"
+	if !spec.HostIPC {
+		shm = in.Layout.Shm()
+		plan.Mounts = append(plan.Mounts, Mount{
+			Target: shm, Type: "tmpfs", Source: "shm",
+			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", "size=65536k"},
+		})
+	}
+	rw := []string{"rbind", "rprivate", "rw"}
+	p.mounts = []specs.Mount{
+		{Destination: "/etc/hostname", Type: "bind", Source: in.Layout.EtcFile("hostname"), Options: rw},
+		{Destination: "/etc/hosts", Type: "bind", Source: in.Layout.EtcFile("hosts"), Options: rw},
+		{Destination: "/etc/resolv.conf", Type: "bind", Source: in.Layout.EtcFile("resolv.conf"), Options: rw},
+		{Destination: "/dev/shm", Type: "bind", Source: shm, Options: rw},
+	}
+	if plan.Infra, err = p.infra(shm); err != nil {
+		return nil, err
+	}
+	for i := range spec.InitContainers {
+		c, err := p.container(&spec.InitContainers[i], field.NewPath("spec", "initContainers").Index(i))
+		if err != nil {
+			return nil, err
+		}
+		plan.Init = append(plan.Init, c)
+	}
+	for i := range spec.Containers {
+		c, err := p.container(&spec.Containers[i], field.NewPath("spec", "containers").Index(i))
+		if err != nil {
+			return nil, err
+		}
+		plan.Containers = append(plan.Containers, c)
+	}
+	return plan, nil
+}
+
+// annotations are the CRI annotations of container name (InfraName for the
+// infra) running image.
+func (p *podContext) annotations(name, image string) map[string]string {
+	pod := p.in.Pod
+	a := map[string]string{
+		AnnotationSandboxID:        string(pod.UID),
+		AnnotationSandboxName:      pod.Name,
+		AnnotationSandboxNamespace: pod.Namespace,
+		AnnotationSandboxUID:       string(pod.UID),
+		AnnotationPodName:          pod.Name,
+		AnnotationPodNamespace:     pod.Namespace,
+		AnnotationPodUID:           string(pod.UID),
+	}
+	if name == InfraName {
+		a[AnnotationContainerType] = ContainerTypeSandbox
+		return a
+	}
+	a[AnnotationContainerType] = ContainerTypeContainer
+	a[AnnotationContainerName] = name
+	a[AnnotationKubeContainer] = name
+	a[AnnotationImageName] = image
+	return a
+}
+
+// infra is the spec of the infra container: the pause process on an empty,
+// read-only root, creating the pod's namespaces. Like containerd's sandbox
+// it runs with no_new_privs set and /dev/shm mounted read-only.
+func (p *podContext) infra(shm string) (Container, error) {
+	l := p.in.Layout
+	opts := []SpecOpt{
+		WithRoot(l.Rootfs(InfraName), true),
+		WithProcessArgs("/pause"),
+		WithNoNewPrivileges(true),
+		WithNamespaces(namespaces(&p.in.Pod.Spec, l, true)),
+		WithCgroupsPath(path.Join(CgroupParent(p.in.Pod), InfraName)),
+		WithAnnotations(p.annotations(InfraName, "")),
+		WithMounts(
+			specs.Mount{Destination: "/dev/shm", Type: "bind", Source: shm, Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec"}},
+			specs.Mount{Destination: "/pause", Type: "bind", Source: p.in.Pause, Options: []string{"rbind", "ro", "nosuid", "nodev"}},
+		),
+	}
+	if !p.in.Pod.Spec.HostNetwork {
+		opts = append(opts, WithHostname(p.hostname))
+	}
+	s, err := newSpec(opts...)
+	if err != nil {
+		return Container{}, fmt.Errorf("translating infra container: %w", err)
+	}
+	return Container{Name: InfraName, Spec: s}, nil
+}
+
+// container is the spec of one init or app container; fp is its field path.
+func (p *podContext) container(c *corev1.Container, fp *field.Path) (Container, error) {
+	s, err := p.containerSpec(c, fp)
+	if err != nil {
+		return Container{}, fmt.Errorf("translating container %q: %w", c.Name, err)
+	}
+	return Container{Name: c.Name, Image: c.Image, Spec: s}, nil
+}
+
+func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (*specs.Spec, error) {
+	img, ok := p.in.Images[c.Name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w for %q", fp.Child("image"), ErrMissingImage, c.Image)
+	}
+	args, err := processArgs(c.Command, c.Args, img, fp)
+	if err != nil {
+		return nil, err
+	}
+	env, err := containerEnv(c, img, p.hostname, fp)
+	if err != nil {
+		return nil, err
+	}
+	cwd, err := workingDir(c, img, fp)
+	if err != nil {
+		return nil, err
+	}
+	user, err := resolveUser(img.User, p.in.UserDB[c.Name])
+	if err != nil {
+		return nil, fmt.Errorf("%s: resolving image user %q of %s: %w", fp, img.User, c.Image, err)
+	}
+	l := p.in.Layout
+	return newSpec(
+		WithRoot(l.Rootfs(c.Name), false),
+		WithProcessArgs(args...),
+		WithEnv(env),
+		WithCwd(cwd),
+		WithUser(user),
+		WithNamespaces(namespaces(&p.in.Pod.Spec, l, false)),
+		WithCgroupsPath(path.Join(CgroupParent(p.in.Pod), c.Name)),
+		WithAnnotations(p.annotations(c.Name, c.Image)),
+		WithMounts(p.mounts...),
+	)
 }
 
 // Ports lists the hostPort mappings of pod's containers. The runner needs
 // them before the pod's network exists, so before Pod can run.
+//
+// As the kubelet does, only app containers count, and only ports with a
+// hostPort; the protocol is lowercased for CNI, TCP when unset.
 func Ports(pod *corev1.Pod) []Port {
-	return nil
+	var ports []Port
+	for _, c := range pod.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.HostPort == 0 {
+				continue
+			}
+			proto := strings.ToLower(string(cp.Protocol))
+			if proto == "" {
+				proto = "tcp"
+			}
+			ports = append(ports, Port{
+				HostPort:      cp.HostPort,
+				ContainerPort: cp.ContainerPort,
+				Protocol:      proto,
+				HostIP:        cp.HostIP,
+			})
+		}
+	}
+	return ports
 }

@@ -1,0 +1,18 @@
+package translate
+
+import "errors"
+
+// Errors that callers may match with errors.Is. Every error Pod returns
+// also names the container and the field path it is about.
+var (
+	// ErrNotSupported marks a field podrun does not translate yet.
+	ErrNotSupported = errors.New("not supported yet")
+	// ErrNoCommand: neither the container nor its image says what to run.
+	ErrNoCommand = errors.New("no command specified")
+	// ErrUnknownUser: a user name is not in the container's /etc/passwd.
+	ErrUnknownUser = errors.New("no such user")
+	// ErrUnknownGroup: a group name is not in the container's /etc/group.
+	ErrUnknownGroup = errors.New("no such group")
+	// ErrMissingImage: Input.Images has no config for a container.
+	ErrMissingImage = errors.New("no image config")
+)

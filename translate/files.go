@@ -1,0 +1,230 @@
+package translate
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ClusterDomain is the cluster domain podrun pretends to be in, used for a
+// pod's FQDN when it names a subdomain (as kubeadm configures the kubelet).
+const ClusterDomain = "cluster.local"
+
+// maxHostnameLen is the kernel's limit, which the kubelet enforces.
+const maxHostnameLen = 63
+
+// podHostname returns the hostname and domain of a pod as the kubelet
+// computes them: spec.hostnameOverride if set (no domain); else
+// spec.hostname, else the pod name, cut to 63 characters without a
+// trailing '-' or '.'; the domain is <subdomain>.<namespace>.svc.<cluster
+// domain> when spec.subdomain is set.
+func podHostname(pod *corev1.Pod) (hostname, domain string, err error) {
+	if o := pod.Spec.HostnameOverride; o != nil && *o != "" {
+		return *o, "", nil
+	}
+	hostname = pod.Name
+	if pod.Spec.Hostname != "" {
+		hostname = pod.Spec.Hostname
+	}
+	if len(hostname) > maxHostnameLen {
+		hostname = strings.TrimRight(hostname[:maxHostnameLen], "-.")
+		if hostname == "" {
+			return "", "", fmt.Errorf("spec.hostname: cannot make a hostname of pod name %q", pod.Name)
+		}
+	}
+	if pod.Spec.Subdomain != "" {
+		domain = fmt.Sprintf("%s.%s.svc.%s", pod.Spec.Subdomain, pod.Namespace, ClusterDomain)
+	}
+	return hostname, domain, nil
+}
+
+// kernelHostname is the name set in the pod's UTS namespace: the FQDN when
+// spec.setHostnameAsFQDN asks for it and there is a domain, else the
+// hostname.
+func kernelHostname(pod *corev1.Pod, hostname, domain string) (string, error) {
+	if pod.Spec.SetHostnameAsFQDN == nil || !*pod.Spec.SetHostnameAsFQDN || domain == "" {
+		return hostname, nil
+	}
+	fqdn := hostname + "." + domain
+	if len(fqdn) > maxHostnameLen+1 {
+		return "", fmt.Errorf("spec.setHostnameAsFQDN: FQDN %q is longer than %d characters", fqdn, maxHostnameLen+1)
+	}
+	return fqdn, nil
+}
+
+// hostsFile is the kubelet's Kubernetes-managed /etc/hosts. A pod on the
+// host network gets the host's file under its own header; other pods get
+// localhost entries and a line for their IP and hostname (with the FQDN
+// first when the pod has a domain). spec.hostAliases follow in both cases.
+func hostsFile(pod *corev1.Pod, hostHosts []byte, podIPs []string, hostname, domain string) []byte {
+	var b bytes.Buffer
+	if pod.Spec.HostNetwork {
+		b.WriteString("# Kubernetes-managed hosts file (host network).\n")
+		b.Write(hostHosts)
+	} else {
+		b.WriteString("# Kubernetes-managed hosts file.\n")
+		b.WriteString("127.0.0.1\tlocalhost\n")
+		b.WriteString("::1\tlocalhost ip6-localhost ip6-loopback\n")
+		b.WriteString("fe00::0\tip6-localnet\n")
+		b.WriteString("fe00::0\tip6-mcastprefix\n")
+		b.WriteString("fe00::1\tip6-allnodes\n")
+		b.WriteString("fe00::2\tip6-allrouters\n")
+		for _, ip := range podIPs {
+			if domain != "" {
+				fmt.Fprintf(&b, "%s\t%s.%s\t%s\n", ip, hostname, domain, hostname)
+			} else {
+				fmt.Fprintf(&b, "%s\t%s\n", ip, hostname)
+			}
+		}
+	}
+	if len(pod.Spec.HostAliases) > 0 {
+		b.WriteString("\n# Entries added by HostAliases.\n")
+		for _, a := range pod.Spec.HostAliases {
+			fmt.Fprintf(&b, "%s\t%s\n", a.IP, strings.Join(a.Hostnames, "\t"))
+		}
+	}
+	return b.Bytes()
+}
+
+// dnsConfig is a resolver configuration, as the kubelet hands it to the
+// runtime.
+type dnsConfig struct {
+	Servers, Searches, Options []string
+}
+
+// Limits the kubelet applies to a pod's resolver configuration.
+const (
+	maxDNSNameservers     = 3
+	maxDNSSearchPaths     = 32
+	maxDNSSearchListChars = 2048
+	maxDNSSearchLen       = 253
+)
+
+// resolvConf is the pod's /etc/resolv.conf. podrun has no cluster DNS, so,
+// as the kubelet does when it has none configured, ClusterFirst and
+// ClusterFirstWithHostNet fall back to Default: the host's resolver
+// configuration. None starts empty. spec.dnsConfig is then merged in:
+// nameservers and searches appended without duplicates, options merged by
+// name with the pod's values winning. The kubelet's limits apply (3
+// nameservers, 32 search domains, 2048 characters of search line). Like
+// containerd, an empty result means a copy of the host's file.
+func resolvConf(spec *corev1.PodSpec, host []byte) []byte {
+	var cfg dnsConfig
+	if spec.DNSPolicy != corev1.DNSNone {
+		cfg = parseResolvConf(host)
+	}
+	if d := spec.DNSConfig; d != nil {
+		cfg.Servers = appendUnique(cfg.Servers, d.Nameservers...)
+		cfg.Searches = appendUnique(cfg.Searches, d.Searches...)
+		cfg.Options = mergeDNSOptions(cfg.Options, d.Options)
+	}
+	cfg = fitDNSLimits(cfg)
+	var b bytes.Buffer
+	if len(cfg.Searches) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(cfg.Searches, " "))
+	}
+	for _, s := range cfg.Servers {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(cfg.Options) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(cfg.Options, " "))
+	}
+	if b.Len() == 0 {
+		return slices.Clone(host)
+	}
+	return b.Bytes()
+}
+
+// parseResolvConf reads a resolv.conf as the kubelet does: nameserver lines
+// accumulate, the last search line and the last options line win, search
+// domains lose a trailing dot and "." is dropped.
+func parseResolvConf(data []byte) dnsConfig {
+	var cfg dnsConfig
+	for line := range strings.SplitSeq(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if len(f) >= 2 {
+				cfg.Servers = append(cfg.Servers, f[1])
+			}
+		case "search":
+			cfg.Searches = nil
+			for _, s := range f[1:] {
+				if s != "." {
+					cfg.Searches = append(cfg.Searches, strings.TrimSuffix(s, "."))
+				}
+			}
+		case "options":
+			cfg.Options = slices.Clone(f[1:])
+		}
+	}
+	return cfg
+}
+
+func appendUnique(list []string, more ...string) []string {
+	var out []string
+	for _, s := range append(slices.Clone(list), more...) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// mergeDNSOptions merges pod options over host options by name. The
+// kubelet goes through a map, so its order is random; here an option keeps
+// the place where its name first appeared.
+func mergeDNSOptions(base []string, pod []corev1.PodDNSConfigOption) []string {
+	var names []string
+	values := map[string]string{}
+	set := func(name, value string) {
+		if _, ok := values[name]; !ok {
+			names = append(names, name)
+		}
+		values[name] = value
+	}
+	for _, o := range base {
+		name, value, _ := strings.Cut(o, ":")
+		set(name, value)
+	}
+	for _, o := range pod {
+		value := ""
+		if o.Value != nil {
+			value = *o.Value
+		}
+		set(o.Name, value)
+	}
+	var out []string
+	for _, n := range names {
+		if values[n] != "" {
+			out = append(out, n+":"+values[n])
+		} else {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func fitDNSLimits(cfg dnsConfig) dnsConfig {
+	if len(cfg.Servers) > maxDNSNameservers {
+		cfg.Servers = cfg.Servers[:maxDNSNameservers]
+	}
+	if len(cfg.Searches) > maxDNSSearchPaths {
+		cfg.Searches = cfg.Searches[:maxDNSSearchPaths]
+	}
+	cfg.Searches = slices.DeleteFunc(slices.Clone(cfg.Searches), func(s string) bool { return len(s) > maxDNSSearchLen })
+	for len(cfg.Searches) > 0 && len(strings.Join(cfg.Searches, " ")) > maxDNSSearchListChars {
+		cfg.Searches = cfg.Searches[:len(cfg.Searches)-1]
+	}
+	return cfg
+}
