@@ -1,0 +1,22 @@
+// Package state keeps podrun's records on disk, so that separate podrun
+// invocations and the per-pod monitor agree on what exists.
+//
+// Contract:
+//
+//   - Each pod has one directory, <Store.Dir>/<namespace>_<name>/, holding
+//     its record as JSON in state.json and a lock file. Namespaces and names
+//     are DNS labels or subdomains, so "_" cannot be part of either.
+//   - Files are written atomically (WriteFile: temp file in the same
+//     directory, fsync, rename, fsync of the directory): a reader sees the
+//     old record or the new one, never half of one. Reading needs no lock.
+//   - Whoever changes a pod holds its lock (flock, LOCK_EX) for the whole
+//     read-modify-write (PodDir.Update). The kernel drops the lock when
+//     its holder dies, so a killed command never leaves a pod locked.
+//   - A process is recorded with its start time (Process). A recorded pid
+//     is not liveness: Alive and Signal ask the kernel, and Signal refuses
+//     to signal a pid that now belongs to another process.
+//   - The package does not import Kubernetes types: the manifest and the
+//     CNI result are kept as raw JSON.
+//
+// The package is silent: it prints nothing and returns errors.
+package state

@@ -1,0 +1,105 @@
+package state
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is the version of the Pod record that this package writes.
+const Version = 1
+
+// Pod phases, as Kubernetes names them.
+const (
+	PhasePending   = "Pending"
+	PhaseRunning   = "Running"
+	PhaseSucceeded = "Succeeded"
+	PhaseFailed    = "Failed"
+	PhaseUnknown   = "Unknown"
+)
+
+// Container states, as Kubernetes names them in ContainerStatus.
+const (
+	Waiting    = "waiting"
+	Running    = "running"
+	Terminated = "terminated"
+)
+
+// Pod is a pod's record, kept in its directory's state.json. The runner
+// writes it when it sets the pod up; the pod's monitor updates container
+// states as they change. Every change goes through PodDir.Update.
+type Pod struct {
+	Version int `json:"version"`
+
+	UID       string `json:"uid"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Manifest is the pod object as applied (after defaulting), as JSON.
+	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Source is the manifest file it came from; "-" for stdin.
+	Source  string    `json:"source,omitempty"`
+	Created time.Time `json:"created"`
+
+	Phase   string `json:"phase,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+
+	// Network: the netns bind mount, the CNI network and ADD result to
+	// hand back to DEL, the addresses and the published ports.
+	NetNS     string          `json:"netns,omitempty"`
+	Network   string          `json:"network,omitempty"`
+	CNIResult json.RawMessage `json:"cniResult,omitempty"`
+	PodIP     string          `json:"podIP,omitempty"`
+	HostIP    string          `json:"hostIP,omitempty"`
+	Ports     []Port          `json:"ports,omitempty"`
+
+	// Monitor is the pod's monitor process, zero when none runs.
+	Monitor Process `json:"monitor,omitzero"`
+	// Infra is the container holding the pod's namespaces.
+	Infra *Container `json:"infra,omitempty"`
+	// Containers are the init containers, then the app containers, in
+	// manifest order.
+	Containers []Container `json:"containers,omitempty"`
+}
+
+// Port is a published container port (hostPort).
+type Port struct {
+	Name          string `json:"name,omitempty"`
+	ContainerPort int32  `json:"containerPort"`
+	HostPort      int32  `json:"hostPort,omitempty"`
+	HostIP        string `json:"hostIP,omitempty"`
+	Protocol      string `json:"protocol,omitempty"` // "TCP", "UDP", "SCTP"
+}
+
+// Container is one container's record.
+type Container struct {
+	Name  string `json:"name"`
+	Init  bool   `json:"init,omitempty"`
+	Image string `json:"image,omitempty"`
+	// ID is the runtime's container id.
+	ID string `json:"id,omitempty"`
+
+	State        string    `json:"state"` // Waiting, Running or Terminated
+	Reason       string    `json:"reason,omitempty"`
+	Message      string    `json:"message,omitempty"`
+	ExitCode     int       `json:"exitCode,omitempty"`
+	Signal       int       `json:"signal,omitempty"`
+	StartedAt    time.Time `json:"startedAt,omitzero"`
+	FinishedAt   time.Time `json:"finishedAt,omitzero"`
+	RestartCount int       `json:"restartCount,omitempty"`
+	Ready        bool      `json:"ready,omitempty"`
+
+	// Pid is the container's init process, zero when it is not running.
+	Pid Process `json:"pid,omitzero"`
+	// LogPath is the container's CRI log file.
+	LogPath string `json:"logPath,omitempty"`
+}
+
+// Container returns the record of the container named name, or nil.
+func (p *Pod) Container(name string) *Container {
+	for i := range p.Containers {
+		if p.Containers[i].Name == name {
+			return &p.Containers[i]
+		}
+	}
+	return nil
+}
