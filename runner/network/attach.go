@@ -87,18 +87,25 @@ func attachment(res types.Result) (*Attachment, error) {
 // result libcni cached at ADD as prevResult. It is idempotent: detaching
 // twice, or after the namespace is gone, succeeds; with the namespace gone
 // NetNS is passed empty, as the spec allows, so IPAM and iptables are
-// still cleaned up. att may be nil.
+// still cleaned up (and the masquerading rules the bridge plugin cannot
+// find then are removed by cleanMasq). att may be nil.
 func (n *Network) Detach(ctx context.Context, id, netns string, ports []translate.Port, att *Attachment) error {
 	unlock, err := lockFile(ctx, n.cfg.LockFile)
 	if err != nil {
 		return fmt.Errorf("detaching pod %s from network %q: %w", id, n.list.Name, err)
 	}
 	defer unlock()
-	if !isNetNS(netns) {
+	gone := !isNetNS(netns)
+	if gone {
 		netns = ""
 	}
 	if err := n.del(ctx, n.runtimeConf(id, netns, ports)); err != nil {
 		return fmt.Errorf("detaching pod %s from network %q: %w", id, n.list.Name, err)
+	}
+	if gone {
+		if err := cleanMasq(ctx, n.list.Name, id); err != nil {
+			return fmt.Errorf("detaching pod %s from network %q: %w", id, n.list.Name, err)
+		}
 	}
 	return nil
 }

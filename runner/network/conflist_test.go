@@ -152,3 +152,29 @@ func TestCheckPortInUse(t *testing.T) {
 		t.Errorf("udp: checkPorts = %v", err)
 	}
 }
+
+func TestRulesWithComment(t *testing.T) {
+	save := `*nat
+:POSTROUTING ACCEPT [0:0]
+:CNI-aaa - [0:0]
+:CNI-bbb - [0:0]
+-A POSTROUTING -s 10.211.1.2/32 -m comment --comment "name: \"net\" id: \"pod1\"" -j CNI-aaa
+-A POSTROUTING -s 10.211.1.3/32 -m comment --comment "name: \"net\" id: \"pod10\"" -j CNI-bbb
+-A CNI-aaa -d 10.211.1.0/24 -m comment --comment "name: \"net\" id: \"pod1\"" -j ACCEPT
+-A CNI-aaa ! -d 224.0.0.0/4 -m comment --comment "name: \"net\" id: \"pod1\"" -j MASQUERADE
+-A CNI-bbb ! -d 224.0.0.0/4 -m comment --comment "name: \"net\" id: \"pod10\"" -j MASQUERADE
+COMMIT
+`
+	rules, chains := rulesWithComment(save, `name: "net" id: "pod1"`)
+	want := [][]string{
+		{"-A", "POSTROUTING", "-s", "10.211.1.2/32", "-m", "comment", "--comment", `name: "net" id: "pod1"`, "-j", "CNI-aaa"},
+		{"-A", "CNI-aaa", "-d", "10.211.1.0/24", "-m", "comment", "--comment", `name: "net" id: "pod1"`, "-j", "ACCEPT"},
+		{"-A", "CNI-aaa", "!", "-d", "224.0.0.0/4", "-m", "comment", "--comment", `name: "net" id: "pod1"`, "-j", "MASQUERADE"},
+	}
+	if diff := cmp.Diff(want, rules); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CNI-aaa"}, chains); diff != "" {
+		t.Errorf("chains (-want +got):\n%s", diff)
+	}
+}
