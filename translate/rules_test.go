@@ -304,7 +304,7 @@ func TestNamespaces(t *testing.T) {
 		infra, app []specs.LinuxNamespace
 	}{
 		{
-			name: "default",
+			name:  "default",
 			infra: []specs.LinuxNamespace{ns("pid", ""), ns("ipc", ""), ns("uts", ""), ns("mount", ""), ns("network", "/p/ns/net")},
 			app:   []specs.LinuxNamespace{ns("pid", ""), ns("ipc", "/p/ns/ipc"), ns("uts", "/p/ns/uts"), ns("mount", ""), ns("network", "/p/ns/net")},
 		},
