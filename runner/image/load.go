@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -59,32 +60,36 @@ func (s *Store) Load(path string) ([]string, error) {
 }
 
 // put stores src's manifest, config and layers and returns its digest.
+// The manifest must hash to what src promises, the config to the
+// manifest's config digest; layers are checked against the config.
 func (s *Store) put(src source) (v1.Hash, error) {
-	img := src.img
-	digest, err := img.Digest()
+	manifest, err := src.img.RawManifest()
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("reading manifest: %w", err)
+	}
+	digest, _, err := v1.SHA256(bytes.NewReader(manifest))
+	if err != nil {
+		return v1.Hash{}, err
 	}
 	if src.want != (v1.Hash{}) && digest != src.want {
 		return v1.Hash{}, fmt.Errorf("manifest %s has digest %s", src.want, digest)
 	}
-	manifest, err := img.RawManifest()
+	m, err := v1.ParseManifest(bytes.NewReader(manifest))
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("reading manifest: %w", err)
+		return v1.Hash{}, fmt.Errorf("parsing manifest: %w", err)
 	}
-	m, err := img.Manifest()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("reading manifest: %w", err)
-	}
-	config, err := img.RawConfigFile()
+	config, err := src.img.RawConfigFile()
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("reading config: %w", err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("reading config: %w", err)
+	if got, _, err := v1.SHA256(bytes.NewReader(config)); err != nil || got != m.Config.Digest {
+		return v1.Hash{}, fmt.Errorf("config %s has digest %s", m.Config.Digest, got)
 	}
-	if err := s.putLayers(img, cf); err != nil {
+	cf, err := v1.ParseConfigFile(bytes.NewReader(config))
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("parsing config: %w", err)
+	}
+	if err := s.putLayers(src.img, cf); err != nil {
 		return v1.Hash{}, err
 	}
 	if err := s.writeBlob(m.Config.Digest, config); err != nil {
