@@ -22,10 +22,14 @@ func (s Source) String() string {
 }
 
 // Object is one decoded manifest object, typed (for example *corev1.Pod).
+// Kinds podrun has no Go type for are *unstructured.Unstructured.
 type Object struct {
 	Source Source
 	Kind   string
 	Object runtime.Object
+	// Lines locates the object's fields in Source.File, so that later
+	// checks can name the line of the field they reject.
+	Lines Lines
 }
 
 // Pod is a pod to run: validated, defaulted, with its namespace set.
@@ -43,18 +47,61 @@ type Options struct {
 }
 
 // Load reads manifests from paths: files, directories (every *.yaml, *.yml
-// and *.json in them, sorted) and "-" for stdin.
+// and *.json in them, sorted, not recursing) and "-" for stdin. A path
+// that cannot be read fails at once; problems in the manifests are
+// collected from every file and returned together as an ErrorList.
 func Load(paths []string, stdin io.Reader) ([]Object, error) {
-	return nil, fmt.Errorf("kube.Load: not implemented")
+	inputs, err := readInputs(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	var objs []Object
+	var errs ErrorList
+	for _, in := range inputs {
+		o, e := decodeStream(in.name, in.data)
+		objs = append(objs, o...)
+		errs = append(errs, e...)
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
 }
 
-// Decode decodes one multi-document stream; file names it in errors.
+// Decode decodes one multi-document stream of YAML or JSON; file names it
+// in errors. Every problem in every document is returned together as an
+// ErrorList, and then no objects are returned.
 func Decode(file string, data []byte) ([]Object, error) {
-	return nil, fmt.Errorf("kube.Decode: not implemented")
+	objs, errs := decodeStream(file, data)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
 }
 
 // Pods validates and defaults objs and returns the pods they describe,
-// in input order. Kinds podrun cannot run are errors naming the kinds it can.
+// in input order. Kinds podrun cannot run are errors naming the kinds it
+// can. Every problem is returned together as an ErrorList.
 func Pods(objs []Object, opts Options) ([]Pod, error) {
-	return nil, fmt.Errorf("kube.Pods: not implemented")
+	var pods []Pod
+	var errs ErrorList
+	seen := map[string]Source{}
+	for _, o := range objs {
+		p, e := pod(o, opts)
+		errs = append(errs, e...)
+		if p == nil {
+			continue
+		}
+		key := p.Namespace + "/" + p.Name
+		if first, dup := seen[key]; dup {
+			errs = append(errs, duplicatePod(o, p, first))
+			continue
+		}
+		seen[key] = o.Source
+		pods = append(pods, Pod{Source: o.Source, Pod: p})
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return pods, nil
 }
