@@ -35,11 +35,12 @@ func (n *Network) Attach(ctx context.Context, id, netns string, ports []translat
 		return nil, err
 	}
 	rt := n.runtimeConf(id, netns, ports)
-	att, err := n.add(ctx, rt)
+	prev := &prevResult{}
+	att, err := n.add(withPrevResult(ctx, prev), rt)
 	if err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 		defer cancel()
-		if derr := n.del(rctx, rt); derr != nil {
+		if derr := n.del(withPrevResult(rctx, prev), rt); derr != nil {
 			n.cfg.Logger.Warn("rolling back CNI ADD", "pod", id, "err", derr)
 		}
 		return nil, fmt.Errorf("attaching pod %s to network %q: %w", id, n.list.Name, err)
@@ -49,23 +50,29 @@ func (n *Network) Attach(ctx context.Context, id, netns string, ports []translat
 
 // add runs the loopback ADD, then the conflist's, and reads the result.
 func (n *Network) add(ctx context.Context, rt *libcni.RuntimeConf) (*Attachment, error) {
-	if _, err := n.cni.AddNetwork(ctx, n.loopback, loopbackRT(rt)); err != nil {
+	// The loopback result is no prevResult for the conflist's DEL.
+	if _, err := n.cni.AddNetwork(withPrevResult(ctx, nil), n.loopback, loopbackRT(rt)); err != nil {
 		return nil, fmt.Errorf("bringing up loopback: %w", err)
 	}
 	res, err := n.cni.AddNetworkList(ctx, n.list, rt)
 	if err != nil {
 		return nil, err
 	}
-	return attachment(res)
+	return attachment(res, n.list.CNIVersion)
 }
 
-// attachment reads the pod's IPv4 address and gateway from an ADD result.
-func attachment(res types.Result) (*Attachment, error) {
+// attachment reads the pod's IPv4 address and gateway from an ADD result,
+// and keeps the result in the conflist's version, as plugins get it.
+func attachment(res types.Result, cniVersion string) (*Attachment, error) {
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
 		return nil, fmt.Errorf("reading the CNI result: %w", err)
 	}
-	raw, err := json.Marshal(r)
+	asIs, err := res.GetAsVersion(cniVersion)
+	if err != nil {
+		return nil, fmt.Errorf("reading the CNI result: %w", err)
+	}
+	raw, err := json.Marshal(asIs)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the CNI result: %w", err)
 	}
@@ -99,6 +106,10 @@ func (n *Network) Detach(ctx context.Context, id, netns string, ports []translat
 	if gone {
 		netns = ""
 	}
+	if att != nil {
+		// Should libcni's cache have lost the result, DEL gets att's.
+		ctx = withPrevResult(ctx, &prevResult{raw: att.Result})
+	}
 	if err := n.del(ctx, n.runtimeConf(id, netns, ports)); err != nil {
 		return fmt.Errorf("detaching pod %s from network %q: %w", id, n.list.Name, err)
 	}
@@ -114,7 +125,7 @@ func (n *Network) Detach(ctx context.Context, id, netns string, ports []translat
 // error but running both.
 func (n *Network) del(ctx context.Context, rt *libcni.RuntimeConf) error {
 	err := n.cni.DelNetworkList(ctx, n.list, rt)
-	if lerr := n.cni.DelNetwork(ctx, n.loopback, loopbackRT(rt)); lerr != nil && err == nil {
+	if lerr := n.cni.DelNetwork(withPrevResult(ctx, nil), n.loopback, loopbackRT(rt)); lerr != nil && err == nil {
 		err = fmt.Errorf("bringing down loopback: %w", lerr)
 	}
 	return err

@@ -55,7 +55,8 @@ func randInt(t *testing.T, n int64) int64 {
 
 // newTestNet writes the test's conflist, opens it and takes a leak
 // snapshot; cleanup removes the bridge, then checks for leaks.
-func newTestNet(t *testing.T) *testNet {
+// extra is appended to the conflist's plugins.
+func newTestNet(t *testing.T, extra ...string) *testNet {
 	t.Helper()
 	requireCNI(t)
 	b := make([]byte, 2)
@@ -75,9 +76,9 @@ func newTestNet(t *testing.T) *testNet {
      "ipam": {"type": "host-local", "ranges": [[{"subnet": "%s0/24"}]],
               "routes": [{"dst": "0.0.0.0/0"}], "dataDir": %q}},
     {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true},
-    {"type": "firewall"}
+    {"type": "firewall"}%s
   ]
-}`, tn.name, tn.subnet, filepath.Join(tn.dir, "ipam"))
+}`, tn.name, tn.subnet, filepath.Join(tn.dir, "ipam"), strings.Join(append([]string{""}, extra...), ",\n    "))
 	conf := filepath.Join(tn.dir, "net.d")
 	if err := writeAtomic(filepath.Join(conf, "10-test.conflist"), []byte(conflist)); err != nil {
 		t.Fatal(err)
@@ -275,5 +276,44 @@ func checkAttachment(t *testing.T, tn *testNet) {
 	t.Logf("portmap CHECK fails on IPv4-only pods (plugins#819): %v", err)
 	if err := tn.Check(ctx, tn.id, tn.netns, nil); err != nil {
 		t.Errorf("Check without port mappings: %v", err)
+	}
+}
+
+func TestAttachRollsBackWhenAPluginFails(t *testing.T) {
+	// tuning runs last and fails: bridge, portmap and firewall have
+	// already done their part, which DEL must undo.
+	tn := newTestNet(t, `{"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.no_such_sysctl": "1"}}`)
+	testenv.RequireFile(t, "/usr/lib/cni/tuning", "install Debian's containernetworking-plugins (make deps)")
+	if err := NewNS(tn.netns); err != nil {
+		t.Fatalf("NewNS: %v", err)
+	}
+	defer RemoveNS(tn.netns)
+	att, err := tn.Attach(context.Background(), tn.id, tn.netns, tn.ports())
+	if err == nil {
+		t.Fatalf("Attach = %+v, want the tuning plugin's error", att)
+	}
+	if !strings.Contains(err.Error(), "tuning") {
+		t.Errorf("error %q does not name the failing plugin", err)
+	}
+}
+
+func TestDetachUsesAttachmentWhenCacheIsGone(t *testing.T) {
+	tn := newTestNet(t)
+	ctx := context.Background()
+	if err := NewNS(tn.netns); err != nil {
+		t.Fatalf("NewNS: %v", err)
+	}
+	defer RemoveNS(tn.netns)
+	att, err := tn.Attach(ctx, tn.id, tn.netns, tn.ports())
+	if err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	// Without a prevResult the firewall plugin leaves its rules: only
+	// att can tell DEL what they were.
+	if err := os.RemoveAll(tn.cfg.CacheDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Detach(ctx, tn.id, tn.netns, tn.ports(), att); err != nil {
+		t.Fatalf("Detach: %v", err)
 	}
 }

@@ -178,3 +178,18 @@ COMMIT
 		t.Errorf("chains (-want +got):\n%s", diff)
 	}
 }
+
+func TestInjectPrevResult(t *testing.T) {
+	prev := json.RawMessage(`{"cniVersion":"1.0.0","ips":[]}`)
+	got := injectPrevResult([]byte(`{"type":"firewall"}`), prev)
+	if string(got) != `{"prevResult":{"cniVersion":"1.0.0","ips":[]},"type":"firewall"}` {
+		t.Errorf("injected: %s", got)
+	}
+	has := []byte(`{"prevResult":{"cniVersion":"1.0.0"},"type":"firewall"}`)
+	if got := injectPrevResult(has, prev); string(got) != string(has) {
+		t.Errorf("replaced libcni's prevResult: %s", got)
+	}
+	if got := injectPrevResult([]byte(`{"type":"x"}`), nil); string(got) != `{"type":"x"}` {
+		t.Errorf("injected nothing as: %s", got)
+	}
+}

@@ -71,10 +71,10 @@ func Open(cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the loopback network: %w", err)
 	}
-	exec := &invoke.DefaultExec{
+	exec := prevExec{&invoke.DefaultExec{
 		RawExec:       &invoke.RawExec{Stderr: logWriter{cfg.Logger}},
 		PluginDecoder: version.PluginDecoder{},
-	}
+	}}
 	return &Network{
 		cfg:      cfg,
 		list:     list,
