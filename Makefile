@@ -1,0 +1,68 @@
+# podrun's build, demo and tests. `make demo` and `make test` do all set-up
+# on a fresh Debian machine (as root, or with sudo for the parts that need it).
+
+GO        ?= go
+BIN       := bin/podrun
+DEMO_TAR  := bin/busybox-demo.tar
+PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+PODRUN    := $(SUDO) ./$(BIN)
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
+export CGO_ENABLED := 0
+
+.PHONY: all build deps demo-image demo test unit bench vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/podrun
+
+# deps installs, from Debian, what podrun and its tests run: the OCI
+# runtime, the CNI plugins, iptables, busybox-static for the demo image and
+# skopeo, which the tests use to convert images between archive formats.
+deps:
+	@missing=""; \
+	for p in $(PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo-image: $(DEMO_TAR)
+
+$(DEMO_TAR): internal/demoimage/*.go cmd/mkimage/*.go
+	@mkdir -p bin
+	$(GO) run ./cmd/mkimage -busybox /usr/bin/busybox -o $@
+
+# demo runs examples/hello: a web server published on hostPort 8080 and a
+# client beside it, fetches the page from the host, shows the pod and its
+# logs, and deletes it.
+demo: deps build demo-image
+	$(PODRUN) image load -i $(DEMO_TAR)
+	$(PODRUN) apply -f examples/hello
+	$(PODRUN) get pods -o wide
+	@echo "--- curl http://127.0.0.1:8080/"
+	@for i in 1 2 3 4 5 6 7 8 9 10; do busybox wget -q -O - http://127.0.0.1:8080/ && break; sleep 0.5; done
+	@sleep 1
+	@echo "--- podrun logs hello -c client"
+	$(PODRUN) logs hello -c client
+	$(PODRUN) delete -f examples/hello
+
+# test runs every test. The integration tests need root, runc and the CNI
+# plugins; they skip without them, except under CI=true, where they fail.
+test: deps vet
+	$(SUDO) env "PATH=$$PATH" CI=$(CI) $(GO) test -count=1 -timeout 25m ./...
+
+unit:
+	$(GO) test -short ./kube/... ./translate/...
+
+bench: deps
+	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench . -benchtime 10x ./cmd/podrun/
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+clean:
+	rm -rf bin

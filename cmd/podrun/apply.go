@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podrun/podrun/kube"
+)
+
+func newApplyCommand(g *globals) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE|DIR|-",
+		Short: "Start the pods that manifests describe, and return once they run",
+		Example: `  podrun apply -f pod.yaml
+  podrun apply -f manifests/
+  cat pod.yaml | podrun apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pods, err := loadPods(g, files)
+			if err != nil {
+				return err
+			}
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			done, err := r.Apply(contextOf(cmd), pods)
+			for _, o := range done {
+				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s %s\n", o.Name, o.Action)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+// loadPods reads, validates and defaults the pods in files.
+func loadPods(g *globals, files []string) ([]kube.Pod, error) {
+	objs, err := kube.Load(files, os.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	return kube.Pods(objs, kube.Options{Namespace: g.namespace})
+}

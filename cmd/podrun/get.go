@@ -1,0 +1,218 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/yaml"
+)
+
+func newGetCommand(g *globals) *cobra.Command {
+	var (
+		output        string
+		allNamespaces bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get pods [NAME...]",
+		Short: "List pods and their status, as kubectl does",
+		Example: `  podrun get pods
+  podrun get pods -o wide
+  podrun get pod hello -o yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !isPodKind(args[0]) {
+				return fmt.Errorf("podrun gets pods only: podrun get pods")
+			}
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			ns := g.ns()
+			if allNamespaces {
+				ns = ""
+			}
+			pods, err := r.List(contextOf(cmd), ns)
+			if err != nil {
+				return err
+			}
+			if names := args[1:]; len(names) > 0 {
+				if pods, err = pick(pods, names); err != nil {
+					return err
+				}
+			}
+			single := len(args) == 2
+			return printPods(cmd.OutOrStdout(), pods, output, allNamespaces, single)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
+	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list pods of every namespace")
+	return cmd
+}
+
+func pick(pods []corev1.Pod, names []string) ([]corev1.Pod, error) {
+	var out []corev1.Pod
+	for _, n := range names {
+		found := false
+		for _, p := range pods {
+			if p.Name == n {
+				out = append(out, p)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("pods %q not found", n)
+		}
+	}
+	return out, nil
+}
+
+func printPods(w io.Writer, pods []corev1.Pod, output string, allNamespaces, single bool) error {
+	switch output {
+	case "", "wide":
+		return printTable(w, pods, output == "wide", allNamespaces)
+	case "json", "yaml":
+		var v any
+		if single && len(pods) == 1 {
+			p := pods[0]
+			p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
+			v = p
+		} else {
+			list := corev1.PodList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PodList"}, Items: pods}
+			for i := range list.Items {
+				list.Items[i].TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
+			}
+			v = list
+		}
+		data, err := json.MarshalIndent(v, "", "    ")
+		if err != nil {
+			return err
+		}
+		if output == "yaml" {
+			if data, err = yaml.JSONToYAML(data); err != nil {
+				return err
+			}
+		} else {
+			data = append(data, '\n')
+		}
+		_, err = w.Write(data)
+		return err
+	default:
+		return fmt.Errorf("unknown output format %q: use wide, json or yaml", output)
+	}
+}
+
+func printTable(w io.Writer, pods []corev1.Pod, wide, allNamespaces bool) error {
+	if len(pods) == 0 {
+		_, err := fmt.Fprintln(w, "No resources found.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	header := []string{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}
+	if allNamespaces {
+		header = append([]string{"NAMESPACE"}, header...)
+	}
+	if wide {
+		header = append(header, "IP", "NODE")
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, p := range pods {
+		row := []string{p.Name, readiness(&p), podStatusReason(&p), restarts(&p), age(p.CreationTimestamp.Time)}
+		if allNamespaces {
+			row = append([]string{p.Namespace}, row...)
+		}
+		if wide {
+			row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+func readiness(p *corev1.Pod) string {
+	ready := 0
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Ready {
+			ready++
+		}
+	}
+	return fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers))
+}
+
+func restarts(p *corev1.Pod) string {
+	var n int32
+	for _, cs := range p.Status.ContainerStatuses {
+		n += cs.RestartCount
+	}
+	return fmt.Sprint(n)
+}
+
+// podStatusReason is kubectl's STATUS column: the phase, unless a container
+// has a more telling reason.
+func podStatusReason(p *corev1.Pod) string {
+	reason := string(p.Status.Phase)
+	for i, cs := range p.Status.InitContainerStatuses {
+		switch {
+		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
+			continue
+		case cs.State.Terminated != nil:
+			if cs.State.Terminated.Reason != "" {
+				return "Init:" + cs.State.Terminated.Reason
+			}
+			return fmt.Sprintf("Init:ExitCode:%d", cs.State.Terminated.ExitCode)
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "" && cs.State.Waiting.Reason != "PodInitializing":
+			return "Init:" + cs.State.Waiting.Reason
+		default:
+			return fmt.Sprintf("Init:%d/%d", i, len(p.Spec.InitContainers))
+		}
+	}
+	running := false
+	for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
+		cs := p.Status.ContainerStatuses[i]
+		switch {
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
+			reason = cs.State.Waiting.Reason
+		case cs.State.Terminated != nil && cs.State.Terminated.Reason != "":
+			reason = cs.State.Terminated.Reason
+		case cs.State.Terminated != nil && cs.State.Terminated.Signal != 0:
+			reason = fmt.Sprintf("Signal:%d", cs.State.Terminated.Signal)
+		case cs.State.Terminated != nil:
+			reason = fmt.Sprintf("ExitCode:%d", cs.State.Terminated.ExitCode)
+		case cs.Ready && cs.State.Running != nil:
+			running = true
+		}
+	}
+	if reason == "Completed" && running {
+		reason = "Running"
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status != corev1.ConditionTrue {
+				reason = "NotReady"
+			}
+		}
+	}
+	if p.DeletionTimestamp != nil {
+		reason = "Terminating"
+	}
+	return reason
+}
+
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(time.Since(t))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

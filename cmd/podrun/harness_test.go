@@ -1,0 +1,229 @@
+package main
+
+// The integration tests drive the real podrun binary, built once with
+// CGO_ENABLED=0, against real runc and the Debian CNI plugins, each test
+// in its own roots and on its own bridge, subnet and hostPorts, and end
+// with a leak check.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/internal/demoimage"
+	"github.com/podrun/podrun/internal/leakcheck"
+	"github.com/podrun/podrun/internal/testenv"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// binaries builds podrun and the demo image once per test run.
+func binaries(t testing.TB) (podrun, demoTar string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "podrun-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "podrun"), ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building podrun: %v\n%s", err, out)
+			return
+		}
+		buildErr = demoimage.Write(filepath.Join(buildDir, "busybox-demo.tar"), "/usr/bin/busybox")
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "podrun"), filepath.Join(buildDir, "busybox-demo.tar")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// envCount numbers the tests' networks: each gets its own bridge, subnet
+// (10.212.N.0/24) and hostPort range (32000+10N ...).
+var envCount atomic.Int32
+
+// env is one test's world: roots, a CNI network of its own, the binary.
+type env struct {
+	t        *testing.T
+	bin      string
+	demoTar  string
+	root     string
+	runRoot  string
+	confDir  string
+	network  string
+	bridge   string
+	subnet   string // "10.212.N."
+	portBase int
+	runtime  string
+}
+
+// newEnv needs root, runc, iptables and the CNI plugins, prepares roots and
+// a network for t, and registers teardown and the leak check.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "runc", "iptables", "ip")
+	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
+	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
+	n := int(envCount.Add(1))
+	bin, tar := binaries(t)
+	dir := t.TempDir()
+	e := &env{
+		t: t, bin: bin, demoTar: tar,
+		root:     filepath.Join(dir, "root"),
+		runRoot:  filepath.Join(dir, "run"),
+		confDir:  filepath.Join(dir, "net.d"),
+		network:  fmt.Sprintf("podrun-e2e-%d-%d", os.Getpid()%10000, n),
+		bridge:   fmt.Sprintf("pre%d-%d", os.Getpid()%10000, n),
+		subnet:   fmt.Sprintf("10.212.%d.", n),
+		portBase: 32000 + 10*n,
+		runtime:  "runc",
+	}
+	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`{
+  "cniVersion": "1.0.0", "name": %q,
+  "plugins": [
+    {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": true, "hairpinMode": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "%s0/24"}]], "routes": [{"dst": "0.0.0.0/0"}],
+              "dataDir": %q}},
+    {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true},
+    {"type": "firewall"}
+  ]}`, e.network, e.bridge, e.subnet, filepath.Join(dir, "ipam"))
+	if err := os.WriteFile(filepath.Join(e.confDir, e.network+".conflist"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap := leakcheck.Take(t, leakcheck.Options{
+		Roots:    []string{dir},
+		Markers:  []string{e.subnet, e.bridge, e.network, e.runRoot},
+		Bridge:   e.bridge,
+		RuncRoot: filepath.Join(e.runRoot, "runtime"),
+	})
+	// Cleanups run last-in first-out: the leak check runs after teardown.
+	t.Cleanup(func() { snap.Check(t) })
+	t.Cleanup(func() { exec.Command("ip", "link", "del", e.bridge).Run() })
+	t.Cleanup(e.deleteAll)
+	return e
+}
+
+// deleteAll removes whatever pods a test left, so one failure does not
+// leak into the next test's leak check.
+func (e *env) deleteAll() {
+	out, _, err := e.run("get", "pods", "-A", "-o", "json")
+	if err != nil {
+		return
+	}
+	var list corev1.PodList
+	if json.Unmarshal([]byte(out), &list) != nil {
+		return
+	}
+	for _, p := range list.Items {
+		e.run("delete", "pod", p.Name, "-n", p.Namespace, "--grace-period", "0")
+	}
+}
+
+// run runs podrun with the test's roots and network.
+func (e *env) run(args ...string) (stdout, stderr string, err error) {
+	return e.runStdin("", args...)
+}
+
+func (e *env) runStdin(stdin string, args ...string) (string, string, error) {
+	full := append([]string{
+		"--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
+		"--network", e.network, "--cni-config-dir", e.confDir,
+	}, args...)
+	cmd := exec.Command(e.bin, full...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// must runs podrun and fails the test if it fails.
+func (e *env) must(args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.run(args...)
+	if err != nil {
+		e.t.Fatalf("podrun %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+func (e *env) loadDemo() {
+	e.t.Helper()
+	e.must("image", "load", "-i", e.demoTar)
+}
+
+// manifest writes a manifest into the test's temp dir and returns its path.
+func (e *env) manifest(name, text string) string {
+	e.t.Helper()
+	p := filepath.Join(e.t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) pod(name string) corev1.Pod {
+	e.t.Helper()
+	var p corev1.Pod
+	if err := json.Unmarshal([]byte(e.must("get", "pod", name, "-o", "json")), &p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// eventually retries fn until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fetch gets a page from 127.0.0.1 (only ever loopback or the test's pods).
+func fetch(url string) (string, error) {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(resp.Body)
+	return b.String(), err
+}

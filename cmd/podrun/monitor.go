@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podrun/podrun/runner"
+)
+
+// newMonitorCommand is the per-pod monitor that apply starts; not for users.
+func newMonitorCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:    runner.MonitorCommand + " NAMESPACE NAME",
+		Hidden: true,
+		Args:   cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ready := os.NewFile(3, "ready")
+			if ready == nil {
+				return fmt.Errorf("the monitor is started by podrun apply, not by hand")
+			}
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			return r.Monitor(contextOf(cmd), args[0], args[1], ready)
+		},
+	}
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newRenderCommand(g *globals) *cobra.Command {
+	var (
+		files []string
+		out   string
+	)
+	cmd := &cobra.Command{
+		Use:   "render -f FILE -o DIR",
+		Short: "Write every pod's OCI bundles (config.json) without running anything",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pods, err := loadPods(g, files)
+			if err != nil {
+				return err
+			}
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			dirs, err := r.Render(contextOf(cmd), pods, out)
+			for _, d := range dirs {
+				fmt.Fprintln(cmd.OutOrStdout(), d)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write the bundles into")
+	_ = cmd.MarkFlagRequired("filename")
+	_ = cmd.MarkFlagRequired("output")
+	return cmd
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podrun/podrun/runner"
+	"github.com/podrun/podrun/runner/network"
+)
+
+// globals are the flags every verb shares.
+type globals struct {
+	root, runRoot string
+	runtime       string
+	network       string
+	cniConfDir    string
+	cniPluginDirs string
+	namespace     string
+	logLevel      string
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{}
+	cmd := &cobra.Command{
+		Use:   "podrun",
+		Short: "Run Kubernetes manifests on this machine, with runc and CNI, no daemon",
+		Long: `podrun reads Kubernetes manifests, turns every pod into OCI bundles whose
+containers share an infra container's namespaces, and runs them with runc
+(or crun) and CNI networking. There is no cluster, API server or daemon:
+each pod is supervised by a small monitor process of its own.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&g.root, "root", "/var/lib/podrun", "directory for images and other data that survive reboots")
+	f.StringVar(&g.runRoot, "run-root", "/run/podrun", "directory for pods, bundles, logs and locks")
+	f.StringVar(&g.runtime, "runtime", "runc", "OCI runtime binary (runc, crun or a path)")
+	f.StringVar(&g.network, "network", "podrun", "CNI network for pods (written on first use if it is \"podrun\")")
+	f.StringVar(&g.cniConfDir, "cni-config-dir", "/etc/cni/net.d", "directory of CNI network configurations")
+	f.StringVar(&g.cniPluginDirs, "cni-plugin-dir", "/usr/lib/cni:/opt/cni/bin", "directories of CNI plugins, colon-separated")
+	f.StringVarP(&g.namespace, "namespace", "n", "", "namespace (default \"default\")")
+	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+
+	cmd.AddCommand(
+		newApplyCommand(g),
+		newDeleteCommand(g),
+		newGetCommand(g),
+		newLogsCommand(g),
+		newRenderCommand(g),
+		newImageCommand(g),
+		newVersionCommand(),
+		newMonitorCommand(g),
+	)
+	return cmd
+}
+
+// runner opens the runner the flags describe.
+func (g *globals) runner() (*runner.Runner, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the podrun binary: %w", err)
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		return nil, fmt.Errorf("finding the podrun binary: %w", err)
+	}
+	return runner.New(runner.Config{
+		Root:    g.root,
+		RunRoot: g.runRoot,
+		Runtime: g.runtime,
+		Network: network.Config{
+			Name:       g.network,
+			ConfDir:    g.cniConfDir,
+			PluginDirs: filepath.SplitList(g.cniPluginDirs),
+		},
+		Self: self,
+		Log:  g.logger(),
+	})
+}
+
+// ns is the namespace to act in: the flag, or "default".
+func (g *globals) ns() string {
+	if g.namespace == "" {
+		return "default"
+	}
+	return g.namespace
+}
+
+func (g *globals) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		level = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			if a.Key == slog.LevelKey && len(groups) == 0 {
+				return slog.String(a.Key, strings.ToLower(a.Value.String()))
+			}
+			return a
+		},
+	}))
+}
+
+func contextOf(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}

@@ -1,0 +1,353 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/image"
+	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/rootfs"
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
+)
+
+// Outcome is what Apply did with one pod, in kubectl's words.
+type Outcome struct {
+	Namespace, Name string
+	Action          string // "created" or "unchanged"
+}
+
+// ErrPodExists is returned when a pod of that name runs with another spec.
+var ErrPodExists = errors.New("pod exists with a different spec")
+
+// Apply starts pods. Every image is resolved before anything is created;
+// then the pods start side by side. Apply returns once every container of
+// every pod has been started (or has failed to start, which its status
+// records as a kubelet would), handing each pod to its monitor. A pod
+// whose start fails is torn down completely; the others stay.
+func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) {
+	if err := r.preflight(); err != nil {
+		return nil, err
+	}
+	images, err := r.resolveImages(pods)
+	if err != nil {
+		return nil, err
+	}
+	var net *network.Network
+	if needsNetwork(pods) {
+		if net, err = network.Open(r.cfg.Network); err != nil {
+			return nil, err
+		}
+	}
+	outcomes := make([]Outcome, len(pods))
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, p := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i], errs[i] = r.applyPod(ctx, p, images, net)
+		}()
+	}
+	wg.Wait()
+	var done []Outcome
+	for i, o := range outcomes {
+		if errs[i] == nil {
+			done = append(done, o)
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+func needsNetwork(pods []kube.Pod) bool {
+	for _, p := range pods {
+		if !p.Pod.Spec.HostNetwork {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveImages finds every image the pods name in the store. A missing
+// image is an error that says how to get it.
+func (r *Runner) resolveImages(pods []kube.Pod) (map[string]*image.Image, error) {
+	found := map[string]*image.Image{}
+	var errs []error
+	for _, p := range pods {
+		for _, c := range allContainers(&p.Pod.Spec) {
+			if _, ok := found[c.Image]; ok {
+				continue
+			}
+			img, err := r.images.Get(c.Image)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: pod %s, container %q: %w", p.Source, p.Pod.Name, c.Name, err))
+				continue
+			}
+			found[c.Image] = img
+		}
+	}
+	return found, errors.Join(errs...)
+}
+
+func allContainers(spec *corev1.PodSpec) []corev1.Container {
+	return append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+}
+
+// applyPod creates one pod under its lock, or finds it unchanged.
+func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) (Outcome, error) {
+	pod := p.Pod
+	out := Outcome{Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
+	unlock, err := r.lockPod(ctx, pod.Namespace, pod.Name)
+	if err != nil {
+		return out, err
+	}
+	defer unlock()
+
+	dir := r.pods.Pod(pod.Namespace, pod.Name)
+	if old, err := dir.Read(); err == nil {
+		if sameSpec(old.Manifest, pod) {
+			out.Action = "unchanged"
+			return out, nil
+		}
+		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
+			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
+	} else if !errors.Is(err, state.ErrNoState) || exists(dir.Dir) {
+		// A pod half-created by a command that was killed: finish it off.
+		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name, "error", err)
+		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
+			return out, err
+		}
+	}
+
+	if err := r.createPod(ctx, p, images, net); err != nil {
+		if terr := r.teardown(context.WithoutCancel(ctx), pod.Namespace, pod.Name); terr != nil {
+			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
+		}
+		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
+	}
+	return out, nil
+}
+
+// sameSpec reports whether a recorded manifest describes pod.
+func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
+	var old corev1.Pod
+	if json.Unmarshal(manifest, &old) != nil {
+		return false
+	}
+	a, _ := json.Marshal(old.Spec)
+	b, _ := json.Marshal(pod.Spec)
+	return bytes.Equal(a, b)
+}
+
+// createPod is apply's sequence of named steps. Each step records what it
+// made in the pod's state before the next begins, so that teardown, on
+// failure now or at a later delete, finds everything.
+func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) error {
+	pod := p.Pod.DeepCopy()
+	pod.UID = types.UID(newUID())
+	pod.CreationTimestamp = metav1.Now()
+	l := r.layout(pod.Namespace, pod.Name)
+	dir := r.pods.Pod(pod.Namespace, pod.Name)
+
+	st, err := r.recordPod(dir, p, pod)
+	if err != nil {
+		return err
+	}
+	podIP, err := r.attachNetwork(ctx, dir, st, pod, l, net)
+	if err != nil {
+		return err
+	}
+	plan, err := r.plan(pod, l, podIP, images)
+	if err != nil {
+		return err
+	}
+	if err := r.prepare(dir, plan, images); err != nil {
+		return err
+	}
+	return r.startMonitor(ctx, dir, l)
+}
+
+// recordPod writes the pod's first state: what it is, nothing made yet.
+func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*state.Pod, error) {
+	manifest, err := json.Marshal(pod)
+	if err != nil {
+		return nil, err
+	}
+	st := &state.Pod{
+		UID:       string(pod.UID),
+		Namespace: pod.Namespace,
+		Name:      pod.Name,
+		Source:    p.Source.String(),
+		Manifest:  manifest,
+		Created:   pod.CreationTimestamp.Time,
+		HostIP:    hostIP(),
+	}
+	if err := dir.Write(st); err != nil {
+		return nil, fmt.Errorf("recording the pod: %w", err)
+	}
+	return st, nil
+}
+
+// attachNetwork pins a network namespace for the pod and runs CNI ADD in
+// it. hostNetwork pods use the host's network and get the host's address.
+func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state.Pod, pod *corev1.Pod, l translate.Layout, net *network.Network) (string, error) {
+	if pod.Spec.HostNetwork {
+		return st.HostIP, nil
+	}
+	netns := l.Namespace("net")
+	if _, err := dir.Update(ctx, func(s *state.Pod) error { s.NetNS = netns; return nil }); err != nil {
+		return "", err
+	}
+	if err := network.NewNS(netns); err != nil {
+		return "", fmt.Errorf("creating the pod's network namespace: %w", err)
+	}
+	ports := translate.Ports(pod)
+	unlock, err := r.lockPorts(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if err := r.checkHostPorts(pod, ports); err != nil {
+		return "", err
+	}
+	att, err := net.Attach(ctx, string(pod.UID), netns, ports)
+	if err != nil {
+		return "", err
+	}
+	_, err = dir.Update(ctx, func(s *state.Pod) error {
+		s.PodIP = att.IP
+		s.Network = r.cfg.Network.Name
+		s.CNIResult = att.Result
+		return nil
+	})
+	return att.IP, err
+}
+
+// plan asks translate for the pod's plan, handing it every impure fact.
+func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image) (*translate.Plan, error) {
+	host, err := hostFacts()
+	if err != nil {
+		return nil, err
+	}
+	in := translate.Input{
+		Pod:    pod,
+		Images: map[string]translate.Image{},
+		Host:   host,
+		Layout: l,
+		PodIP:  podIP,
+		Pause:  r.cfg.Self,
+		UserDB: map[string]fsys{},
+	}
+	for _, c := range allContainers(&pod.Spec) {
+		img := images[c.Image]
+		in.Images[c.Name] = translateImage(img)
+		in.UserDB[c.Name] = layersFS(img.Layers)
+	}
+	plan, err := translate.Pod(in)
+	if err != nil {
+		return nil, fmt.Errorf("translating: %w", err)
+	}
+	return plan, nil
+}
+
+func translateImage(img *image.Image) translate.Image {
+	c := img.Config
+	return translate.Image{
+		Ref: img.Ref, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd,
+		WorkingDir: c.WorkingDir, User: c.User, StopSignal: c.StopSignal,
+	}
+}
+
+// prepare makes everything the plan's containers need before they start:
+// pod files and mounts, root file systems, bundles. It records the
+// containers in the pod's state for the monitor to start.
+func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, images map[string]*image.Image) error {
+	for _, f := range plan.Files {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			return err
+		}
+		if err := state.WriteFile(f.Path, f.Data, f.Mode); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+	}
+	for _, m := range plan.Mounts {
+		if err := mountPodMount(m); err != nil {
+			return err
+		}
+	}
+	if err := writeBundle(plan.Infra); err != nil {
+		return err
+	}
+	var records []state.Container
+	for i, c := range planContainers(plan) {
+		bundle := filepath.Dir(c.Spec.Root.Path)
+		img := images[c.Image]
+		if err := rootfs.Mount(c.Spec.Root.Path, img.Layers, filepath.Join(bundle, "scratch")); err != nil {
+			return fmt.Errorf("preparing the root file system of container %q: %w", c.Name, err)
+		}
+		if err := writeBundle(c); err != nil {
+			return err
+		}
+		records = append(records, state.Container{
+			Name:   c.Name,
+			Init:   i < len(plan.Init),
+			ID:     containerID(dir, c.Name),
+			Image:  c.Image,
+			State:  state.Waiting,
+			Reason: "ContainerCreating",
+		})
+	}
+	infra := &state.Container{Name: translate.InfraName, ID: containerID(dir, translate.InfraName), State: state.Waiting}
+	_, err := dir.Update(context.Background(), func(s *state.Pod) error {
+		s.Infra = infra
+		s.Containers = records
+		return nil
+	})
+	return err
+}
+
+func planContainers(plan *translate.Plan) []translate.Container {
+	return append(append([]translate.Container{}, plan.Init...), plan.Containers...)
+}
+
+// writeBundle writes a container's config.json beside its rootfs.
+func writeBundle(c translate.Container) error {
+	bundle := filepath.Dir(c.Spec.Root.Path)
+	if err := os.MkdirAll(c.Spec.Root.Path, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(c.Spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+		return fmt.Errorf("writing the bundle of container %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// containerID names a container for the runtime: unique under podrun's
+// runtime root and recognisable in `runc list`.
+func containerID(dir *state.PodDir, name string) string {
+	return filepath.Base(dir.Dir) + "_" + name
+}
+
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

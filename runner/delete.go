@@ -1,0 +1,144 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/state"
+)
+
+// ErrPodNotFound is returned for a pod that does not exist.
+var ErrPodNotFound = errors.New("pod not found")
+
+// DeleteOptions tune Delete.
+type DeleteOptions struct {
+	// GracePeriod overrides the pod's terminationGracePeriodSeconds when
+	// not nil; zero kills at once.
+	GracePeriod *time.Duration
+}
+
+// Delete stops pod namespace/name as the kubelet does (each container's
+// stop signal, then SIGKILL once the grace period is over) and removes
+// every trace of it. Deleting a pod that does not exist returns
+// ErrPodNotFound, which callers that want kubectl's --ignore-not-found
+// treat as success; a pod left half-made is finished off all the same.
+func (r *Runner) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) error {
+	unlock, err := r.lockPod(ctx, namespace, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	l := r.layout(namespace, name)
+	if _, err := os.Stat(l.Dir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+	}
+	st, err := r.pods.Pod(namespace, name).Read()
+	if err == nil {
+		r.stop(ctx, st, gracePeriod(st, opts))
+	}
+	if err := r.teardown(ctx, namespace, name); err != nil {
+		return fmt.Errorf("deleting pod %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+func gracePeriod(st *state.Pod, opts DeleteOptions) time.Duration {
+	if opts.GracePeriod != nil {
+		return *opts.GracePeriod
+	}
+	var pod corev1.Pod
+	if json.Unmarshal(st.Manifest, &pod) == nil && pod.Spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// stop sends every running app container its stop signal, waits for them
+// all up to grace, kills what is left, then stops the infra container and
+// the monitor, which records the exits as they come.
+func (r *Runner) stop(ctx context.Context, st *state.Pod, grace time.Duration) {
+	var running []state.Container
+	for _, c := range st.Containers {
+		if c.State == state.Running {
+			running = append(running, c)
+		}
+	}
+	for _, c := range running {
+		r.signal(ctx, c.ID, r.stopSignal(c))
+	}
+	deadline := time.Now().Add(grace)
+	for _, c := range running {
+		r.waitStopped(ctx, c.ID, deadline)
+	}
+	for _, c := range running {
+		r.signal(ctx, c.ID, syscall.SIGKILL)
+		r.waitStopped(ctx, c.ID, time.Now().Add(5*time.Second))
+	}
+	if st.Infra != nil {
+		r.signal(ctx, st.Infra.ID, syscall.SIGKILL)
+		r.waitStopped(ctx, st.Infra.ID, time.Now().Add(5*time.Second))
+	}
+	if st.Monitor.Pid > 0 && st.Monitor.Signal(syscall.SIGTERM) == nil {
+		for end := time.Now().Add(5 * time.Second); st.Monitor.Alive() && time.Now().Before(end); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// stopSignal is the image's StopSignal, or SIGTERM.
+func (r *Runner) stopSignal(c state.Container) syscall.Signal {
+	if img, err := r.images.Get(c.Image); err == nil && img.Config.StopSignal != "" {
+		if sig := parseSignal(img.Config.StopSignal); sig != 0 {
+			return sig
+		}
+	}
+	return syscall.SIGTERM
+}
+
+func (r *Runner) signal(ctx context.Context, id string, sig syscall.Signal) {
+	if id == "" {
+		return
+	}
+	if err := r.runtime.Kill(ctx, id, sig, false); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+		r.cfg.Log.Debug("signalling container", "id", id, "signal", sig, "error", err)
+	}
+}
+
+// waitStopped polls the runtime until container id has stopped or is gone.
+func (r *Runner) waitStopped(ctx context.Context, id string, deadline time.Time) {
+	for delay := 10 * time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 200*time.Millisecond) {
+		s, err := r.runtime.State(ctx, id)
+		if err != nil || s.Status == "stopped" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+// parseSignal reads a signal as an image config writes it: "SIGTERM",
+// "TERM" or "15". Zero means not a signal.
+func parseSignal(s string) syscall.Signal {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n)
+	}
+	s = strings.ToUpper(s)
+	if !strings.HasPrefix(s, "SIG") {
+		s = "SIG" + s
+	}
+	return unix.SignalNum(s)
+}

@@ -1,0 +1,129 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podrun/podrun/runner/crilog"
+	"github.com/podrun/podrun/runner/state"
+)
+
+// LogOptions tune Logs.
+type LogOptions struct {
+	Container string // required when the pod has more than one container
+	Follow    bool   // keep printing until the container stops
+	Previous  bool   // the log of the previous run of the container
+}
+
+// ErrContainerRequired is returned by Logs for a pod of several containers
+// when none is named; the message lists them, as kubectl does.
+var ErrContainerRequired = errors.New("a container name must be specified")
+
+// Logs copies a container's log, as written, to w.
+func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptions, w io.Writer) error {
+	dir := r.pods.Pod(namespace, name)
+	st, err := dir.Read()
+	if errors.Is(err, state.ErrNoState) {
+		return fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	c, err := pickContainer(st, opts.Container)
+	if err != nil {
+		return err
+	}
+	path, err := r.logPath(namespace, name, c, opts.Previous)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading the log of container %q: %w", c.Name, err)
+	}
+	defer f.Close()
+	var src io.Reader = f
+	if opts.Follow {
+		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(namespace, name, c.Name) }}
+	}
+	return crilog.Copy(w, src, crilog.CopyOptions{})
+}
+
+func pickContainer(st *state.Pod, name string) (state.Container, error) {
+	var names []string
+	for _, c := range st.Containers {
+		if c.Name == name || (name == "" && len(st.Containers) == 1) {
+			return c, nil
+		}
+		names = append(names, c.Name)
+	}
+	if name == "" {
+		return state.Container{}, fmt.Errorf("%w for pod %s, choose one of: [%s]", ErrContainerRequired, st.Name, strings.Join(names, " "))
+	}
+	return state.Container{}, fmt.Errorf("container %s is not valid for pod %s, choose one of: [%s]", name, st.Name, strings.Join(names, " "))
+}
+
+// logPath finds the log of the current run or, with previous, the one before.
+func (r *Runner) logPath(namespace, name string, c state.Container, previous bool) (string, error) {
+	dir := r.layout(namespace, name).Logs(c.Name)
+	runs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	sort.Slice(runs, func(i, j int) bool { return logNumber(runs[i]) < logNumber(runs[j]) })
+	switch {
+	case previous && len(runs) < 2:
+		return "", fmt.Errorf("previous terminated container %q in pod %q not found", c.Name, name)
+	case previous:
+		return runs[len(runs)-2], nil
+	case len(runs) == 0:
+		return "", fmt.Errorf("container %q in pod %q is waiting to start: %s", c.Name, name, c.Reason)
+	default:
+		return runs[len(runs)-1], nil
+	}
+}
+
+func logNumber(path string) int {
+	n, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(path), ".log"))
+	return n
+}
+
+func (r *Runner) running(namespace, name, container string) bool {
+	st, err := r.pods.Pod(namespace, name).Read()
+	if err != nil {
+		return false
+	}
+	c := st.Container(container)
+	return c != nil && c.State == state.Running && c.Pid.Alive()
+}
+
+// follower reads a growing file until the container stops and the file
+// has been read to its end, like tail -f.
+type follower struct {
+	ctx     context.Context
+	f       *os.File
+	running func() bool
+}
+
+func (fl *follower) Read(p []byte) (int, error) {
+	for {
+		n, err := fl.f.Read(p)
+		if n > 0 || (err != nil && err != io.EOF) {
+			return n, err
+		}
+		if !fl.running() {
+			// One more read: the last lines may have landed meanwhile.
+			return fl.f.Read(p)
+		}
+		select {
+		case <-fl.ctx.Done():
+			return 0, io.EOF
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/podrun/podrun/runner/monitor"
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
+)
+
+// MonitorCommand is the hidden podrun verb that runs a pod's monitor.
+const MonitorCommand = "monitor"
+
+// monitorStartTimeout bounds how long apply waits for a pod's containers
+// to be started.
+const monitorStartTimeout = 5 * time.Minute
+
+// startMonitor re-executes podrun as the pod's monitor, in a session of its
+// own so that it outlives this command, and waits until the monitor says
+// that every container has been started, or why not.
+func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translate.Layout) error {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer readyR.Close()
+	logFile, err := os.OpenFile(filepath.Join(l.Dir, "monitor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		readyW.Close()
+		return err
+	}
+	defer logFile.Close()
+	st, err := dir.Read()
+	if err != nil {
+		readyW.Close()
+		return err
+	}
+	cmd := exec.Command(r.cfg.Self, r.MonitorArgs(st.Namespace, st.Name)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return fmt.Errorf("starting the pod monitor: %w", err)
+	}
+	proc, err := state.Identify(cmd.Process.Pid)
+	if err == nil {
+		_, err = dir.Update(ctx, func(s *state.Pod) error { s.Monitor = proc; return nil })
+	}
+	// The monitor is not ours to wait for: it lives as long as the pod.
+	defer cmd.Process.Release()
+	if err != nil {
+		return err
+	}
+	return waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log"))
+}
+
+// MonitorArgs is the command line, after the binary, of a pod's monitor.
+func (r *Runner) MonitorArgs(namespace, name string) []string {
+	return []string{
+		"--root", r.cfg.Root, "--run-root", r.cfg.RunRoot, "--runtime", r.cfg.Runtime,
+		MonitorCommand, namespace, name,
+	}
+}
+
+// Report is the monitor's one message to the command that started it.
+type Report struct {
+	Error string `json:"error,omitempty"`
+}
+
+// waitReady reads the monitor's report.
+func waitReady(ctx context.Context, ready *os.File, logPath string) error {
+	ctx, cancel := context.WithTimeout(ctx, monitorStartTimeout)
+	defer cancel()
+	_ = ready.SetReadDeadline(time.Now().Add(monitorStartTimeout))
+	done := make(chan error, 1)
+	go func() {
+		line, err := bufio.NewReader(ready).ReadBytes('\n')
+		if err != nil {
+			done <- fmt.Errorf("the pod monitor exited before starting the pod (see %s)", logPath)
+			return
+		}
+		var rep Report
+		if err := json.Unmarshal(line, &rep); err != nil {
+			done <- fmt.Errorf("reading the pod monitor's report: %w", err)
+			return
+		}
+		if rep.Error != "" {
+			done <- fmt.Errorf("%s", rep.Error)
+			return
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the pod monitor: %w", ctx.Err())
+	}
+}
+
+// Monitor runs the monitor of pod namespace/name in this process, reporting
+// to ready once the pod's containers have started. It returns when the pod
+// is deleted.
+func (r *Runner) Monitor(ctx context.Context, namespace, name string, ready *os.File) error {
+	return monitor.Run(ctx, monitor.Config{
+		Pod:     r.pods.Pod(namespace, name),
+		Layout:  r.layout(namespace, name),
+		Runtime: r.runtime,
+		Ready:   ready,
+		Log:     r.cfg.Log,
+	})
+}

@@ -1,0 +1,64 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
+)
+
+// lockPorts serialises hostPort checks and CNI attachments across podrun
+// processes, so that two pods cannot both be given one hostPort.
+func (r *Runner) lockPorts(ctx context.Context) (func(), error) {
+	path := filepath.Join(r.cfg.RunRoot, "locks", "hostports.lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	l, err := state.Lock(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// checkHostPorts refuses a hostPort that another podrun pod publishes.
+// (A port held by any other process is found by the network when it
+// attaches the pod.)
+func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	others, err := r.pods.List()
+	if err != nil {
+		return err
+	}
+	for _, e := range others {
+		st := e.Pod
+		if st == nil || st.Namespace == pod.Namespace && st.Name == pod.Name {
+			continue
+		}
+		for _, theirs := range recordedPorts(st) {
+			for _, ours := range ports {
+				if clash(ours, theirs) {
+					return fmt.Errorf("hostPort %d/%s is already published by pod %s/%s: choose another hostPort or delete that pod",
+						ours.HostPort, strings.ToUpper(ours.Protocol), st.Namespace, st.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func clash(a, b translate.Port) bool {
+	if a.HostPort != b.HostPort || a.Protocol != b.Protocol {
+		return false
+	}
+	any := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
+	return a.HostIP == b.HostIP || any(a.HostIP) || any(b.HostIP)
+}

@@ -1,0 +1,65 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/translate"
+)
+
+// Render writes, for every pod, the OCI bundles apply would create
+// (config.json for the infra container and each container, with empty
+// rootfs directories) and the pod's Kubernetes-managed files, under
+// outDir/<namespace>_<name>/, without running, mounting or attaching
+// anything. The pod IP, which CNI assigns at apply, is left empty.
+func (r *Runner) Render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
+	images, err := r.resolveImages(pods)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(outDir)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, p := range pods {
+		pod := p.Pod.DeepCopy()
+		pod.UID = types.UID(newUID())
+		l := translate.Layout{Dir: filepath.Join(abs, pod.Namespace+"_"+pod.Name)}
+		ip := ""
+		if pod.Spec.HostNetwork {
+			ip = hostIP()
+		}
+		plan, err := r.plan(pod, l, ip, images)
+		if err != nil {
+			return dirs, fmt.Errorf("%s: pod %s: %w", p.Source, pod.Name, err)
+		}
+		if err := writePlan(plan); err != nil {
+			return dirs, fmt.Errorf("rendering pod %s: %w", pod.Name, err)
+		}
+		dirs = append(dirs, l.Dir)
+	}
+	return dirs, nil
+}
+
+func writePlan(plan *translate.Plan) error {
+	for _, f := range plan.Files {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.Path, f.Data, f.Mode); err != nil {
+			return err
+		}
+	}
+	for _, c := range append([]translate.Container{plan.Infra}, planContainers(plan)...) {
+		if err := writeBundle(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

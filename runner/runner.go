@@ -1,0 +1,113 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/podrun/podrun/runner/image"
+	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
+)
+
+// Config is what a Runner needs to know about this machine and its user.
+type Config struct {
+	Root    string // images and other data that survive reboots
+	RunRoot string // pods, bundles, mounts, logs, locks: gone on reboot
+	Runtime string // OCI runtime binary: "runc", "crun" or a path
+	Network network.Config
+	// Self is the podrun binary: re-executed as each pod's monitor and
+	// bind-mounted into every infra container as its pause process.
+	Self string
+	Log  *slog.Logger
+}
+
+// Runner runs pods. Its methods are safe to call from several processes at
+// once: every change to a pod happens under that pod's lock.
+type Runner struct {
+	cfg     Config
+	images  *image.Store
+	pods    *state.Store
+	runtime *runtime.CLI
+}
+
+// New checks cfg and opens the stores under its roots.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Root == "" || cfg.RunRoot == "" {
+		return nil, fmt.Errorf("both a root and a run root are needed")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Runtime == "" {
+		cfg.Runtime = "runc"
+	}
+	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot} {
+		abs, err := filepath.Abs(*dir)
+		if err != nil {
+			return nil, err
+		}
+		*dir = abs
+	}
+	if cfg.Network.CacheDir == "" {
+		cfg.Network.CacheDir = filepath.Join(cfg.RunRoot, "cni", "cache")
+	}
+	if cfg.Network.LockFile == "" {
+		cfg.Network.LockFile = filepath.Join(cfg.RunRoot, "cni", "lock")
+	}
+	images, err := image.Open(filepath.Join(cfg.Root, "images"))
+	if err != nil {
+		return nil, fmt.Errorf("opening the image store: %w", err)
+	}
+	return &Runner{
+		cfg:     cfg,
+		images:  images,
+		pods:    &state.Store{Dir: filepath.Join(cfg.RunRoot, "pods")},
+		runtime: &runtime.CLI{Binary: cfg.Runtime, Root: filepath.Join(cfg.RunRoot, "runtime")},
+	}, nil
+}
+
+// Images is the runner's image store.
+func (r *Runner) Images() *image.Store { return r.images }
+
+// layout is where the files of pod namespace/name live.
+func (r *Runner) layout(namespace, name string) translate.Layout {
+	return translate.Layout{Dir: filepath.Join(r.cfg.RunRoot, "pods", namespace+"_"+name)}
+}
+
+// lockFile serialises commands on one pod. It lives outside the pod's
+// directory, which teardown removes.
+func (r *Runner) lockFile(namespace, name string) string {
+	return filepath.Join(r.cfg.RunRoot, "locks", namespace+"_"+name+".lock")
+}
+
+// lockPod takes the lock that serialises commands on pod namespace/name,
+// returning its release.
+func (r *Runner) lockPod(ctx context.Context, namespace, name string) (func(), error) {
+	path := r.lockFile(namespace, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	l, err := state.Lock(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("locking pod %s/%s: %w", namespace, name, err)
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// preflight checks, before anything is created, that the programs a pod
+// needs are installed.
+func (r *Runner) preflight() error {
+	if _, err := exec.LookPath(r.cfg.Runtime); err != nil {
+		return fmt.Errorf("OCI runtime %q not found: install it (Debian: apt-get install runc, or run `make deps`), or pick another with --runtime", r.cfg.Runtime)
+	}
+	if _, err := os.Stat(r.cfg.Self); err != nil {
+		return fmt.Errorf("finding the podrun binary for the pod monitor: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podrun/podrun/runner/state"
+)
+
+// Get returns pod namespace/name as the API server would show it: the
+// manifest with a status that reflects the containers as they are now.
+func (r *Runner) Get(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+	st, err := r.pods.Pod(namespace, name).Read()
+	if errors.Is(err, state.ErrNoState) {
+		return nil, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return podStatus(st)
+}
+
+// List returns the pods of namespace ("" for every namespace), sorted by
+// namespace and name.
+func (r *Runner) List(ctx context.Context, namespace string) ([]corev1.Pod, error) {
+	records, err := r.pods.List()
+	if err != nil {
+		return nil, err
+	}
+	var pods []corev1.Pod
+	for _, e := range records {
+		st := e.Pod
+		if st == nil {
+			continue
+		}
+		if namespace != "" && st.Namespace != namespace {
+			continue
+		}
+		pod, err := podStatus(st)
+		if err != nil {
+			r.cfg.Log.Warn("skipping a pod whose state is unreadable", "pod", st.Name, "error", err)
+			continue
+		}
+		pods = append(pods, *pod)
+	}
+	sort.Slice(pods, func(i, j int) bool {
+		if pods[i].Namespace != pods[j].Namespace {
+			return pods[i].Namespace < pods[j].Namespace
+		}
+		return pods[i].Name < pods[j].Name
+	})
+	return pods, nil
+}
+
+// podStatus rebuilds a v1 Pod from its record. A container recorded as
+// running whose process is gone (the machine rebooted, or someone killed
+// it behind the monitor's back) is reported as the kubelet does:
+// terminated, ContainerStatusUnknown, exit code 137.
+func podStatus(st *state.Pod) (*corev1.Pod, error) {
+	var pod corev1.Pod
+	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
+		return nil, fmt.Errorf("reading the manifest of pod %s: %w", st.Name, err)
+	}
+	pod.Status = corev1.PodStatus{
+		HostIP:    st.HostIP,
+		PodIP:     st.PodIP,
+		StartTime: ptrTime(st.Created),
+		QOSClass:  qosClass(&pod.Spec),
+	}
+	if st.HostIP != "" {
+		pod.Status.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	}
+	if st.PodIP != "" {
+		pod.Status.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
+	}
+	for _, c := range st.Containers {
+		cs := containerStatus(c)
+		if c.Init {
+			pod.Status.InitContainerStatuses = append(pod.Status.InitContainerStatuses, cs)
+		} else {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, cs)
+		}
+	}
+	pod.Status.Phase = phase(&pod)
+	pod.Status.Conditions = conditions(&pod)
+	return &pod, nil
+}
+
+func containerStatus(c state.Container) corev1.ContainerStatus {
+	cs := corev1.ContainerStatus{
+		Name:         c.Name,
+		Image:        c.Image,
+		ImageID:      c.Image,
+		ContainerID:  "podrun://" + c.ID,
+		RestartCount: int32(c.RestartCount),
+	}
+	if c.State == state.Running && !c.Pid.Alive() {
+		c.State, c.Reason, c.ExitCode = state.Terminated, "ContainerStatusUnknown", 137
+		c.Message = "The container could not be located when the pod was inspected"
+	}
+	switch c.State {
+	case state.Running:
+		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.StartedAt)}
+		cs.Ready = true
+		cs.Started = ptr(true)
+	case state.Terminated:
+		cs.State.Terminated = &corev1.ContainerStateTerminated{
+			ExitCode:   int32(c.ExitCode),
+			Reason:     c.Reason,
+			Message:    c.Message,
+			StartedAt:  metav1.NewTime(c.StartedAt),
+			FinishedAt: metav1.NewTime(c.FinishedAt),
+		}
+		cs.Started = ptr(false)
+	default:
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.Reason, Message: c.Message}
+		cs.Started = ptr(false)
+	}
+	return cs
+}
+
+// phase follows the kubelet's getPhase for a pod whose containers are not
+// restarted.
+func phase(pod *corev1.Pod) corev1.PodPhase {
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+			if pod.Spec.RestartPolicy == corev1.RestartPolicyNever {
+				return corev1.PodFailed
+			}
+			return corev1.PodPending
+		}
+		if cs.State.Terminated == nil {
+			return corev1.PodPending
+		}
+	}
+	var running, waiting, succeeded, failed int
+	for _, cs := range pod.Status.ContainerStatuses {
+		switch {
+		case cs.State.Running != nil:
+			running++
+		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
+			succeeded++
+		case cs.State.Terminated != nil:
+			failed++
+		default:
+			waiting++
+		}
+	}
+	switch {
+	case waiting > 0 || len(pod.Status.ContainerStatuses) == 0:
+		return corev1.PodPending
+	case running > 0:
+		return corev1.PodRunning
+	case failed > 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyAlways:
+		return corev1.PodFailed
+	case failed == 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyAlways:
+		return corev1.PodSucceeded
+	default:
+		// Restarted by a kubelet; with no restarts yet, still running.
+		return corev1.PodRunning
+	}
+}
+
+func conditions(pod *corev1.Pod) []corev1.PodCondition {
+	ready := corev1.ConditionTrue
+	for _, cs := range pod.Status.ContainerStatuses {
+		if !cs.Ready {
+			ready = corev1.ConditionFalse
+		}
+	}
+	initialized := corev1.ConditionTrue
+	if pod.Status.Phase == corev1.PodPending {
+		initialized = corev1.ConditionFalse
+	}
+	t := pod.CreationTimestamp
+	return []corev1.PodCondition{
+		{Type: corev1.PodInitialized, Status: initialized, LastTransitionTime: t},
+		{Type: corev1.PodReady, Status: ready, LastTransitionTime: t},
+		{Type: corev1.ContainersReady, Status: ready, LastTransitionTime: t},
+		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: t},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func ptrTime(t time.Time) *metav1.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &metav1.Time{Time: t}
+}
+
+// qosClass is the pod's quality of service class, as the API server
+// computes it from cpu and memory requests and limits.
+func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
+	any, guaranteed := false, true
+	for _, c := range allContainers(spec) {
+		for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			req, hasReq := c.Resources.Requests[res]
+			lim, hasLim := c.Resources.Limits[res]
+			any = any || hasReq || hasLim
+			if !hasLim || (hasReq && req.Cmp(lim) != 0) {
+				guaranteed = false
+			}
+		}
+	}
+	switch {
+	case !any:
+		return corev1.PodQOSBestEffort
+	case guaranteed:
+		return corev1.PodQOSGuaranteed
+	default:
+		return corev1.PodQOSBurstable
+	}
+}

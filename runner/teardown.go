@@ -1,0 +1,233 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
+)
+
+// teardown removes every trace of pod namespace/name, in the reverse order
+// of creation: monitor, containers, network, mounts, cgroups, files. It
+// works from what is on disk and in the kernel, not only from the state
+// file, so it also finishes pods whose creation was cut short. Each step is
+// idempotent; teardown of a pod that is gone succeeds. The caller holds
+// the pod's lock.
+func (r *Runner) teardown(ctx context.Context, namespace, name string) error {
+	l := r.layout(namespace, name)
+	dir := r.pods.Pod(namespace, name)
+	st, err := dir.Read()
+	if err != nil && !errors.Is(err, state.ErrNoState) {
+		r.cfg.Log.Warn("pod state unreadable; tearing down from what is on disk", "pod", name, "error", err)
+	}
+	if st == nil {
+		st = &state.Pod{Namespace: namespace, Name: name}
+	}
+	var errs []error
+	if st.Monitor.Pid > 0 {
+		if err := st.Monitor.Signal(unix.SIGKILL); err != nil && !errors.Is(err, state.ErrProcessGone) {
+			errs = append(errs, fmt.Errorf("stopping the pod monitor: %w", err))
+		}
+	}
+	errs = append(errs, r.deleteContainers(ctx, l))
+	errs = append(errs, r.detachNetwork(ctx, st, l))
+	errs = append(errs, unmountUnder(l.Dir))
+	errs = append(errs, removeCgroups(st.UID))
+	if err := os.RemoveAll(l.Dir); err != nil {
+		errs = append(errs, fmt.Errorf("removing %s: %w", l.Dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+// deleteContainers force-deletes every runtime container whose bundle lies
+// in the pod's directory, whether or not the state file knows of it.
+func (r *Runner) deleteContainers(ctx context.Context, l translate.Layout) error {
+	list, err := r.runtime.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the runtime's containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list {
+		if !within(c.Bundle, l.Dir) {
+			continue
+		}
+		if err := r.runtime.Delete(ctx, c.ID, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("deleting container %s: %w", c.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// detachNetwork runs CNI DEL for the pod and removes its network namespace.
+func (r *Runner) detachNetwork(ctx context.Context, st *state.Pod, l translate.Layout) error {
+	netns := l.Namespace("net")
+	if st.Network != "" && st.UID != "" {
+		cfg := r.cfg.Network
+		cfg.Name = st.Network
+		net, err := network.Open(cfg)
+		if err != nil {
+			return fmt.Errorf("opening network %q to detach the pod: %w", st.Network, err)
+		}
+		att := &network.Attachment{IP: st.PodIP, Result: st.CNIResult}
+		if err := net.Detach(ctx, st.UID, netns, recordedPorts(st), att); err != nil {
+			return fmt.Errorf("detaching the pod from network %q: %w", st.Network, err)
+		}
+	}
+	if err := network.RemoveNS(netns); err != nil {
+		return fmt.Errorf("removing the network namespace: %w", err)
+	}
+	return nil
+}
+
+// recordedPorts are the hostPort mappings of a recorded pod.
+func recordedPorts(st *state.Pod) []translate.Port {
+	var pod corev1.Pod
+	if json.Unmarshal(st.Manifest, &pod) != nil {
+		return nil
+	}
+	return translate.Ports(&pod)
+}
+
+// unmountUnder unmounts every mount point below dir, deepest first.
+func unmountUnder(dir string) error {
+	points, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range points {
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+			errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mountsUnder lists the mount points below dir from /proc/self/mountinfo,
+// deepest first.
+func mountsUnder(dir string) ([]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var points []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		p := unescapeMountPath(fields[4])
+		if within(p, dir) {
+			points = append(points, p)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	return points, sc.Err()
+}
+
+// unescapeMountPath undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountPath(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}
+
+// removeCgroups removes the pod's cgroup parent (translate puts containers
+// under /podrun/<uid>/), in every hierarchy. The runtime removed the
+// containers' own cgroups when it deleted them.
+func removeCgroups(uid string) error {
+	if uid == "" {
+		return nil
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/podrun/" + uid)
+	if d := "/sys/fs/cgroup/podrun/" + uid; exists(d) {
+		dirs = append(dirs, d)
+	}
+	var errs []error
+	for _, d := range dirs {
+		// Leftover child cgroups of containers that the runtime never
+		// created fully are empty and go first.
+		children, _ := filepath.Glob(d + "/*/")
+		for _, c := range children {
+			_ = unix.Rmdir(c)
+		}
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// mountPodMount makes one of the plan's pod-level mounts.
+func mountPodMount(m translate.Mount) error {
+	if err := os.MkdirAll(m.Target, 0o755); err != nil {
+		return err
+	}
+	src := m.Source
+	if src == "" {
+		src = m.Type
+	}
+	flags, data := mountOptions(m.Options)
+	if err := unix.Mount(src, m.Target, m.Type, flags, data); err != nil {
+		return fmt.Errorf("mounting %s on %s: %w", m.Type, m.Target, err)
+	}
+	return nil
+}
+
+// mountOptions splits fstab-style options into flags and data.
+func mountOptions(opts []string) (uintptr, string) {
+	known := map[string]uintptr{
+		"nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV, "noexec": unix.MS_NOEXEC,
+		"ro": unix.MS_RDONLY, "relatime": unix.MS_RELATIME, "strictatime": unix.MS_STRICTATIME,
+	}
+	var flags uintptr
+	var data []string
+	for _, o := range opts {
+		if f, ok := known[o]; ok {
+			flags |= f
+		} else {
+			data = append(data, o)
+		}
+	}
+	return flags, strings.Join(data, ",")
+}
