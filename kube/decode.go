@@ -47,7 +47,7 @@ func decodeStream(file string, data []byte) ([]Object, ErrorList) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, syntaxError(file, err))
+			errs = append(errs, syntaxError(file, data, err))
 			break
 		}
 		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
@@ -63,10 +63,14 @@ func decodeStream(file string, data []byte) ([]Object, ErrorList) {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError locates a YAML parser error by its line.
-func syntaxError(file string, err error) *Error {
+func syntaxError(file string, data []byte, err error) *Error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if strings.HasPrefix(m[2], "did not find expected") {
+			// The parser's own errors count lines from 0, its scanner's from 1.
+			line = min(line+1, lineCount(data))
+		}
 		return &Error{Source: Source{File: file, Line: line}, Detail: "invalid YAML: " + m[2]}
 	}
 	return &Error{Source: Source{File: file}, Detail: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
@@ -210,4 +214,12 @@ func convert(v any, obj runtime.Object) error {
 		return fmt.Errorf("decoding object: %w", err)
 	}
 	return nil
+}
+
+func lineCount(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		n++
+	}
+	return n
 }
