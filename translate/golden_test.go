@@ -156,6 +156,9 @@ func checkGolden(t *testing.T, dir string, in Input) {
 		}
 		return
 	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("%v: run go test ./translate -update and review the new golden files", err)
+	}
 	for name, data := range got {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -527,3 +527,84 @@ func TestPorts(t *testing.T) {
 		t.Errorf("Plan.Ports (-want +got):\n%s", diff)
 	}
 }
+
+func TestErrorsNameContainerAndField(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Input)
+		wantErr error
+		want    []string
+	}{
+		{
+			name:    "missing image config",
+			mutate:  func(in *Input) { delete(in.Images, "app") },
+			wantErr: ErrMissingImage,
+			want:    []string{`container "app"`, "spec.containers[0].image"},
+		},
+		{
+			name:    "nothing to run",
+			mutate:  func(in *Input) { in.Images["app"] = Image{Ref: "x"} },
+			wantErr: ErrNoCommand,
+			want:    []string{`container "app"`, "spec.containers[0]"},
+		},
+		{
+			name: "init container",
+			mutate: func(in *Input) {
+				in.Pod.Spec.InitContainers = []corev1.Container{{Name: "first"}, {Name: "second", Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{}}}}}
+				in.Images["first"] = Image{Cmd: []string{"true"}}
+				in.Images["second"] = Image{Cmd: []string{"true"}}
+			},
+			wantErr: ErrNotSupported,
+			want:    []string{`container "second"`, "spec.initContainers[1].env[0].valueFrom"},
+		},
+		{
+			name: "unknown group",
+			mutate: func(in *Input) {
+				img := in.Images["app"]
+				img.User = "app:ghosts"
+				in.Images["app"] = img
+			},
+			wantErr: ErrUnknownGroup,
+			want:    []string{`container "app"`, "spec.containers[0]", `"ghosts"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := baseInput(basePod())
+			tt.mutate(&in)
+			_, err := Pod(in)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tt.wantErr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecsDoNotShareMemory(t *testing.T) {
+	pod := basePod()
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "two", Image: "localhost/app:1"})
+	plan, err := Pod(baseInput(pod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := plan.Containers[0].Spec, plan.Containers[1].Spec
+	a.Mounts[len(a.Mounts)-1].Options[0] = "changed"
+	a.Process.Capabilities.Bounding[0] = "changed"
+	a.Linux.MaskedPaths[0] = "changed"
+	if b.Mounts[len(b.Mounts)-1].Options[0] == "changed" || b.Process.Capabilities.Bounding[0] == "changed" || b.Linux.MaskedPaths[0] == "changed" {
+		t.Error("changing one container's spec changed another's")
+	}
+}
+
+func TestPodNeedsUID(t *testing.T) {
+	pod := basePod()
+	pod.UID = ""
+	if _, err := Pod(baseInput(pod)); err == nil || !strings.Contains(err.Error(), "metadata.uid") {
+		t.Fatalf("error = %v, want one naming metadata.uid", err)
+	}
+}

@@ -259,6 +259,9 @@ func WithAnnotations(a map[string]string) SpecOpt {
 func WithMounts(mounts ...specs.Mount) SpecOpt {
 	return func(s *specs.Spec) error {
 		added := slices.Clone(mounts)
+		for i := range added {
+			added[i].Options = slices.Clone(added[i].Options)
+		}
 		slices.SortStableFunc(added, func(a, b specs.Mount) int {
 			return mountDepth(a.Destination) - mountDepth(b.Destination)
 		})
