@@ -8,4 +8,34 @@
 // the clock or the environment: every impure fact arrives as an Input
 // field, so every rule is testable with tables and golden files. A test
 // checks its imports.
+//
+// # How a spec is built
+//
+// Every spec starts from DefaultSpec, the spec containerd's CRI plugin
+// starts from on Linux, and small SpecOpt values are applied over it in
+// order, one per concern (WithProcessArgs, WithEnv, WithUser, WithMounts,
+// WithNamespaces, ...). Each Kubernetes rule is written once, in one
+// function, and table-tested:
+//
+//   - processArgs: command replaces the image's ENTRYPOINT and drops its
+//     CMD; args replaces CMD; neither gives ENTRYPOINT then CMD.
+//   - mergeEnv: DefaultPath, then HOSTNAME, then the image's Env, then the
+//     container's env; a later name replaces an earlier one in its place.
+//   - workingDir: the container's, else the image's, else "/".
+//   - resolveUser: the image USER through the container's /etc/passwd and
+//     /etc/group, with containerd's additional gids.
+//   - namespaces: which namespaces each container creates, joins by path,
+//     or leaves to the host (hostNetwork, hostIPC, hostPID,
+//     shareProcessNamespace).
+//   - podHostname, hostsFile, resolvConf: the kubelet's hostname,
+//     Kubernetes-managed /etc/hosts and /etc/resolv.conf.
+//
+// # Paths the runner must honour
+//
+// Specs name paths from Layout: container roots, the pinned namespaces
+// (the runner pins the network namespace and runs CNI before the infra
+// starts, and pins the infra's ipc, uts and pid namespaces before any
+// other container starts), the pod files and /dev/shm. Cgroups go under
+// CgroupParent(pod), /podrun/<pod uid>, one child per container (POD for
+// the infra); the runner removes the parent when it deletes the pod.
 package translate
