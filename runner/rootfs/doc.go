@@ -1,0 +1,23 @@
+// Package rootfs assembles a container's root file system from unpacked
+// image layers: an overlay mount, or a copy where overlayfs is not to be had.
+//
+// Contract:
+//
+//   - Layers are directories as runner/image unpacks them: whiteouts are
+//     0/0 character devices and opaque directories carry the
+//     trusted.overlay.opaque=y xattr, so they stack as overlayfs lower
+//     dirs unchanged.
+//   - Mount uses the new mount API (fsopen/fsconfig/fsmount/move_mount)
+//     and passes each lower dir as its own "lowerdir+" parameter, by file
+//     descriptor where the kernel takes one (6.13+), by path otherwise
+//     (6.8+), so the number of layers is not bounded by the one-page limit
+//     of mount(2) data. Older kernels get mount(2), limited to that page.
+//   - No layers mount an empty lower dir (scratch/lower); the upper and
+//     work dirs are scratch/upper and scratch/work.
+//   - Where overlayfs cannot be mounted at all (no privilege, no overlay,
+//     an upper dir it rejects) Mount copies the layers into target in
+//     order, applying whiteouts and opaque dirs as overlayfs would.
+//   - Unmount is idempotent: it unmounts target while it is a mount
+//     point, then removes target and scratch; what is gone is success.
+//   - The package prints nothing.
+package rootfs
