@@ -12,6 +12,12 @@
 // runtimes do. Attach refuses a hostPort that something on the host
 // already holds, since portmap's DNAT would silently shadow it.
 //
+// Two plugin gaps are filled, each narrowly. DEL gets a prevResult even
+// when libcni's cache has none (an ADD that failed half-way, a lost
+// cache): the last ADD result, or the Attachment's. And when the
+// namespace is gone, the masquerading rules the bridge plugin can then no
+// longer find are removed by their pod-specific comment.
+//
 // The package is silent: plugin stderr goes to Config.Logger at debug
 // level, errors are returned.
 package network
