@@ -83,10 +83,11 @@ func (s *Store) writeIndex(idx *index) error {
 	return nil
 }
 
-// writeAtomic writes data to a temporary file beside dst, syncs it and
-// renames it over dst, so readers see the old or the new file, whole.
+// writeAtomic writes data to a temporary file in tmp (same file system),
+// syncs it and renames it over dst, so readers see the old or the new
+// file, whole. Only a writer holding the lock may call it.
 func (s *Store) writeAtomic(dst string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	f, err := os.CreateTemp(filepath.Join(s.Dir, "tmp"), "file-*")
 	if err != nil {
 		return err
 	}
