@@ -107,6 +107,8 @@ type goldenPlan struct {
 	Files      []goldenFile
 	Mounts     []Mount
 	Ports      []Port
+	PodNetwork bool
+	Pin        []string
 }
 
 type goldenFile struct {
@@ -125,7 +127,7 @@ func checkGolden(t *testing.T, dir string, in Input) {
 		t.Fatal(err)
 	}
 	got := map[string][]byte{}
-	summary := goldenPlan{Mounts: plan.Mounts, Ports: plan.Ports}
+	summary := goldenPlan{Mounts: plan.Mounts, Ports: plan.Ports, PodNetwork: plan.PodNetwork, Pin: plan.Pin}
 	for _, c := range append(append([]Container{plan.Infra}, plan.Init...), plan.Containers...) {
 		got[c.Name+".json"] = marshal(t, c.Spec)
 	}

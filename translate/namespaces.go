@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"path"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -40,4 +42,16 @@ func namespaces(spec *corev1.PodSpec, l Layout, infra bool) []specs.LinuxNamespa
 		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: l.Namespace("net")})
 	}
 	return ns
+}
+
+// pinned lists the namespaces of the infra that other containers join by
+// path, by their Layout.Namespace names.
+func pinned(spec *corev1.PodSpec, l Layout) []string {
+	var names []string
+	for _, ns := range namespaces(spec, l, false) {
+		if ns.Path != "" && ns.Type != specs.NetworkNamespace {
+			names = append(names, path.Base(ns.Path))
+		}
+	}
+	return names
 }

@@ -302,38 +302,45 @@ func TestNamespaces(t *testing.T) {
 		name       string
 		spec       corev1.PodSpec
 		infra, app []specs.LinuxNamespace
+		pin        []string
 	}{
 		{
 			name:  "default",
+			pin:   []string{"ipc", "uts"},
 			infra: []specs.LinuxNamespace{ns("pid", ""), ns("ipc", ""), ns("uts", ""), ns("mount", ""), ns("network", "/p/ns/net")},
 			app:   []specs.LinuxNamespace{ns("pid", ""), ns("ipc", "/p/ns/ipc"), ns("uts", "/p/ns/uts"), ns("mount", ""), ns("network", "/p/ns/net")},
 		},
 		{
 			name:  "shareProcessNamespace",
+			pin:   []string{"pid", "ipc", "uts"},
 			spec:  corev1.PodSpec{ShareProcessNamespace: &yes},
 			infra: []specs.LinuxNamespace{ns("pid", ""), ns("ipc", ""), ns("uts", ""), ns("mount", ""), ns("network", "/p/ns/net")},
 			app:   []specs.LinuxNamespace{ns("pid", "/p/ns/pid"), ns("ipc", "/p/ns/ipc"), ns("uts", "/p/ns/uts"), ns("mount", ""), ns("network", "/p/ns/net")},
 		},
 		{
 			name:  "hostNetwork",
+			pin:   []string{"ipc"},
 			spec:  corev1.PodSpec{HostNetwork: true},
 			infra: []specs.LinuxNamespace{ns("pid", ""), ns("ipc", ""), ns("mount", "")},
 			app:   []specs.LinuxNamespace{ns("pid", ""), ns("ipc", "/p/ns/ipc"), ns("mount", "")},
 		},
 		{
 			name:  "hostIPC",
+			pin:   []string{"uts"},
 			spec:  corev1.PodSpec{HostIPC: true},
 			infra: []specs.LinuxNamespace{ns("pid", ""), ns("uts", ""), ns("mount", ""), ns("network", "/p/ns/net")},
 			app:   []specs.LinuxNamespace{ns("pid", ""), ns("uts", "/p/ns/uts"), ns("mount", ""), ns("network", "/p/ns/net")},
 		},
 		{
 			name:  "hostPID",
+			pin:   []string{"ipc", "uts"},
 			spec:  corev1.PodSpec{HostPID: true},
 			infra: []specs.LinuxNamespace{ns("ipc", ""), ns("uts", ""), ns("mount", ""), ns("network", "/p/ns/net")},
 			app:   []specs.LinuxNamespace{ns("ipc", "/p/ns/ipc"), ns("uts", "/p/ns/uts"), ns("mount", ""), ns("network", "/p/ns/net")},
 		},
 		{
 			name:  "all host namespaces",
+			pin:   nil,
 			spec:  corev1.PodSpec{HostNetwork: true, HostIPC: true, HostPID: true},
 			infra: []specs.LinuxNamespace{ns("mount", "")},
 			app:   []specs.LinuxNamespace{ns("mount", "")},
@@ -346,6 +353,9 @@ func TestNamespaces(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.app, namespaces(&tt.spec, l, false)); diff != "" {
 				t.Errorf("app (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.pin, pinned(&tt.spec, l)); diff != "" {
+				t.Errorf("pinned (-want +got):\n%s", diff)
 			}
 		})
 	}

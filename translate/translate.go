@@ -57,6 +57,15 @@ type Plan struct {
 	Files      []File      // written before any container starts
 	Mounts     []Mount     // pod-level mounts made before any container starts
 	Ports      []Port
+	// PodNetwork says the pod has a network namespace of its own: the
+	// runner creates it, pins it at Layout.Namespace("net") and runs CNI
+	// in it before the infra starts. False for hostNetwork pods.
+	PodNetwork bool
+	// Pin lists the infra's namespaces ("ipc", "uts", "pid") that init and
+	// app containers join by path: once the infra runs, the runner
+	// bind-mounts each from /proc/<infra pid>/ns/<type> at
+	// Layout.Namespace(type).
+	Pin []string
 }
 
 // Container is one container of the plan.
@@ -162,7 +171,9 @@ func translatePod(in Input) (*Plan, error) {
 			{Path: in.Layout.EtcFile("hosts"), Data: hostsFile(in.Pod, in.Host.Hosts, podIPs, hostname, domain), Mode: 0o644},
 			{Path: in.Layout.EtcFile("resolv.conf"), Data: resolvConf(spec, in.Host.ResolvConf), Mode: 0o644},
 		},
-		Ports: Ports(in.Pod),
+		Ports:      Ports(in.Pod),
+		PodNetwork: !spec.HostNetwork,
+		Pin:        pinned(spec, in.Layout),
 	}
 	shm := "/dev/shm"
 	if !spec.HostIPC {
