@@ -139,14 +139,24 @@ func (s *Store) lock() (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// cleanTmp removes what writers killed halfway left behind. Only a writer
-// holding the lock may call it.
+// cleanTmp removes what writers killed halfway left in tmp. Only a writer
+// holding the lock may call it. tmp itself stays: Open, which takes no
+// lock, may be creating it at the same time.
 func (s *Store) cleanTmp() error {
 	tmp := filepath.Join(s.Dir, "tmp")
-	if err := os.RemoveAll(tmp); err != nil {
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return fmt.Errorf("cleaning %s: %w", tmp, err)
 	}
-	return os.Mkdir(tmp, 0o700)
+	des, err := os.ReadDir(tmp)
+	if err != nil {
+		return fmt.Errorf("cleaning %s: %w", tmp, err)
+	}
+	for _, de := range des {
+		if err := os.RemoveAll(filepath.Join(tmp, de.Name())); err != nil {
+			return fmt.Errorf("cleaning %s: %w", tmp, err)
+		}
+	}
+	return nil
 }
 
 // Get returns the stored image ref names, normalised as Docker does

@@ -157,6 +157,7 @@ func TestUnpackLimits(t *testing.T) {
 
 func TestUnpackKeepsTree(t *testing.T) {
 	dst := t.TempDir()
+	t.Cleanup(func() { os.Chmod(filepath.Join(dst, "ro"), 0o755) })
 	ro := ent{name: "ro/", typ: tar.TypeDir, mode: 0o555}
 	exe := ent{name: "ro/exe", typ: tar.TypeReg, mode: 0o4755, body: "#!"}
 	ents := []ent{ro, exe, symlink("ro/abs", "/etc/passwd"), hardlink("ro/hard", "ro/exe"),
