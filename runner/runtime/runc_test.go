@@ -132,8 +132,9 @@ func TestRunc(t *testing.T) {
 	if list, err := r.List(ctx); err != nil || len(list) != 1 || list[0].ID != id {
 		t.Errorf("List = %+v, %v; want just %s", list, err, id)
 	}
-	if pids, err := r.Ps(ctx, id); err != nil || len(pids) < 1 {
-		t.Errorf("Ps = %v, %v; want the shell and sleep", pids, err)
+	pids, err := r.Ps(ctx, id)
+	if err != nil || len(pids) < 1 {
+		t.Errorf("Ps = %v, %v; want busybox sleep (sh execs its last command)", pids, err)
 	}
 
 	var out strings.Builder
@@ -177,6 +178,33 @@ func TestRunc(t *testing.T) {
 	if _, err := io.ReadAll(pr); err != nil {
 		t.Errorf("draining the pipe: %v", err)
 	}
+	// Leak check: the runtime's root is empty and every process that was
+	// in the container is gone (reaped by us, their subreaper).
+	if entries, err := os.ReadDir(r.Root); err != nil || len(entries) != 0 {
+		t.Errorf("runtime root after delete holds %v, %v", entries, err)
+	}
+	for _, pid := range pids {
+		reap(t, pid)
+	}
+}
+
+// reap waits for pid, a child of ours, to exit and reaps it; a pid that
+// is not our child (already reaped) is fine.
+func reap(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.ECHILD) || got == pid {
+			return
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Errorf("process %d of the container is still there: %v", pid, err)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestRuncCreateError checks that a failure inside runc create, whose
@@ -197,7 +225,6 @@ func TestRuncCreateError(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("Create = %v, want *Error", err)
 	}
-	t.Logf("create error: %v", err)
 	if rerr.ExitCode != 1 || !strings.Contains(rerr.Message, "no such file") {
 		t.Errorf("Create error = %+v; want exit 1 and runc's reason", rerr)
 	}
