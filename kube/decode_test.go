@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -196,5 +197,28 @@ func TestDecodeTyped(t *testing.T) {
 		if got := objs[0].Lines.Find(path); got != want {
 			t.Errorf("line of %s = %d, want %d", path, got, want)
 		}
+	}
+}
+
+func TestDecodeBoundsAliases(t *testing.T) {
+	tests := []struct{ name, in, want string }{{
+		name: "self-referring alias",
+		in:   "apiVersion: example.com/v1\nkind: Widget\ndata: &a [*a]\n",
+		want: "nested more than 100 levels deep",
+	}, {
+		name: "billion laughs",
+		in: "apiVersion: example.com/v1\nkind: Widget\nx:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n" +
+			"  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n" +
+			"  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
+			"  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n",
+		want: "document expands to more than 262144 nodes",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode("a.yaml", []byte(tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -15,7 +15,10 @@ import (
 
 // maxNodes bounds the nodes visited in one document, so that aliases
 // cannot expand a small input into an enormous one.
-const maxNodes = 1 << 20
+const maxNodes = 1 << 18
+
+// maxDepth bounds nesting, which a self-referring alias makes endless.
+const maxDepth = 100
 
 // walker converts a YAML node tree into JSON-ready values, checking it
 // against a Go type the way the API server's strict decoding would
@@ -27,6 +30,7 @@ type walker struct {
 	lines Lines
 	errs  ErrorList
 	nodes int
+	depth int
 }
 
 func newWalker(file string) *walker {
@@ -39,6 +43,13 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 func (w *walker) value(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	n = w.visit(n, p)
 	if n == nil || isNull(n) {
+		return nil
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > maxDepth {
+		w.fail(n, p, fmt.Sprintf("nested more than %d levels deep", maxDepth))
+		w.nodes = maxNodes // stop here: the same would be said of every sibling
 		return nil
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
@@ -273,6 +284,13 @@ func (w *walker) mergeSources(v *yaml.Node, pathOf func(string) *field.Path) []k
 	p := pathOf("<<")
 	v = w.visit(v, p)
 	if v == nil {
+		return nil
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > maxDepth {
+		w.fail(v, p, fmt.Sprintf("nested more than %d levels deep", maxDepth))
+		w.nodes = maxNodes
 		return nil
 	}
 	switch v.Kind {

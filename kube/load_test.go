@@ -1,0 +1,112 @@
+package kube
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		paths []string
+		stdin string
+		want  []string // file:line kind name
+	}{{
+		name:  "directory: manifests directly in it, sorted",
+		paths: []string{"testdata/dir"},
+		want: []string{
+			"testdata/dir/a.yml:1 Pod a",
+			"testdata/dir/b.yaml:1 Pod b",
+			"testdata/dir/c.json:1 Pod c",
+		},
+	}, {
+		name:  "stdin between files, in the order given",
+		paths: []string{"testdata/dir/b.yaml", "-", "testdata/list.yaml"},
+		stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-stdin}\n",
+		want: []string{
+			"testdata/dir/b.yaml:1 Pod b",
+			"<stdin>:1 ConfigMap from-stdin",
+			"testdata/list.yaml:4 Pod one",
+			"testdata/list.yaml:12 Pod two",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := Load(tt.paths, strings.NewReader(tt.stdin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range objs {
+				got = append(got, o.Source.String()+" "+o.Kind+" "+name(o))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("objects (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func name(o Object) string {
+	if m, ok := o.Object.(interface{ GetName() string }); ok {
+		return m.GetName()
+	}
+	return ""
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		paths []string
+		stdin string
+		want  string
+		is    error
+	}{{
+		name:  "missing file",
+		paths: []string{"testdata/pods.yaml"},
+		want:  "reading testdata/pods.yaml: no such file or directory",
+		is:    fs.ErrNotExist,
+	}, {
+		name:  "directory without manifests",
+		paths: []string{"testdata/empty"},
+		want:  "reading testdata/empty: no manifests found (no *.yaml, *.yml or *.json file in the directory)",
+		is:    ErrNoManifests,
+	}, {
+		name:  "problems in several files, reported together",
+		paths: []string{"-", "testdata/pod.json", "testdata/list-bad.yaml"},
+		stdin: "apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: 1\n",
+		want: `<stdin>:4: spec.hostNetwork: Invalid value: 1: expected boolean, got integer
+testdata/pod.json:7: spec.containers[0].tty: Invalid value: "yes": expected boolean, got string
+testdata/list-bad.yaml:20: spec.containers[0].command: Invalid value: "sh": expected array, got string`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.paths, strings.NewReader(tt.stdin))
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error does not match %v", tt.is)
+			}
+		})
+	}
+}
+
+func TestLoadUnknownKindIsUnstructured(t *testing.T) {
+	objs, err := Load([]string{"-"}, strings.NewReader("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := objs[0].Object.(*unstructured.Unstructured)
+	if !ok || u.GetAPIVersion() != "example.com/v1" || u.GetKind() != "Widget" {
+		t.Errorf("object = %#v, want an unstructured example.com/v1 Widget", objs[0].Object)
+	}
+}
