@@ -204,7 +204,9 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*sta
 // it. hostNetwork pods use the host's network and get the host's address.
 func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state.Pod, pod *corev1.Pod, l translate.Layout, net *network.Network) (string, error) {
 	if pod.Spec.HostNetwork {
-		return st.HostIP, nil
+		// The kubelet reports the host's address as such a pod's IP.
+		_, err := dir.Update(ctx, func(s *state.Pod) error { s.PodIP = s.HostIP; return nil })
+		return st.HostIP, err
 	}
 	netns := l.Namespace("net")
 	if _, err := dir.Update(ctx, func(s *state.Pod) error { s.NetNS = netns; return nil }); err != nil {
