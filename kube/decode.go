@@ -39,6 +39,7 @@ func newScheme() *runtime.Scheme {
 func decodeStream(file string, data []byte) ([]Object, ErrorList) {
 	var objs []Object
 	var errs ErrorList
+	nodes := nodeBudget(len(data))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -53,7 +54,7 @@ func decodeStream(file string, data []byte) ([]Object, ErrorList) {
 		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 			continue // an empty document, as between two "---"
 		}
-		o, e := decodeDocument(file, doc.Content[0], schema.GroupVersionKind{})
+		o, e := decodeDocument(file, doc.Content[0], schema.GroupVersionKind{}, nodes)
 		objs = append(objs, o...)
 		errs = append(errs, e...)
 	}
@@ -78,7 +79,7 @@ func syntaxError(file string, data []byte, err error) *Error {
 
 // decodeDocument decodes one object, or the items of a List. def gives
 // the apiVersion and kind of list items that omit them.
-func decodeDocument(file string, n *yaml.Node, def schema.GroupVersionKind) ([]Object, ErrorList) {
+func decodeDocument(file string, n *yaml.Node, def schema.GroupVersionKind, nodes *int) ([]Object, ErrorList) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -92,9 +93,9 @@ func decodeDocument(file string, n *yaml.Node, def schema.GroupVersionKind) ([]O
 		return nil, errs
 	}
 	if isList(gvk) {
-		return decodeList(file, n, gvk)
+		return decodeList(file, n, gvk, nodes)
 	}
-	obj, lines, errs := decodeObject(file, n, gvk)
+	obj, lines, errs := decodeObject(file, n, gvk, nodes)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -155,8 +156,8 @@ type listShape struct {
 }
 
 // decodeList decodes every item of a list, each with its own lines.
-func decodeList(file string, n *yaml.Node, gvk schema.GroupVersionKind) ([]Object, ErrorList) {
-	w := newWalker(file)
+func decodeList(file string, n *yaml.Node, gvk schema.GroupVersionKind, nodes *int) ([]Object, ErrorList) {
+	w := newWalker(file, nodes)
 	w.value(n, reflect.TypeFor[listShape](), nil) // unknown or duplicate fields
 	errs := w.errs
 	var def schema.GroupVersionKind
@@ -173,7 +174,7 @@ func decodeList(file string, n *yaml.Node, gvk schema.GroupVersionKind) ([]Objec
 			continue // reported by the walk above, unless null
 		}
 		for _, item := range items.Content {
-			o, e := decodeDocument(file, item, def)
+			o, e := decodeDocument(file, item, def, nodes)
 			objs = append(objs, o...)
 			errs = append(errs, e...)
 		}
@@ -183,8 +184,8 @@ func decodeList(file string, n *yaml.Node, gvk schema.GroupVersionKind) ([]Objec
 
 // decodeObject decodes n strictly into the typed object for gvk, or into
 // an unstructured object for kinds podrun does not know.
-func decodeObject(file string, n *yaml.Node, gvk schema.GroupVersionKind) (runtime.Object, Lines, ErrorList) {
-	w := newWalker(file)
+func decodeObject(file string, n *yaml.Node, gvk schema.GroupVersionKind, nodes *int) (runtime.Object, Lines, ErrorList) {
+	w := newWalker(file, nodes)
 	w.lines[""] = n.Line
 	obj, err := scheme.New(gvk)
 	if err != nil {

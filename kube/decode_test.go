@@ -211,7 +211,7 @@ func TestDecodeBoundsAliases(t *testing.T) {
 			"  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n" +
 			"  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
 			"  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n",
-		want: "document expands to more than 262144 nodes",
+		want: "a.yaml:4: x[d][8][5][2]: aliases expand the input to too many nodes",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

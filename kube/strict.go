@@ -13,9 +13,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// maxNodes bounds the nodes visited in one document, so that aliases
-// cannot expand a small input into an enormous one.
-const maxNodes = 1 << 18
+// nodeBudget bounds the nodes visited in a stream of len n bytes, so that
+// aliases cannot expand a small input into an enormous one: without
+// aliases a stream has fewer nodes than bytes.
+func nodeBudget(n int) *int {
+	b := 2*n + 10000
+	return &b
+}
 
 // maxDepth bounds nesting, which a self-referring alias makes endless.
 const maxDepth = 100
@@ -29,12 +33,12 @@ type walker struct {
 	file  string
 	lines Lines
 	errs  ErrorList
-	nodes int
+	nodes *int // left to visit in the whole stream
 	depth int
 }
 
-func newWalker(file string) *walker {
-	return &walker{file: file, lines: Lines{}}
+func newWalker(file string, nodes *int) *walker {
+	return &walker{file: file, lines: Lines{}, nodes: nodes}
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
@@ -49,7 +53,7 @@ func (w *walker) value(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	defer func() { w.depth-- }()
 	if w.depth > maxDepth {
 		w.fail(n, p, fmt.Sprintf("nested more than %d levels deep", maxDepth))
-		w.nodes = maxNodes // stop here: the same would be said of every sibling
+		*w.nodes = -1 // stop here: the same would be said of every sibling
 		return nil
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
@@ -85,11 +89,11 @@ func (w *walker) visit(n *yaml.Node, p *field.Path) *yaml.Node {
 	if n == nil {
 		return nil
 	}
-	w.nodes++
-	if w.nodes == maxNodes {
-		w.fail(n, p, fmt.Sprintf("document expands to more than %d nodes", maxNodes))
+	*w.nodes--
+	if *w.nodes == 0 {
+		w.fail(n, p, "aliases expand the input to too many nodes")
 	}
-	if w.nodes >= maxNodes {
+	if *w.nodes <= 0 {
 		return nil
 	}
 	return n
@@ -290,7 +294,7 @@ func (w *walker) mergeSources(v *yaml.Node, pathOf func(string) *field.Path) []k
 	defer func() { w.depth-- }()
 	if w.depth > maxDepth {
 		w.fail(v, p, fmt.Sprintf("nested more than %d levels deep", maxDepth))
-		w.nodes = maxNodes
+		*w.nodes = -1
 		return nil
 	}
 	switch v.Kind {
