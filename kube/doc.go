@@ -1,10 +1,28 @@
 // Package kube reads Kubernetes manifests the way the API server would.
 //
-// It decodes multi-document YAML and JSON strictly into k8s.io/api types
-// (an unknown field is an error naming its file, line and field path),
-// validates what podrun reads as the API server does, applies the API
-// server's defaults, and turns workloads into the concrete pods to run.
-// Every problem found in one pass is reported together.
+// Load and Decode read multi-document YAML and JSON (files, directories
+// and stdin; v1 List and typed lists such as PodList are flattened into
+// their items) strictly into k8s.io/api types: an unknown or duplicate
+// field, a value of the wrong type or a malformed quantity is an error
+// naming its file, line and field path, for example
+//
+//	pod.yaml:9: spec.containers[0].imagee: unknown field
+//
+// Kinds with no Go type here decode as *unstructured.Unstructured, so that
+// Pods can name them. YAML is read as the API server's reader does (YAML
+// 1.1 scalars: unquoted yes/no/on/off are booleans, 0644 is octal).
+//
+// Pods turns objects into pods to run: it applies kubectl's namespace
+// rule, the API server's defaults (pkg/apis/core/v1/defaults.go and the
+// ServiceAccount and Priority admission plugins) and then its validation
+// with its wording (k8s.io/apimachinery field errors), for the fields
+// podrun reads. Any kind but v1 Pod is an error naming the kinds podrun
+// runs; nothing is skipped silently.
+//
+// Every problem found in one call is returned together as an ErrorList,
+// one *Error per line, sorted by file (in input order) then line; a field
+// absent from the input is located at its nearest parent. Only the
+// reading of an unreadable path fails at once, as "reading PATH: REASON".
 //
 // Package kube imports nothing of translate or runner, and prints nothing.
 package kube
