@@ -68,7 +68,7 @@ var envCount atomic.Int32
 
 // env is one test's world: roots, a CNI network of its own, the binary.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	demoTar  string
 	root     string
@@ -83,7 +83,7 @@ type env struct {
 
 // newEnv needs root, runc, iptables and the CNI plugins, prepares roots and
 // a network for t, and registers teardown and the leak check.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "runc", "iptables", "ip")
