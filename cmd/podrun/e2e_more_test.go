@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestExitCodes: the monitor records each container's exit as the kubelet
+// reports it, and logs -f returns once the container has stopped, having
+// printed everything it wrote.
+func TestExitCodes(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("exits", "  restartPolicy: Never\n",
+		container("fails", "sleep 1; echo going; exit 3", ""),
+		container("ok", "echo one; echo two >&2; exit 0", "")))
+	e.must("apply", "-f", path)
+	if out := e.must("logs", "-f", "exits", "-c", "fails"); out != "going\n" {
+		t.Errorf("logs -f printed %q", out)
+	}
+	eventually(t, 10*time.Second, func() error {
+		pod := e.pod("exits")
+		if pod.Status.Phase != corev1.PodFailed {
+			return errorf("phase %s, want Failed", pod.Status.Phase)
+		}
+		for _, cs := range pod.Status.ContainerStatuses {
+			term := cs.State.Terminated
+			want := map[string]int32{"ok": 0, "fails": 3}[cs.Name]
+			wantReason := map[string]string{"ok": "Completed", "fails": "Error"}[cs.Name]
+			if term == nil || term.ExitCode != want || term.Reason != wantReason || term.FinishedAt.IsZero() {
+				return errorf("container %s: %+v", cs.Name, cs.State)
+			}
+		}
+		return nil
+	})
+	// stdout and stderr are separate pipes: their relative order is not
+	// kept, on Kubernetes either.
+	if out := e.must("logs", "exits", "-c", "ok"); out != "one\ntwo\n" && out != "two\none\n" {
+		t.Errorf("logs of ok: %q", out)
+	}
+	// kubectl's STATUS shows the first container's reason.
+	if table := e.must("get", "pods"); !strings.Contains(table, "Error") || !strings.Contains(table, "0/2") {
+		t.Errorf("get pods:\n%s", table)
+	}
+	e.must("delete", "pod", "exits")
+}
+
+// TestIdentity: hostname, the Kubernetes-managed files, and the audit
+// login uid, which a container inherits from the user who ran podrun.
+func TestIdentity(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("who", "  restartPolicy: Never\n",
+		container("main", "hostname; cat /etc/hostname /etc/hosts /proc/self/loginuid; echo; grep -c nameserver /etc/resolv.conf; df -k /dev/shm | tail -1", "")))
+	e.must("apply", "-f", path)
+	eventually(t, 10*time.Second, func() error {
+		if cs := e.pod("who").Status.ContainerStatuses; len(cs) != 1 || cs[0].State.Terminated == nil {
+			return errorf("not finished: %+v", cs)
+		}
+		return nil
+	})
+	out := e.must("logs", "who")
+	pod := e.pod("who")
+	for _, want := range []string{"who\nwho\n", "# Kubernetes-managed hosts file.", pod.Status.PodIP + "\twho"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("container output lacks %q:\n%s", want, out)
+		}
+	}
+	if loginuid, err := os.ReadFile("/proc/self/loginuid"); err == nil && !strings.Contains(out, string(loginuid)+"\n") {
+		t.Errorf("loginuid inside differs from ours (%s):\n%s", loginuid, out)
+	}
+	if !strings.Contains(out, "65536") {
+		t.Errorf("/dev/shm is not the pod's 64 MiB tmpfs:\n%s", out)
+	}
+	e.must("delete", "pod", "who")
+}
+
+// TestNamespaces: -n places and finds pods; the same name in two
+// namespaces is two pods.
+func TestNamespaces(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("twin", "", container("main", "trap 'exit 0' TERM; sleep 600 & wait", "")))
+	e.must("apply", "-f", path)
+	e.must("-n", "other", "apply", "-f", path)
+	all := e.must("get", "pods", "-A")
+	if strings.Count(all, "twin") != 2 || !strings.Contains(all, "other") || !strings.Contains(all, "NAMESPACE") {
+		t.Errorf("get pods -A:\n%s", all)
+	}
+	if out := e.must("-n", "other", "get", "pods"); strings.Count(out, "twin") != 1 {
+		t.Errorf("get pods -n other:\n%s", out)
+	}
+	e.must("-n", "other", "delete", "pod", "twin")
+	e.must("delete", "pod", "twin")
+}
+
+// TestRender writes bundles that runc accepts, and starts nothing.
+func TestRender(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	out := filepath.Join(t.TempDir(), "bundles")
+	dirs := e.must("render", "-f", "../../examples/hello", "-o", out)
+	if strings.TrimSpace(dirs) != filepath.Join(out, "default_hello") {
+		t.Errorf("render printed %q", dirs)
+	}
+	for _, c := range []string{"infra", "containers/web", "containers/client"} {
+		data, err := os.ReadFile(filepath.Join(out, "default_hello", c, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spec specs.Spec
+		if err := json.Unmarshal(data, &spec); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if spec.Process == nil || len(spec.Process.Args) == 0 || spec.Root == nil {
+			t.Errorf("%s: incomplete spec", c)
+		}
+	}
+	if hosts, err := os.ReadFile(filepath.Join(out, "default_hello", "etc", "hosts")); err != nil || !strings.Contains(string(hosts), "Kubernetes-managed") {
+		t.Errorf("rendered hosts: %q, %v", hosts, err)
+	}
+	if pods := e.must("get", "pods"); !strings.Contains(pods, "No resources found") {
+		t.Errorf("render started something:\n%s", pods)
+	}
+}
+
+// TestBadManifest: every problem at once, with file, line and field path,
+// and nothing created. Needs no root.
+func TestBadManifest(t *testing.T) {
+	bin, _ := binaries(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pod.yaml")
+	text := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers:\n  - name: web\n    image: busybox\n    imagee: typo\n  - name: web\n    image: busybox\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, bin: bin, root: filepath.Join(dir, "root"), runRoot: filepath.Join(dir, "run"), runtime: "runc"}
+	_, errOut, err := e.run("apply", "-f", path)
+	if err == nil {
+		t.Fatal("apply of a bad manifest succeeded")
+	}
+	if !strings.Contains(errOut, path+":9: spec.containers[0].imagee: unknown field") {
+		t.Errorf("error lacks the unknown field with its line:\n%s", errOut)
+	}
+	second := e.manifest("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n")
+	_, errOut, _ = e.run("apply", "-f", second)
+	if !strings.Contains(errOut, "kind Deployment (apps/v1) is not supported yet; podrun runs: Pod") {
+		t.Errorf("unsupported kind:\n%s", errOut)
+	}
+	if _, err := os.Stat(e.runRoot); !os.IsNotExist(err) {
+		t.Errorf("a rejected manifest created %s", e.runRoot)
+	}
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
