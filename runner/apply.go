@@ -116,16 +116,19 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	defer unlock()
 
 	dir := r.pods.Pod(pod.Namespace, pod.Name)
-	if old, err := dir.Read(); err == nil {
+	old, err := dir.Read()
+	switch {
+	case err == nil && old.Monitor.Alive():
 		if sameSpec(old.Manifest, pod) {
 			out.Action = "unchanged"
 			return out, nil
 		}
 		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
 			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
-	} else if !errors.Is(err, state.ErrNoState) || exists(dir.Dir) {
-		// A pod half-created by a command that was killed: finish it off.
-		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name, "error", err)
+	case err == nil || exists(dir.Dir):
+		// The remains of a pod whose apply was killed half-way, or whose
+		// monitor is gone: finish them off and start afresh.
+		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name)
 		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
 			return out, err
 		}
@@ -146,6 +149,9 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 	if json.Unmarshal(manifest, &old) != nil {
 		return false
 	}
+	if pod.Spec.NodeName == "" {
+		old.Spec.NodeName = "" // set by apply, not by the manifest
+	}
 	a, _ := json.Marshal(old.Spec)
 	b, _ := json.Marshal(pod.Spec)
 	return bytes.Equal(a, b)
@@ -158,6 +164,10 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 	pod := p.Pod.DeepCopy()
 	pod.UID = types.UID(newUID())
 	pod.CreationTimestamp = metav1.Now()
+	if pod.Spec.NodeName == "" {
+		// This machine is the node, as the scheduler would have said.
+		pod.Spec.NodeName, _ = os.Hostname()
+	}
 	l := r.layout(pod.Namespace, pod.Name)
 	dir := r.pods.Pod(pod.Namespace, pod.Name)
 

@@ -45,6 +45,7 @@ func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translat
 	}
 	cmd := exec.Command(r.cfg.Self, r.MonitorArgs(st.Namespace, st.Name)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Dir = "/" // hold no directory of the caller's busy
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()

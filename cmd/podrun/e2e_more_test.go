@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,4 +163,46 @@ func TestBadManifest(t *testing.T) {
 
 func errorf(format string, args ...any) error {
 	return fmt.Errorf(format, args...)
+}
+
+// TestMonitorGone: when a pod's monitor dies (killed, or an apply cut
+// short), delete still stops and removes everything, and a new apply
+// replaces the remains instead of calling them unchanged.
+func TestMonitorGone(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("orphan", "", container("main", "trap 'exit 0' TERM; sleep 600 & wait", "")))
+	e.must("apply", "-f", path)
+	killMonitor(t, e, "orphan")
+	if out := e.must("apply", "-f", path); out != "pod/orphan created\n" {
+		t.Errorf("apply over a pod without monitor printed %q", out)
+	}
+	if pod := e.pod("orphan"); pod.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s after re-apply", pod.Status.Phase)
+	}
+	killMonitor(t, e, "orphan")
+	e.must("delete", "pod", "orphan")
+}
+
+func killMonitor(t *testing.T, e *env, name string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Monitor struct{ Pid int } `json:"monitor"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Monitor.Pid <= 0 {
+		t.Fatalf("no monitor recorded: %v %s", err, data)
+	}
+	if err := syscall.Kill(st.Monitor.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", st.Monitor.Pid)); err == nil {
+			return fmt.Errorf("monitor %d still there", st.Monitor.Pid)
+		}
+		return nil
+	})
 }
