@@ -27,6 +27,12 @@ func newSpec(opts ...SpecOpt) (*specs.Spec, error) {
 	return s, nil
 }
 
+// OCIVersion is the runtime-spec version podrun's specs declare: the
+// oldest that has every feature they use, so that the runtimes of stable
+// distributions (runc 1.1, crun 1.8, which refuses versions newer than it
+// knows) accept them.
+const OCIVersion = "1.0.2"
+
 // DefaultSpec is the spec every container starts from, as containerd's CRI
 // plugin builds it for Linux before applying a container's config: the
 // default capability set, masked and read-only /proc and /sys paths, the
@@ -35,7 +41,7 @@ func newSpec(opts ...SpecOpt) (*specs.Spec, error) {
 // every kind, and root as the user.
 func DefaultSpec() *specs.Spec {
 	return &specs.Spec{
-		Version: specs.Version,
+		Version: OCIVersion,
 		Process: &specs.Process{
 			User: specs.User{UID: 0, GID: 0},
 			Env:  []string{"PATH=" + DefaultPath},
