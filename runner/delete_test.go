@@ -1,0 +1,43 @@
+package runner
+
+import (
+	"syscall"
+	"testing"
+)
+
+func TestParseSignal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want syscall.Signal
+	}{
+		{"SIGTERM", syscall.SIGTERM},
+		{"TERM", syscall.SIGTERM},
+		{"term", syscall.SIGTERM},
+		{"sigterm", syscall.SIGTERM},
+		{"SIGKILL", syscall.SIGKILL},
+		{"SIGQUIT", syscall.SIGQUIT},
+		{"INT", syscall.SIGINT},
+		{"HUP", syscall.SIGHUP},
+		{"SIGUSR1", syscall.SIGUSR1},
+		{"SIGWINCH", syscall.SIGWINCH},
+		{"15", syscall.SIGTERM},
+		{"9", syscall.SIGKILL},
+		{"1", syscall.SIGHUP},
+		{"37", syscall.Signal(37)}, // a real-time signal by number
+		{"64", syscall.Signal(64)},
+		// Not signals.
+		{"0", 0},
+		{"65", 0},
+		{"-15", 0},
+		{"", 0},
+		{"SIG", 0},
+		{"bogus", 0},
+		{"SIGBOGUS", 0},
+		{" SIGTERM", 0},
+	}
+	for _, tt := range tests {
+		if got := parseSignal(tt.in); got != tt.want {
+			t.Errorf("parseSignal(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package runner
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestPodInterface(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"podrun0", true},
+		{"podrun-test3", true},
+		{"veth1a2b3c4d", true},
+		{"cni0", true},
+		{"cni-podman0", true},
+		{"prn3f2a1b", true},
+		{"docker0", true},
+		{"br-0123456789ab", true},
+		{"eth0", false},
+		{"ens3", false},
+		{"enp0s31f6", false},
+		{"wlan0", false},
+		{"wlp2s0", false},
+		{"lo", false},
+		{"bond0", false},
+		{"bridge0", false}, // "br" without the dash is a host bridge
+		{"virbr0", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := podInterface(tt.name); got != tt.want {
+			t.Errorf("podInterface(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func symlink(t *testing.T, target, name string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLayersFS(t *testing.T) {
+	base := t.TempDir()
+	lower := filepath.Join(base, "layers", "lower")
+	upper := filepath.Join(base, "layers", "upper")
+	secret := filepath.Join(base, "secret")
+	const secretText = "root:SECRET:0:0"
+	writeFiles(t, base, map[string]string{"secret": secretText})
+	writeFiles(t, lower, map[string]string{
+		"etc/passwd":     "root:x:0:0:lower",
+		"etc/group":      "root:x:0:lower",
+		"usr/lib/os-rel": "lower only",
+	})
+	writeFiles(t, upper, map[string]string{
+		"etc/passwd": "root:x:0:0:upper",
+	})
+	// Links that stay inside their layer are followed.
+	symlink(t, "passwd", filepath.Join(upper, "etc/passwd-link"))
+	symlink(t, "../usr/lib/os-rel", filepath.Join(lower, "etc/os-release"))
+	// Links that lead outside must not be followed there.
+	symlink(t, "../../../secret", filepath.Join(upper, "etc/relative-escape"))
+	symlink(t, secret, filepath.Join(upper, "etc/absolute-escape"))
+	symlink(t, secret, filepath.Join(upper, "etc/group")) // shadows the lower layer's group
+	symlink(t, "../../..", filepath.Join(upper, "up"))
+
+	fsys := layersFS([]string{lower, upper}) // bottom first
+	tests := []struct {
+		name string
+		want string // "" for an error
+	}{
+		{"etc/passwd", "root:x:0:0:upper"},
+		{"etc/passwd-link", "root:x:0:0:upper"},
+		{"usr/lib/os-rel", "lower only"},
+		{"etc/os-release", "lower only"},
+		{"etc/missing", ""},
+		{"../secret", ""},
+		{"/etc/passwd", ""},
+		{"etc/relative-escape", ""},
+		{"etc/absolute-escape", ""},
+		{"up/secret", ""},
+	}
+	for _, tt := range tests {
+		data, err := fs.ReadFile(fsys, tt.name)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("reading %s gave %q, want an error", tt.name, data)
+		case tt.want != "" && err != nil:
+			t.Errorf("reading %s: %v", tt.name, err)
+		case string(data) != tt.want:
+			t.Errorf("reading %s gave %q, want %q", tt.name, data, tt.want)
+		}
+	}
+	// The upper layer's escaping etc/group may hide the lower layer's or
+	// fail, but it must never read the file outside.
+	if data, err := fs.ReadFile(fsys, "etc/group"); err == nil && string(data) == secretText {
+		t.Errorf("etc/group followed a symlink out of its layer")
+	}
+	if _, err := fsys.Open("etc/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("opening a missing file: %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestLayersFSMissingLayer(t *testing.T) {
+	layer := t.TempDir()
+	writeFiles(t, layer, map[string]string{"etc/passwd": "root:x:0:0"})
+	fsys := layersFS([]string{layer, filepath.Join(layer, "no-such-layer")})
+	data, err := fs.ReadFile(fsys, "etc/passwd")
+	if err != nil || string(data) != "root:x:0:0" {
+		t.Errorf("reading through a missing upper layer: %q, %v", data, err)
+	}
+	if _, err := fs.ReadFile(layersFS(nil), "etc/passwd"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reading from no layers: %v, want fs.ErrNotExist", err)
+	}
+}
