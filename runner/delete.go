@@ -130,6 +130,10 @@ func (r *Runner) waitStopped(ctx context.Context, id string, deadline time.Time)
 	}
 }
 
+// sigRTMin is SIGRTMIN as glibc numbers it (the kernel's 32 and 33 are
+// the threading library's), so SIGRTMIN+3 is 37 as Docker and moby count.
+const sigRTMin = 34
+
 // parseSignal reads a signal as an image config writes it: "SIGTERM",
 // "TERM" or "15". Zero means not a signal.
 func parseSignal(s string) syscall.Signal {
@@ -139,6 +143,18 @@ func parseSignal(s string) syscall.Signal {
 	s = strings.ToUpper(s)
 	if !strings.HasPrefix(s, "SIG") {
 		s = "SIG" + s
+	}
+	// Real-time signals, as images name them (systemd's SIGRTMIN+3).
+	if rest, ok := strings.CutPrefix(s, "SIGRTMIN"); ok {
+		n := 0
+		if rest != "" {
+			v, err := strconv.Atoi(strings.TrimPrefix(rest, "+"))
+			if err != nil || !strings.HasPrefix(rest, "+") || v < 0 || v > 30 {
+				return 0
+			}
+			n = v
+		}
+		return syscall.Signal(sigRTMin + n)
 	}
 	return unix.SignalNum(s)
 }

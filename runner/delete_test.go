@@ -41,3 +41,11 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRealtimeSignal(t *testing.T) {
+	for in, want := range map[string]int{"SIGRTMIN": 34, "SIGRTMIN+3": 37, "RTMIN+3": 37, "sigrtmin+30": 64, "SIGRTMIN+31": 0, "SIGRTMIN-1": 0, "SIGRTMIN3": 0} {
+		if got := int(parseSignal(in)); got != want {
+			t.Errorf("parseSignal(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

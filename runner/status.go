@@ -113,6 +113,7 @@ func containerStatus(c state.Container) corev1.ContainerStatus {
 	case state.Terminated:
 		cs.State.Terminated = &corev1.ContainerStateTerminated{
 			ExitCode:   int32(c.ExitCode),
+			Signal:     int32(c.Signal),
 			Reason:     c.Reason,
 			Message:    c.Message,
 			StartedAt:  metav1.NewTime(c.StartedAt),
@@ -176,8 +177,10 @@ func conditions(pod *corev1.Pod) []corev1.PodCondition {
 		}
 	}
 	initialized := corev1.ConditionTrue
-	if pod.Status.Phase == corev1.PodPending {
-		initialized = corev1.ConditionFalse
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if t := cs.State.Terminated; t == nil || t.ExitCode != 0 {
+			initialized = corev1.ConditionFalse
+		}
 	}
 	t := pod.CreationTimestamp
 	return []corev1.PodCondition{

@@ -322,7 +322,7 @@ func TestConditions(t *testing.T) {
 	}{
 		{"all running", corev1.PodRunning, []corev1.ContainerStatus{running, running}, corev1.ConditionTrue, corev1.ConditionTrue},
 		{"one not ready", corev1.PodRunning, []corev1.ContainerStatus{running, failed}, corev1.ConditionTrue, corev1.ConditionFalse},
-		{"pending", corev1.PodPending, []corev1.ContainerStatus{waiting}, corev1.ConditionFalse, corev1.ConditionFalse},
+		{"pending", corev1.PodPending, []corev1.ContainerStatus{waiting}, corev1.ConditionTrue, corev1.ConditionFalse},
 		{"succeeded", corev1.PodSucceeded, []corev1.ContainerStatus{succeeded}, corev1.ConditionTrue, corev1.ConditionFalse},
 	}
 	for _, tt := range tests {
@@ -395,5 +395,28 @@ func TestQOSClass(t *testing.T) {
 				t.Errorf("qosClass = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestInitializedFollowsInitContainers: Initialized is about init
+// containers only, whatever the phase (the kubelet's rule).
+func TestInitializedFollowsInitContainers(t *testing.T) {
+	done := corev1.ContainerStatus{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}}
+	failed := corev1.ContainerStatus{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1}}}
+	running := corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	for _, tt := range []struct {
+		name  string
+		phase corev1.PodPhase
+		inits []corev1.ContainerStatus
+		want  corev1.ConditionStatus
+	}{
+		{"failed init, pod failed", corev1.PodFailed, []corev1.ContainerStatus{failed}, corev1.ConditionFalse},
+		{"inits done, app waiting", corev1.PodPending, []corev1.ContainerStatus{done, done}, corev1.ConditionTrue},
+		{"init still running", corev1.PodPending, []corev1.ContainerStatus{done, running}, corev1.ConditionFalse},
+	} {
+		pod := &corev1.Pod{Status: corev1.PodStatus{Phase: tt.phase, InitContainerStatuses: tt.inits}}
+		if got := conditions(pod)[0]; got.Type != corev1.PodInitialized || got.Status != tt.want {
+			t.Errorf("%s: %s %s, want Initialized %s", tt.name, got.Type, got.Status, tt.want)
+		}
 	}
 }
