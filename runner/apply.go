@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -179,11 +180,14 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 	if err != nil {
 		return err
 	}
-	plan, err := r.plan(pod, l, podIP, images)
+	if err := mountRootfs(pod, l, images); err != nil {
+		return err
+	}
+	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l))
 	if err != nil {
 		return err
 	}
-	if err := r.prepare(dir, plan, images); err != nil {
+	if err := r.prepare(dir, plan); err != nil {
 		return err
 	}
 	return r.startMonitor(ctx, dir, l)
@@ -248,7 +252,9 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 }
 
 // plan asks translate for the pod's plan, handing it every impure fact.
-func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image) (*translate.Plan, error) {
+// users is where translate reads each container's /etc/passwd and
+// /etc/group: the mounted root file systems at apply, the layers at render.
+func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image, users map[string]fs.FS) (*translate.Plan, error) {
 	host, err := hostFacts()
 	if err != nil {
 		return nil, err
@@ -260,12 +266,11 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 		Layout: l,
 		PodIP:  podIP,
 		Pause:  r.cfg.Self,
-		UserDB: map[string]fsys{},
+		UserDB: users,
 	}
 	for _, c := range allContainers(&pod.Spec) {
 		img := images[c.Image]
 		in.Images[c.Name] = translateImage(img)
-		in.UserDB[c.Name] = layersFS(img.Layers)
 	}
 	plan, err := translate.Pod(in)
 	if err != nil {
@@ -285,7 +290,7 @@ func translateImage(img *image.Image) translate.Image {
 // prepare makes everything the plan's containers need before they start:
 // pod files and mounts, root file systems, bundles. It records the
 // containers in the pod's state for the monitor to start.
-func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, images map[string]*image.Image) error {
+func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan) error {
 	for _, f := range plan.Files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
 			return err
@@ -304,11 +309,6 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, images map[str
 	}
 	var records []state.Container
 	for i, c := range planContainers(plan) {
-		bundle := filepath.Dir(c.Spec.Root.Path)
-		img := images[c.Image]
-		if err := rootfs.Mount(c.Spec.Root.Path, img.Layers, filepath.Join(bundle, "scratch")); err != nil {
-			return fmt.Errorf("preparing the root file system of container %q: %w", c.Name, err)
-		}
 		if err := writeBundle(c); err != nil {
 			return err
 		}
@@ -328,6 +328,28 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, images map[str
 		return nil
 	})
 	return err
+}
+
+// mountRootfs mounts every container's root file system from its image's
+// layers, before the plan, so that user names resolve through what the
+// container will see.
+func mountRootfs(pod *corev1.Pod, l translate.Layout, images map[string]*image.Image) error {
+	for _, c := range allContainers(&pod.Spec) {
+		bundle := l.Bundle(c.Name)
+		if err := rootfs.Mount(l.Rootfs(c.Name), images[c.Image].Layers, filepath.Join(bundle, "scratch")); err != nil {
+			return fmt.Errorf("preparing the root file system of container %q: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+// mountedUsers reads user databases from the mounted root file systems.
+func mountedUsers(pod *corev1.Pod, l translate.Layout) map[string]fs.FS {
+	users := map[string]fs.FS{}
+	for _, c := range allContainers(&pod.Spec) {
+		users[c.Name] = rootFS(l.Rootfs(c.Name))
+	}
+	return users
 }
 
 func planContainers(plan *translate.Plan) []translate.Container {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -69,12 +70,25 @@ func podInterface(name string) bool {
 	return false
 }
 
-// fsys is the file system view translate resolves user names through.
-type fsys = fs.FS
+// rootFS is a read-only view of a mounted root file system, opened as an
+// os.Root so that no symlink in it leads outside.
+type rootFS string
 
-// layersFS is a read-only view of an image's unpacked layers, top layer
-// first: a name is read from the highest layer that has it. Each layer is
-// opened as an os.Root, so no symlink in an image leads outside it.
+func (dir rootFS) Open(name string) (fs.File, error) {
+	root, err := os.OpenRoot(string(dir))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.FS().Open(name)
+}
+
+// layersFS is a read-only view of an image's unpacked layers, for render,
+// which mounts nothing: a name is read from the highest layer that holds
+// it, and an overlay whiteout there hides it. (Whiteouts and opaque
+// directories above a parent are not followed; apply reads the mounted
+// root file system instead.) Each layer is opened as an os.Root, so no
+// symlink in an image leads outside it.
 func layersFS(layers []string) fs.FS {
 	return layerStack(layers)
 }
@@ -82,16 +96,35 @@ func layersFS(layers []string) fs.FS {
 type layerStack []string
 
 func (s layerStack) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
 	for i := len(s) - 1; i >= 0; i-- {
 		root, err := os.OpenRoot(s[i])
 		if err != nil {
 			continue
 		}
-		f, err := root.FS().Open(name)
+		f, found, err := openInLayer(root, name)
 		root.Close()
-		if err == nil {
-			return f, nil
+		if found {
+			return f, err
 		}
 	}
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// openInLayer opens name if this layer holds it (found), treating an
+// overlay whiteout (a 0/0 character device) as a deletion.
+func openInLayer(root *os.Root, name string) (f fs.File, found bool, err error) {
+	fi, err := root.Lstat(name)
+	if err != nil {
+		return nil, false, nil
+	}
+	if fi.Mode()&fs.ModeCharDevice != 0 {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Rdev == 0 {
+			return nil, true, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		}
+	}
+	f, err = root.FS().Open(name)
+	return f, true, err
 }

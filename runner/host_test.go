@@ -2,6 +2,8 @@ package runner
 
 import (
 	"errors"
+	"github.com/podrun/podrun/internal/testenv"
+	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,5 +135,26 @@ func TestLayersFSMissingLayer(t *testing.T) {
 	}
 	if _, err := fs.ReadFile(layersFS(nil), "etc/passwd"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("reading from no layers: %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestLayersFSWhiteout: an overlay whiteout in a higher layer hides the
+// file below, and the highest layer holding a name is the one read.
+func TestLayersFSWhiteout(t *testing.T) {
+	testenv.RequireRoot(t)
+	lower, upper := t.TempDir(), t.TempDir()
+	for _, d := range []string{lower, upper} {
+		if err := os.MkdirAll(filepath.Join(d, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(lower, "etc", "shadow"), []byte("lowershadow"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(upper, "etc", "shadow"), unix.S_IFCHR, 0); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := fs.ReadFile(layersFS([]string{lower, upper}), "etc/shadow"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a whited-out file reads %q, %v; want not found", data, err)
 	}
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -35,7 +36,11 @@ func (r *Runner) Render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 		if pod.Spec.HostNetwork {
 			ip = hostIP()
 		}
-		plan, err := r.plan(pod, l, ip, images)
+		users := map[string]fs.FS{}
+		for _, c := range allContainers(&pod.Spec) {
+			users[c.Name] = layersFS(images[c.Image].Layers)
+		}
+		plan, err := r.plan(pod, l, ip, images, users)
 		if err != nil {
 			return dirs, fmt.Errorf("%s: pod %s: %w", p.Source, pod.Name, err)
 		}
