@@ -59,6 +59,15 @@ type Pod struct {
 	// Containers are the init containers, then the app containers, in
 	// manifest order.
 	Containers []Container `json:"containers,omitempty"`
+
+	// Conditions and Events are kept by the monitor (Initialized,
+	// ContainersReady, Ready; what a kubelet would post as events).
+	Conditions []Condition `json:"conditions,omitempty"`
+	Events     []Event     `json:"events,omitempty"`
+	// Deleting is when delete asked the monitor to stop the pod, with
+	// the grace period it asked for (nil: the pod's own).
+	Deleting            time.Time `json:"deleting,omitzero"`
+	DeletionGracePeriod *int64    `json:"deletionGracePeriodSeconds,omitempty"`
 }
 
 // Port is a published container port (hostPort).
@@ -92,6 +101,11 @@ type Container struct {
 	Pid Process `json:"pid,omitzero"`
 	// LogPath is the container's CRI log file.
 	LogPath string `json:"logPath,omitempty"`
+	// Started is true once the startup probe (if any) and the postStart
+	// hook (if any) have succeeded for the current run.
+	Started bool `json:"started,omitempty"`
+	// LastState is the previous run's end, once the container restarted.
+	LastState *Exit `json:"lastState,omitempty"`
 }
 
 // Container returns the record of the container named name, or nil.
