@@ -12,6 +12,8 @@ var (
 	// unpack (path traversal, link escapes, device nodes, odd whiteouts,
 	// layers past the limits).
 	ErrUnsafeLayer = errors.New("unsafe layer")
+	// ErrTooLarge is returned for a manifest or config past the Limits.
+	ErrTooLarge = errors.New("image metadata too large")
 	// ErrUnknownFormat is returned by Load for a file that is neither a
 	// docker-archive nor an OCI archive, nor a directory holding an OCI
 	// layout.

@@ -1,5 +1,7 @@
 package image
 
+import "time"
+
 // Image is a stored image, ready to run.
 type Image struct {
 	Ref    string   // normalised reference, e.g. "localhost/podrun/busybox:demo"
@@ -7,6 +9,9 @@ type Image struct {
 	Config Config   // runtime part of the image config
 	Layers []string // unpacked layer directories, bottom first
 	Size   int64    // bytes of the layers as the manifest gives them
+	// Created is when the image was built, as its config says (zero if
+	// the config does not say).
+	Created time.Time
 }
 
 // Config is the runtime part of an image config.

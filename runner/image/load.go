@@ -2,16 +2,12 @@ package image
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
 )
 
 // source is one image found in an archive or layout, with its names.
@@ -25,47 +21,56 @@ type source struct {
 // tarball, or an OCI layout directory. It returns the references stored.
 // Loading what is already stored is cheap and changes nothing.
 func (s *Store) Load(path string) ([]string, error) {
-	unlock, err := s.lock()
+	unlock, err := s.share()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if err := s.cleanTmp(); err != nil {
-		return nil, err
-	}
 	srcs, cleanup, err := s.sources(path)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", path, err)
 	}
 	defer cleanup()
-	idx, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
+	stored := map[string]string{}
 	var refs []string
 	for _, src := range srcs {
-		digest, err := s.put(src)
+		digest, err := s.put(context.Background(), src, func(Progress) {})
 		if err != nil {
 			return nil, fmt.Errorf("loading %s from %s: %w", src.refs[0], path, err)
 		}
 		for _, r := range src.refs {
-			idx.Images[r] = indexEntry{Digest: digest.String()}
+			stored[r] = digest.String()
 			refs = append(refs, r)
 		}
 	}
-	if err := s.writeIndex(idx); err != nil {
+	if err := s.record(stored); err != nil {
 		return nil, err
 	}
 	return refs, nil
 }
 
+// record points each reference at its manifest digest in the index.
+func (s *Store) record(refs map[string]string) error {
+	return s.updateIndex(func(idx *index) error {
+		for r, d := range refs {
+			idx.Images[r] = indexEntry{Digest: d}
+		}
+		return nil
+	})
+}
+
 // put stores src's manifest, config and layers and returns its digest.
 // The manifest must hash to what src promises, the config to the
-// manifest's config digest; layers are checked against the config.
-func (s *Store) put(src source) (v1.Hash, error) {
+// manifest's config digest, each layer blob to its descriptor and its
+// content to the config's diffID. Manifest and config are written last,
+// so a stored manifest means a complete image.
+func (s *Store) put(ctx context.Context, src source, report func(Progress)) (v1.Hash, error) {
 	manifest, err := src.img.RawManifest()
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("reading manifest: %w", err)
+	}
+	if int64(len(manifest)) > s.Limits.MaxManifestBytes {
+		return v1.Hash{}, fmt.Errorf("manifest of %d bytes is past the limit of %d: %w", len(manifest), s.Limits.MaxManifestBytes, ErrTooLarge)
 	}
 	digest, _, err := v1.SHA256(bytes.NewReader(manifest))
 	if err != nil {
@@ -78,6 +83,12 @@ func (s *Store) put(src source) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("parsing manifest: %w", err)
 	}
+	if err := checkHash(m.Config.Digest); err != nil {
+		return v1.Hash{}, fmt.Errorf("reading config: %w", err)
+	}
+	if m.Config.Size > s.Limits.MaxConfigBytes {
+		return v1.Hash{}, fmt.Errorf("config of %d bytes is past the limit of %d: %w", m.Config.Size, s.Limits.MaxConfigBytes, ErrTooLarge)
+	}
 	config, err := src.img.RawConfigFile()
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("reading config: %w", err)
@@ -89,7 +100,13 @@ func (s *Store) put(src source) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("parsing config: %w", err)
 	}
-	if err := s.putLayers(src.img, cf); err != nil {
+	for _, d := range cf.RootFS.DiffIDs {
+		if err := checkHash(d); err != nil {
+			return v1.Hash{}, fmt.Errorf("reading config: %w", err)
+		}
+	}
+	rep := func(p Progress) { p.Image = src.refs[0]; report(p) }
+	if err := s.putLayers(ctx, src.img, m.Layers, cf.RootFS.DiffIDs, rep); err != nil {
 		return v1.Hash{}, err
 	}
 	if err := s.writeBlob(m.Config.Digest, config); err != nil {
@@ -99,60 +116,6 @@ func (s *Store) put(src source) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("storing manifest: %w", err)
 	}
 	return digest, nil
-}
-
-func (s *Store) putLayers(img v1.Image, cf *v1.ConfigFile) error {
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("reading layers: %w", err)
-	}
-	if len(layers) != len(cf.RootFS.DiffIDs) {
-		return fmt.Errorf("manifest has %d layers, config %d diffIDs", len(layers), len(cf.RootFS.DiffIDs))
-	}
-	for i, l := range layers {
-		if err := s.putLayer(l, cf.RootFS.DiffIDs[i]); err != nil {
-			return fmt.Errorf("unpacking layer %s: %w", cf.RootFS.DiffIDs[i], err)
-		}
-	}
-	return nil
-}
-
-// putLayer unpacks l, whose content must hash to diffID, unless a layer
-// with that diffID is already there. It unpacks into tmp and renames the
-// finished directory into place.
-func (s *Store) putLayer(l v1.Layer, diffID v1.Hash) error {
-	dst := s.layerPath(diffID)
-	if _, err := os.Stat(dst); err == nil {
-		return nil
-	}
-	if diffID.Algorithm != "sha256" {
-		return fmt.Errorf("unsupported diffID algorithm %q", diffID.Algorithm)
-	}
-	tmp, err := os.MkdirTemp(filepath.Join(s.Dir, "tmp"), "layer-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if err := unpack(tmp, io.TeeReader(rc, h), s.Limits); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != diffID.Hex {
-		return fmt.Errorf("layer content has diffID sha256:%s, the config says %s", got, diffID)
-	}
-	err = os.Rename(tmp, dst)
-	if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
-		return nil // another writer finished it first
-	}
-	return err
 }
 
 // sources finds the images in path, by content. cleanup removes what

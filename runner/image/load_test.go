@@ -272,7 +272,7 @@ func corrupt(t *testing.T, p string) {
 }
 
 // TestLoadRefusesBadLayerDiffID swaps a layer blob for another one: the
-// content no longer hashes to the diffID the config names.
+// blob no longer matches the size and digest the manifest names.
 func TestLoadRefusesBadLayerDiffID(t *testing.T) {
 	dir := writeLayout(t, map[string]string{ociRefName: "example.com/x:1"})
 	lp, _ := layout.FromPath(dir)
@@ -298,7 +298,7 @@ func TestLoadRefusesBadLayerDiffID(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openStore(t)
-	if _, err := s.Load(dir); err == nil || !strings.Contains(err.Error(), "diffID") {
+	if _, err := s.Load(dir); err == nil || !strings.Contains(err.Error(), "the manifest says") {
 		t.Errorf("layer with wrong content loaded: %v", err)
 	}
 	if layers, _ := os.ReadDir(filepath.Join(s.Dir, "layers/sha256")); len(layers) != 0 {

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
 )
 
 // Store is the image store rooted at Dir (<root>/images).
@@ -27,7 +26,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 	}
-	for _, d := range []string{"blobs/sha256", "layers/sha256", "tmp"} {
+	for _, d := range []string{"blobs/sha256", "layers/sha256", "locks", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
 			return nil, fmt.Errorf("opening image store: %w", err)
 		}
@@ -107,6 +106,9 @@ func (s *Store) writeAtomic(dst string, data []byte) error {
 
 // writeBlob stores data under its digest h, once.
 func (s *Store) writeBlob(h v1.Hash, data []byte) error {
+	if err := checkHash(h); err != nil {
+		return err
+	}
 	got, _, err := v1.SHA256(bytes.NewReader(data))
 	if err != nil {
 		return err
@@ -120,27 +122,8 @@ func (s *Store) writeBlob(h v1.Hash, data []byte) error {
 	return s.writeAtomic(s.blobPath(h), data)
 }
 
-// lock takes the store's writer lock, waiting for other writers.
-func (s *Store) lock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.Dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("locking image store: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking image store: %w", err)
-	}
-	return func() { f.Close() }, nil
-}
-
 // cleanTmp removes what writers killed halfway left in tmp. Only a writer
-// holding the lock may call it. tmp itself stays: Open, which takes no
+// holding the store lock exclusive may call it. tmp itself stays: Open, which takes no
 // lock, may be creating it at the same time.
 func (s *Store) cleanTmp() error {
 	tmp := filepath.Join(s.Dir, "tmp")
@@ -206,6 +189,9 @@ func (s *Store) image(ref, digest string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHash(h); err != nil {
+		return nil, err
+	}
 	mb, err := os.ReadFile(s.blobPath(h))
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
@@ -213,6 +199,9 @@ func (s *Store) image(ref, digest string) (*Image, error) {
 	m, err := v1.ParseManifest(bytes.NewReader(mb))
 	if err != nil {
 		return nil, fmt.Errorf("parsing manifest %s: %w", h, err)
+	}
+	if err := checkHash(m.Config.Digest); err != nil {
+		return nil, err
 	}
 	cb, err := os.ReadFile(s.blobPath(m.Config.Digest))
 	if err != nil {
@@ -222,11 +211,14 @@ func (s *Store) image(ref, digest string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing config %s: %w", m.Config.Digest, err)
 	}
-	img := &Image{Ref: ref, Digest: digest, Config: runtimeConfig(cf.Config)}
+	img := &Image{Ref: ref, Digest: digest, Config: runtimeConfig(cf.Config), Created: cf.Created.Time}
 	for _, l := range m.Layers {
 		img.Size += l.Size
 	}
 	for _, d := range cf.RootFS.DiffIDs {
+		if err := checkHash(d); err != nil {
+			return nil, err
+		}
 		p := s.layerPath(d)
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("finding layer %s (load the image again): %w", d, err)
@@ -269,25 +261,23 @@ func (s *Store) List() ([]Image, error) {
 	return imgs, nil
 }
 
-// Remove forgets ref. Its blobs and layers stay on disk (containers may
-// still use the layers); garbage collection is not done yet.
+// Remove forgets ref. Its blobs and layers stay on disk until Prune,
+// which keeps what any stored image, or any pod named in keep, still uses.
 func (s *Store) Remove(ref string) error {
 	norm, err := Normalize(ref)
 	if err != nil {
 		return err
 	}
-	unlock, err := s.lock()
+	unlock, err := s.share()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	if _, ok := idx.Images[norm]; !ok {
-		return fmt.Errorf("removing %s: %w", norm, ErrNotFound)
-	}
-	delete(idx.Images, norm)
-	return s.writeIndex(idx)
+	return s.updateIndex(func(idx *index) error {
+		if _, ok := idx.Images[norm]; !ok {
+			return fmt.Errorf("removing %s: %w", norm, ErrNotFound)
+		}
+		delete(idx.Images, norm)
+		return nil
+	})
 }

@@ -14,14 +14,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Limits bound what one layer may unpack to.
+// Limits bound what one image may make the store read and write.
 type Limits struct {
-	MaxBytes   int64 // uncompressed tar stream, headers included
-	MaxEntries int64 // tar entries
+	MaxBytes         int64 // per layer: uncompressed tar stream, headers included, and compressed blob
+	MaxEntries       int64 // per layer: tar entries
+	MaxManifestBytes int64 // manifest or index
+	MaxConfigBytes   int64 // image config
 }
 
-// DefaultLimits are generous: no real image comes near them.
-var DefaultLimits = Limits{MaxBytes: 64 << 30, MaxEntries: 4 << 20}
+// DefaultLimits are generous: no real image comes near them. Manifests
+// and configs are held to 4 MiB, as containers/image does.
+var DefaultLimits = Limits{MaxBytes: 64 << 30, MaxEntries: 4 << 20, MaxManifestBytes: 4 << 20, MaxConfigBytes: 4 << 20}
 
 const (
 	whiteoutPrefix = ".wh."
