@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -22,6 +23,7 @@ type Image struct {
 	WorkingDir string
 	User       string
 	StopSignal string
+	Volumes    []string // the image config's VOLUMEs
 }
 
 // Host holds the facts about the machine that shape a spec.
@@ -47,6 +49,9 @@ type Input struct {
 	// UserDB reads /etc/passwd and /etc/group of a container's rootfs, to
 	// resolve a named image USER. Keyed by container name.
 	UserDB map[string]fs.FS
+	// Volumes are the host paths of the pod's volumes, by name, as the
+	// runner prepared them (volumes.go).
+	Volumes map[string]string
 }
 
 // Plan is everything the runner must do to start a pod, decided here.
@@ -66,6 +71,10 @@ type Plan struct {
 	// bind-mounts each from /proc/<infra pid>/ns/<type> at
 	// Layout.Namespace(type).
 	Pin []string
+	// SubPaths and ImageVolumes are prepared by the runner before the
+	// containers that mount them are created (volumes.go).
+	SubPaths     []SubPath
+	ImageVolumes []ImageVolume
 }
 
 // Container is one container of the plan.
@@ -207,6 +216,7 @@ func translatePod(in Input) (*Plan, error) {
 		}
 		plan.Containers = append(plan.Containers, c)
 	}
+	plan.SubPaths, plan.ImageVolumes = volumePlan(in)
 	return plan, nil
 }
 
@@ -291,6 +301,10 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (*specs.
 	if err != nil {
 		return nil, fmt.Errorf("%s: resolving image user %q of %s: %w", fp, img.User, c.Image, err)
 	}
+	vmounts, _, _, err := containerVolumes(p.in, c, fp)
+	if err != nil {
+		return nil, err
+	}
 	l := p.in.Layout
 	return newSpec(
 		WithRoot(l.Rootfs(c.Name), false),
@@ -301,7 +315,7 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (*specs.
 		WithNamespaces(namespaces(&p.in.Pod.Spec, l, false)),
 		WithCgroupsPath(path.Join(CgroupParent(p.in.Pod), c.Name)),
 		WithAnnotations(p.annotations(c.Name, c.Image)),
-		WithMounts(p.mounts...),
+		WithMounts(append(slices.Clone(p.mounts), vmounts...)...),
 	)
 }
 
