@@ -47,6 +47,8 @@ func TestUnescapeMountPath(t *testing.T) {
 		{`/mnt/short\04`, `/mnt/short\04`}, // too short to be an escape
 		{`/mnt/trailing\`, `/mnt/trailing\`},
 		{`/mnt/not\xyzoctal`, `/mnt/not\xyzoctal`},
+		{`a\4x1b`, `a\4x1b`}, // not three octal digits
+		{`a\ 40b`, `a\ 40b`},
 	}
 	for _, tt := range tests {
 		if got := unescapeMountPath(tt.in); got != tt.want {
