@@ -80,28 +80,13 @@ func Decode(file string, data []byte) ([]Object, error) {
 }
 
 // Pods validates and defaults objs and returns the pods they describe,
-// in input order. Kinds podrun cannot run are errors naming the kinds it
-// can. Every problem is returned together as an ErrorList.
+// in input order. ConfigMaps and Secrets are validated and left out;
+// use Expand to have them too. Every problem is returned together as an
+// ErrorList.
 func Pods(objs []Object, opts Options) ([]Pod, error) {
-	var pods []Pod
-	var errs ErrorList
-	seen := map[string]Source{}
-	for _, o := range objs {
-		p, e := pod(o, opts)
-		errs = append(errs, e...)
-		if p == nil {
-			continue
-		}
-		key := p.Namespace + "/" + p.Name
-		if first, dup := seen[key]; dup {
-			errs = append(errs, duplicatePod(o, p, first))
-			continue
-		}
-		seen[key] = o.Source
-		pods = append(pods, Pod{Source: o.Source, Pod: p})
-	}
-	if err := errs.err(); err != nil {
+	set, err := Expand(objs, opts)
+	if err != nil {
 		return nil, err
 	}
-	return pods, nil
+	return set.Pods, nil
 }

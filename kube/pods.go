@@ -5,41 +5,41 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// runnable lists the kinds Pods turns into pods, for error messages.
-var runnable = []string{"Pod"}
 
 // defaultNamespace is used when neither the object nor Options name one.
 const defaultNamespace = "default"
 
 // pod checks, defaults and validates one object as the pod it must be.
-func pod(o Object, opts Options) (*corev1.Pod, ErrorList) {
+// It returns the warnings for fields it accepts and ignores.
+func pod(o Object, opts Options) (*corev1.Pod, []string, ErrorList) {
 	gvk := kindOf(o)
 	if gvk.Kind != "Pod" {
-		return nil, ErrorList{{Source: o.Source, Detail: fmt.Sprintf("kind %s (%s) is not supported yet; podrun runs: %s",
-			gvk.Kind, gvk.GroupVersion(), strings.Join(runnable, ", "))}}
+		return nil, nil, ErrorList{{Source: o.Source, Detail: fmt.Sprintf("kind %s (%s) is not supported yet; podrun accepts: %s",
+			gvk.Kind, gvk.GroupVersion(), strings.Join(accepted, ", "))}}
 	}
 	in, ok := o.Object.(*corev1.Pod)
-	if gvk.GroupVersion() != corev1.SchemeGroupVersion || !ok {
-		fe := field.NotSupported(field.NewPath("apiVersion"), gvk.GroupVersion().String(), []string{"v1"})
-		return nil, ErrorList{located(o, fe)}
+	if e := checkVersion(o, ok); e != nil {
+		return nil, nil, ErrorList{e}
 	}
 	p := in.DeepCopy()
 	var errs ErrorList
 	if e := setNamespace(o, p, opts.Namespace); e != nil {
 		errs = append(errs, e)
 	}
+	ignored, unsupported := checkFields(in)
 	setPodDefaults(p)
-	for _, fe := range validatePod(p) {
+	fes := validatePod(p)
+	for _, fe := range append(fes, unsupported...) {
 		errs = append(errs, located(o, fe))
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
-	return p, nil
+	return p, ignoredWarnings(o, ignored), nil
 }
 
 // kindOf returns the apiVersion and kind of o.
@@ -67,29 +67,20 @@ func located(o Object, fe *field.Error) *Error {
 // setNamespace applies kubectl's rule: an object without a namespace
 // gets ns (or "default"); one naming another namespace than a non-empty
 // ns is an error.
-func setNamespace(o Object, p *corev1.Pod, ns string) *Error {
+func setNamespace(o Object, m metav1.Object, ns string) *Error {
 	switch {
-	case p.Namespace == "" && ns == "":
-		p.Namespace = defaultNamespace
-	case p.Namespace == "":
-		p.Namespace = ns
-	case ns != "" && p.Namespace != ns:
+	case m.GetNamespace() == "" && ns == "":
+		m.SetNamespace(defaultNamespace)
+	case m.GetNamespace() == "":
+		m.SetNamespace(ns)
+	case ns != "" && m.GetNamespace() != ns:
 		line := o.Lines.Find("metadata.namespace")
 		if line == 0 {
 			line = o.Source.Line
 		}
 		return &Error{Source: Source{File: o.Source.File, Line: line}, Detail: fmt.Sprintf(
 			"the namespace from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform this operation.",
-			p.Namespace, ns, p.Namespace)}
+			m.GetNamespace(), ns, m.GetNamespace())}
 	}
 	return nil
-}
-
-// duplicatePod reports a second pod with the namespace and name of one
-// defined at first.
-func duplicatePod(o Object, p *corev1.Pod, first Source) *Error {
-	fe := field.Duplicate(field.NewPath("metadata", "name"), p.Name)
-	e := located(o, fe)
-	e.Detail += fmt.Sprintf(": pod %q in namespace %q is already defined at %s", p.Name, p.Namespace, first)
-	return e
 }

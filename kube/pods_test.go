@@ -174,6 +174,7 @@ a.yaml:16: spec.containers[0].resources.requests: Invalid value: "2Gi": must be 
 a.yaml:7: spec.dnsPolicy: Unsupported value: "Custom": supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"
 a.yaml:8: spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0
 a.yaml:9: spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive
+a.yaml:9: spec.activeDeadlineSeconds: Forbidden: not supported by podrun yet
 a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": supported values: "Always", "IfNotPresent", "Never"`,
 	}, {
 		name: "dnsPolicy None needs dnsConfig",
@@ -185,8 +186,8 @@ a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": suppo
 			"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
 			"apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
 		},
-		want: `a.yaml:1: kind Deployment (apps/v1) is not supported yet; podrun runs: Pod
-a.yaml:5: kind Service (v1) is not supported yet; podrun runs: Pod
+		want: `a.yaml:1: kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret
+a.yaml:5: kind Service (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret
 b.yaml:1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`,
 	}, {
 		name: "namespace differing from --namespace",

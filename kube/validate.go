@@ -46,6 +46,7 @@ func validateSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	errs = append(errs, validateContainers(s, vols, p)...)
 	errs = append(errs, validateRestartPolicy(s.RestartPolicy, p.Child("restartPolicy"))...)
 	errs = append(errs, validateDNS(s, p)...)
+	errs = append(errs, validateProcess(s, p)...)
 	if s.TerminationGracePeriodSeconds != nil {
 		errs = append(errs, apivalidation.ValidateNonnegativeField(*s.TerminationGracePeriodSeconds, p.Child("terminationGracePeriodSeconds"))...)
 	}
