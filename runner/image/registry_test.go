@@ -1,0 +1,141 @@
+package image
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/podrun/podrun/internal/demoimage"
+	"github.com/podrun/podrun/internal/testenv"
+)
+
+// registry is Debian's docker-registry (the CNCF distribution), run by a
+// test on a free port of 127.0.0.1 with its storage in a temp dir.
+type registry struct {
+	addr string // "127.0.0.1:PORT"
+	auth authn.Authenticator
+}
+
+// startRegistry starts a registry; with user set it asks for that user
+// and password (htpasswd, bcrypt). The registry is stopped, and checked
+// to be gone, when the test ends.
+func startRegistry(t *testing.T, user, pass string) *registry {
+	t.Helper()
+	bin := testenv.RequireBinary(t, "docker-registry")[0]
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	auth := ""
+	r := &registry{addr: addr, auth: authn.Anonymous}
+	if user != "" {
+		htpasswd := testenv.RequireBinary(t, "htpasswd")[0]
+		out, err := exec.Command(htpasswd, "-Bbn", user, pass).Output()
+		if err != nil {
+			t.Fatalf("htpasswd: %v", err)
+		}
+		file := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(file, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: podrun-test\n    path: %s\n", file)
+		r.auth = &authn.Basic{Username: user, Password: pass}
+	}
+	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n%s",
+		filepath.Join(dir, "data"), addr, auth)
+	confPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", confPath)
+	logf, err := os.Create(filepath.Join(dir, "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("docker-registry (pid %d) did not stop", cmd.Process.Pid)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return r
+		}
+		select {
+		case err := <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
+			t.Fatalf("docker-registry exited: %v\n%s", err, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("docker-registry did not answer on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// push writes img to the registry as repo:tag and returns the reference.
+func (r *registry) push(t *testing.T, repo string, img v1.Image) string {
+	t.Helper()
+	ref := r.addr + "/" + repo
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img, remote.WithAuth(r.auth)); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return ref
+}
+
+func (r *registry) pushIndex(t *testing.T, repo string, idx v1.ImageIndex) string {
+	t.Helper()
+	ref := r.addr + "/" + repo
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, idx, remote.WithAuth(r.auth)); err != nil {
+		t.Fatalf("pushing index %s: %v", ref, err)
+	}
+	return ref
+}
+
+func demoV1(t *testing.T) v1.Image {
+	t.Helper()
+	testenv.RequireFile(t, "/usr/bin/busybox", "apt-get install busybox-static")
+	img, err := demoimage.Image("/usr/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
