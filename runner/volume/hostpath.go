@@ -1,0 +1,98 @@
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// CheckHostPath checks, before any container starts, that the host path
+// is of type t, creating it for the *OrCreate types as the kubelet does
+// (a 0755 directory; an empty 0644 file whose parent must exist).
+func CheckHostPath(p string, t *corev1.HostPathType) error {
+	typ := corev1.HostPathUnset
+	if t != nil {
+		typ = *t
+	}
+	switch typ {
+	case corev1.HostPathUnset:
+		return nil
+	case corev1.HostPathDirectoryOrCreate:
+		if err := os.MkdirAll(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("creating hostPath %s: %w", p, err)
+		}
+	case corev1.HostPathFileOrCreate:
+		f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE, 0o644)
+		if err != nil && !errors.Is(err, fs.ErrExist) && !errors.Is(err, unix.EISDIR) {
+			return fmt.Errorf("creating hostPath %s (its directory must exist): %w", p, err)
+		}
+		if f != nil {
+			f.Close()
+		}
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrHostPathType, p, err)
+	}
+	want, ok := hostPathTypeCheck[typ]
+	if !ok {
+		return fmt.Errorf("hostPath %s: type %q: %w", p, typ, ErrNotSupported)
+	}
+	if !want.ok(info.Mode()) {
+		return fmt.Errorf("%w: %s is not a %s (hostPath.type %s): fix the path or the type", ErrHostPathType, p, want.what, typ)
+	}
+	return nil
+}
+
+type typeCheck struct {
+	what string
+	ok   func(fs.FileMode) bool
+}
+
+var hostPathTypeCheck = map[corev1.HostPathType]typeCheck{
+	corev1.HostPathDirectoryOrCreate: {"directory", fs.FileMode.IsDir},
+	corev1.HostPathDirectory:         {"directory", fs.FileMode.IsDir},
+	corev1.HostPathFileOrCreate:      {"file", fs.FileMode.IsRegular},
+	corev1.HostPathFile:              {"file", fs.FileMode.IsRegular},
+	corev1.HostPathSocket:            {"socket", func(m fs.FileMode) bool { return m&fs.ModeSocket != 0 }},
+	corev1.HostPathCharDev:           {"character device", func(m fs.FileMode) bool { return m&fs.ModeCharDevice != 0 }},
+	corev1.HostPathBlockDev: {"block device", func(m fs.FileMode) bool {
+		return m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0
+	}},
+}
+
+// CheckHostPathSafe refuses a hostPath that is /, or that lies inside or
+// contains one of protected (podrun's roots, the runtime's state), once
+// symlinks are resolved: mounting it would hand a container the host or
+// podrun's own state.
+func CheckHostPathSafe(p string, protected []string) error {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		real = filepath.Clean(p) // not there yet: DirectoryOrCreate
+	}
+	if real == "/" {
+		return fmt.Errorf("%w: hostPath %s is the host's root: pass --allow-unsafe-host-paths to mount it anyway", ErrUnsafeHostPath, p)
+	}
+	for _, dir := range protected {
+		d, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			d = filepath.Clean(dir)
+		}
+		if within(real, d) || within(d, real) {
+			return fmt.Errorf("%w: hostPath %s overlaps %s, where podrun or the runtime keeps its state: pass --allow-unsafe-host-paths to mount it anyway", ErrUnsafeHostPath, p, dir)
+		}
+	}
+	return nil
+}
+
+// within reports whether p is dir or lies below it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}

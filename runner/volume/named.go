@@ -1,0 +1,171 @@
+package volume
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner/state"
+)
+
+// Store keeps the named volumes that back PersistentVolumeClaims, under
+// the data root, so that they outlive pods and reboots:
+//
+//	<Dir>/<namespace>_<claim>/claim.json   the claim as applied; absent once released
+//	<Dir>/<namespace>_<claim>/_data/       the volume's contents (0777)
+//
+// A claim is bound to the volume of the same namespace and name. Deleting
+// the claim releases the volume and keeps its data, as a PersistentVolume
+// with the Retain policy does; only Remove deletes data.
+type Store struct {
+	Dir string
+}
+
+// Named is one named volume.
+type Named struct {
+	Namespace string
+	Name      string
+	Path      string                        // the data directory
+	Claim     *corev1.PersistentVolumeClaim // nil once released
+	Created   time.Time
+}
+
+// Bound reports whether a claim holds the volume.
+func (n *Named) Bound() bool { return n.Claim != nil }
+
+func (s *Store) dir(namespace, name string) string {
+	return filepath.Join(s.Dir, namespace+"_"+name)
+}
+
+// Bind records claim and makes its volume, or binds the claim to the
+// volume already there, data and all. It reports whether the volume is new.
+func (s *Store) Bind(claim *corev1.PersistentVolumeClaim) (bool, error) {
+	dir := s.dir(claim.Namespace, claim.Name)
+	data := filepath.Join(dir, "_data")
+	_, err := os.Stat(data)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, fmt.Errorf("creating volume %s/%s: %w", claim.Namespace, claim.Name, err)
+	}
+	if created {
+		if err := os.Mkdir(data, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+			return false, fmt.Errorf("creating volume %s/%s: %w", claim.Namespace, claim.Name, err)
+		}
+		if err := os.Chmod(data, 0o777); err != nil {
+			return false, err
+		}
+	}
+	b, err := json.Marshal(claim)
+	if err != nil {
+		return false, err
+	}
+	if err := state.WriteFile(filepath.Join(dir, "claim.json"), b, 0o600); err != nil {
+		return false, fmt.Errorf("recording claim %s/%s: %w", claim.Namespace, claim.Name, err)
+	}
+	return created, nil
+}
+
+// Release forgets the claim namespace/name and keeps its data. Releasing
+// a claim that is not there succeeds.
+func (s *Store) Release(namespace, name string) error {
+	err := os.Remove(filepath.Join(s.dir(namespace, name), "claim.json"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("releasing claim %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// Get returns the volume bound to claim namespace/name; an error matching
+// ErrNotFound when no such claim was applied.
+func (s *Store) Get(namespace, name string) (*Named, error) {
+	n, err := s.read(namespace + "_" + name)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Bound() {
+		return nil, fmt.Errorf("persistentvolumeclaim %q: %w", name, ErrNotFound)
+	}
+	return n, nil
+}
+
+// Claimed returns the volume of claim name in namespace, bound or released.
+func (s *Store) Claimed(namespace, name string) (*Named, error) {
+	return s.read(namespace + "_" + name)
+}
+
+func (s *Store) read(base string) (*Named, error) {
+	dir := filepath.Join(s.Dir, base)
+	ns, name, ok := strings.Cut(base, "_")
+	info, err := os.Stat(filepath.Join(dir, "_data"))
+	if !ok || err != nil {
+		return nil, fmt.Errorf("volume %s: %w", strings.Replace(base, "_", "/", 1), ErrNotFound)
+	}
+	n := &Named{Namespace: ns, Name: name, Path: filepath.Join(dir, "_data"), Created: info.ModTime()}
+	b, err := os.ReadFile(filepath.Join(dir, "claim.json"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return n, nil
+	case err != nil:
+		return nil, err
+	}
+	var c corev1.PersistentVolumeClaim
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("reading claim of volume %s/%s: %w", ns, name, err)
+	}
+	n.Claim = &c
+	return n, nil
+}
+
+// List returns every named volume, sorted by namespace and name.
+func (s *Store) List() ([]*Named, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing volumes: %w", err)
+	}
+	var out []*Named
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if n, err := s.read(e.Name()); err == nil {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// Remove deletes the volume namespace/name and its data. The caller
+// checks that no pod uses it. Removing a volume that is gone succeeds.
+func (s *Store) Remove(namespace, name string) error {
+	dir := s.dir(namespace, name)
+	// Rename first, so that a crash half-way leaves no half-volume that a
+	// claim could bind to.
+	trash := filepath.Join(s.Dir, ".trash-"+namespace+"_"+name)
+	if err := os.Rename(dir, trash); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return os.RemoveAll(trash)
+		}
+		return fmt.Errorf("removing volume %s/%s: %w", namespace, name, err)
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("removing volume %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
