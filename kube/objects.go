@@ -29,13 +29,14 @@ type Set struct {
 	Pods       []Pod
 	ConfigMaps []ConfigMap
 	Secrets    []Secret
+	Claims     []Claim // PersistentVolumeClaims (claims.go)
 	// Warnings name fields that podrun accepts and ignores (those that
 	// only matter to a scheduler), one line each, with file and line.
 	Warnings []string
 }
 
 // accepted lists the kinds Expand accepts, for error messages.
-var accepted = []string{"Pod", "ConfigMap", "Secret"}
+var accepted = []string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}
 
 // Expand validates and defaults objs, as the API server would, and
 // returns the pods, ConfigMaps and Secrets they describe. Other kinds
@@ -83,6 +84,13 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 		}
 		set.Secrets = append(set.Secrets, Secret{Source: o.Source, Secret: s})
 		return s, nil
+	case "PersistentVolumeClaim":
+		c, errs := claim(o, opts)
+		if c == nil {
+			return nil, errs
+		}
+		set.Claims = append(set.Claims, Claim{Source: o.Source, Claim: c})
+		return c, nil
 	}
 	p, warnings, errs := pod(o, opts)
 	if p == nil {
@@ -100,6 +108,8 @@ func (s *Set) drop(kind string) {
 		s.ConfigMaps = s.ConfigMaps[:len(s.ConfigMaps)-1]
 	case "Secret":
 		s.Secrets = s.Secrets[:len(s.Secrets)-1]
+	case "PersistentVolumeClaim":
+		s.Claims = s.Claims[:len(s.Claims)-1]
 	default:
 		s.Pods = s.Pods[:len(s.Pods)-1]
 	}
