@@ -42,7 +42,7 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
-	images, err := r.resolveImages(pods)
+	images, err := r.resolveImages(ctx, pods, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -79,27 +79,6 @@ func needsNetwork(pods []kube.Pod) bool {
 		}
 	}
 	return false
-}
-
-// resolveImages finds every image the pods name in the store. A missing
-// image is an error that says how to get it.
-func (r *Runner) resolveImages(pods []kube.Pod) (map[string]*image.Image, error) {
-	found := map[string]*image.Image{}
-	var errs []error
-	for _, p := range pods {
-		for _, c := range allContainers(&p.Pod.Spec) {
-			if _, ok := found[c.Image]; ok {
-				continue
-			}
-			img, err := r.images.Get(c.Image)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: pod %s, container %q: %w", p.Source, p.Pod.Name, c.Name, err))
-				continue
-			}
-			found[c.Image] = img
-		}
-	}
-	return found, errors.Join(errs...)
 }
 
 func allContainers(spec *corev1.PodSpec) []corev1.Container {
@@ -188,6 +167,9 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 		return err
 	}
 	if err := r.prepare(dir, plan); err != nil {
+		return err
+	}
+	if err := recordImageIDs(ctx, dir, images); err != nil {
 		return err
 	}
 	return r.startMonitor(ctx, dir, l)

@@ -19,7 +19,7 @@ import (
 // outDir/<namespace>_<name>/, without running, mounting or attaching
 // anything. The pod IP, which CNI assigns at apply, is left empty.
 func (r *Runner) Render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
-	images, err := r.resolveImages(pods)
+	images, err := r.resolveImages(ctx, pods, nil)
 	if err != nil {
 		return nil, err
 	}

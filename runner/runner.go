@@ -25,6 +25,9 @@ type Config struct {
 	// bind-mounted into every infra container as its pause process.
 	Self string
 	Log  *slog.Logger
+	// Pull says how Apply reaches registries (insecure registries,
+	// progress); each pod's imagePullSecrets are added to it.
+	Pull image.PullOptions
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at

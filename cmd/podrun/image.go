@@ -13,7 +13,8 @@ func newImageCommand(g *globals) *cobra.Command {
 		Use:   "image",
 		Short: "Manage the local image store",
 	}
-	cmd.AddCommand(newImageLoadCommand(g), newImageListCommand(g))
+	cmd.AddCommand(newImageLoadCommand(g), newImageListCommand(g), newImagePullCommand(g),
+		newImageSaveCommand(g), newImageRemoveCommand(g), newImagePruneCommand(g), newImageInspectCommand(g))
 	return cmd
 }
 
@@ -59,18 +60,22 @@ func newImageListCommand(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 3, ' ', 0)
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tSIZE")
+			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tSIZE\tAGE")
 			for _, img := range images {
 				repo, tag := splitRef(img.Ref)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", repo, tag, shortDigest(img.Digest), humanSize(img.Size))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, shortDigest(img.Digest), humanSize(img.Size), imageAge(img.Created))
 			}
 			return tw.Flush()
 		},
 	}
 }
 
-// splitRef splits "host/repo:tag" at the tag's colon, not a port's.
+// splitRef splits "host/repo:tag" at the tag's colon, not a port's; a
+// digest reference has no tag.
 func splitRef(ref string) (string, string) {
+	if repo, _, ok := strings.Cut(ref, "@"); ok {
+		return repo, "<none>"
+	}
 	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		return ref[:i], ref[i+1:]
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podrun/podrun/runner"
+	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 )
 
@@ -23,6 +24,9 @@ type globals struct {
 	cniPluginDirs string
 	namespace     string
 	logLevel      string
+	insecure      []string
+	// progress, set by verbs that pull on a terminal, shows image pulls.
+	progress func(image.Progress)
 }
 
 func newRootCommand() *cobra.Command {
@@ -46,6 +50,7 @@ each pod is supervised by a small monitor process of its own.`,
 	f.StringVar(&g.cniPluginDirs, "cni-plugin-dir", "/usr/lib/cni:/opt/cni/bin", "directories of CNI plugins, colon-separated")
 	f.StringVarP(&g.namespace, "namespace", "n", "", "namespace (default \"default\")")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	f.StringArrayVar(&g.insecure, "insecure-registry", nil, "registry (HOST or HOST:PORT) that may be reached over plain HTTP; loopback always may (repeatable)")
 
 	cmd.AddCommand(
 		newApplyCommand(g),
@@ -69,6 +74,11 @@ func (g *globals) runner() (*runner.Runner, error) {
 	if self, err = filepath.EvalSymlinks(self); err != nil {
 		return nil, fmt.Errorf("finding the podrun binary: %w", err)
 	}
+	progress := g.progress
+	if progress == nil {
+		// Apply pulls on a terminal show their progress there.
+		progress, _ = newProgress(os.Stderr)
+	}
 	return runner.New(runner.Config{
 		Root:    g.root,
 		RunRoot: g.runRoot,
@@ -80,6 +90,7 @@ func (g *globals) runner() (*runner.Runner, error) {
 		},
 		Self: self,
 		Log:  g.logger(),
+		Pull: image.PullOptions{Insecure: g.insecure, Progress: progress},
 	})
 }
 

@@ -22,4 +22,7 @@ type Config struct {
 	WorkingDir string
 	User       string
 	StopSignal string
+	// Volumes are the image's VOLUME paths (the kubelet gives each an
+	// empty directory of the container's own).
+	Volumes map[string]struct{}
 }

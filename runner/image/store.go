@@ -236,6 +236,7 @@ func runtimeConfig(c v1.Config) Config {
 		WorkingDir: c.WorkingDir,
 		User:       c.User,
 		StopSignal: c.StopSignal,
+		Volumes:    c.Volumes,
 	}
 }
 

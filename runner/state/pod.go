@@ -84,6 +84,9 @@ type Container struct {
 	Name  string `json:"name"`
 	Init  bool   `json:"init,omitempty"`
 	Image string `json:"image,omitempty"`
+	// ImageID is the manifest digest of the image the container was
+	// created from; image prune keeps it while the pod exists.
+	ImageID string `json:"imageID,omitempty"`
 	// ID is the runtime's container id.
 	ID string `json:"id,omitempty"`
 

@@ -1,0 +1,193 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/image"
+	"github.com/podrun/podrun/runner/state"
+)
+
+// resolveImages gets every image the pods name, before anything is
+// created, as the kubelet does for each container's imagePullPolicy:
+// Never takes the stored image or fails; IfNotPresent pulls only when the
+// store lacks it (so neither touches the network for a loaded image);
+// Always asks the registry every time. Images are fetched side by side;
+// an image two containers name is fetched once, under the stronger
+// policy. Every failure is reported, each naming its container.
+func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []kube.Secret) (map[string]*image.Image, error) {
+	type want struct {
+		pod kube.Pod
+		c   corev1.Container
+	}
+	wants := map[string]want{}
+	var order []string
+	for _, p := range pods {
+		for _, c := range allContainers(&p.Pod.Spec) {
+			w, seen := wants[c.Image]
+			if !seen {
+				order = append(order, c.Image)
+			}
+			if !seen || policyRank(c) > policyRank(w.c) {
+				wants[c.Image] = want{p, c}
+			}
+		}
+	}
+	imgs := make([]*image.Image, len(order))
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, ref := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := wants[ref]
+			imgs[i], errs[i] = r.getImage(ctx, w.pod, w.c, secrets)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: pod %s: pulling image %q for container %q: %w", w.pod.Source, w.pod.Pod.Name, ref, w.c.Name, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	found := map[string]*image.Image{}
+	for i, ref := range order {
+		if imgs[i] != nil {
+			found[ref] = imgs[i]
+		}
+	}
+	return found, errors.Join(errs...)
+}
+
+// pullPolicy is c's policy, defaulted as the API server does when the
+// manifest gave none: Always for ":latest" or no tag, else IfNotPresent.
+func pullPolicy(c corev1.Container) corev1.PullPolicy {
+	if c.ImagePullPolicy != "" {
+		return c.ImagePullPolicy
+	}
+	ref := c.Image
+	if strings.Contains(ref, "@") {
+		return corev1.PullIfNotPresent
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") && ref[i+1:] != "latest" {
+		return corev1.PullIfNotPresent
+	}
+	return corev1.PullAlways
+}
+
+func policyRank(c corev1.Container) int {
+	switch pullPolicy(c) {
+	case corev1.PullAlways:
+		return 2
+	case corev1.PullIfNotPresent:
+		return 1
+	}
+	return 0
+}
+
+// getImage gets one container's image by its pull policy.
+func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, secrets []kube.Secret) (*image.Image, error) {
+	policy := pullPolicy(c)
+	if policy != corev1.PullAlways {
+		img, err := r.images.Get(c.Image)
+		switch {
+		case err == nil:
+			return img, nil
+		case !errors.Is(err, image.ErrNotFound):
+			return nil, err
+		case policy == corev1.PullNever:
+			return nil, fmt.Errorf("the image is not stored and imagePullPolicy is Never (ErrImageNeverPull): load it with podrun image load, or pull it with podrun image pull")
+		}
+	}
+	opts := r.cfg.Pull
+	opts.PullSecrets = r.pullSecrets(p, secrets)
+	img, err := r.images.Pull(ctx, c.Image, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: check the name, or load it with podrun image load", err)
+	}
+	return img, nil
+}
+
+// pullSecrets returns the registry credentials of the pod's
+// imagePullSecrets, in order, from the Secrets of its namespace. As with
+// the kubelet, a secret that is missing or of another type is logged and
+// skipped, not an error: the pull may still succeed without it.
+func (r *Runner) pullSecrets(p kube.Pod, secrets []kube.Secret) [][]byte {
+	var out [][]byte
+	for _, ref := range p.Pod.Spec.ImagePullSecrets {
+		data, ok := findPullSecret(p.Pod.Namespace, ref.Name, secrets)
+		if !ok {
+			r.cfg.Log.Warn("imagePullSecret not found among the applied Secrets, or not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; pulling without it",
+				"pod", p.Pod.Name, "secret", ref.Name)
+			continue
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+func findPullSecret(namespace, name string, secrets []kube.Secret) ([]byte, bool) {
+	for _, s := range secrets {
+		if s.Secret.Namespace != namespace || s.Secret.Name != name {
+			continue
+		}
+		switch s.Secret.Type {
+		case corev1.SecretTypeDockerConfigJson:
+			data, ok := s.Secret.Data[corev1.DockerConfigJsonKey]
+			return data, ok
+		case corev1.SecretTypeDockercfg:
+			data, ok := s.Secret.Data[corev1.DockerConfigKey]
+			return data, ok
+		}
+	}
+	return nil, false
+}
+
+// PruneImages removes the blobs and layers that no stored image and no
+// pod uses. A pod's images are kept by the manifest digest its containers
+// were created from, so a pod keeps its layers after `image rm` or after
+// a pull moved the tag it named.
+func (r *Runner) PruneImages() (image.Pruned, error) {
+	entries, err := r.pods.List()
+	if err != nil {
+		return image.Pruned{}, fmt.Errorf("pruning images: listing pods: %w", err)
+	}
+	var keep []string
+	for _, e := range entries {
+		if e.Pod == nil {
+			continue
+		}
+		for _, c := range e.Pod.Containers {
+			if c.ImageID != "" {
+				keep = append(keep, c.ImageID)
+			}
+			// A pod still being created has no ImageID yet.
+			if img, err := r.images.Get(c.Image); err == nil {
+				keep = append(keep, img.Digest)
+			}
+		}
+	}
+	return r.images.Prune(keep)
+}
+
+// recordImageIDs notes in the pod's state the manifest digest each
+// container's image had when the pod was created, as the kubelet's
+// imageID, so that PruneImages keeps those layers while the pod exists.
+func recordImageIDs(ctx context.Context, dir *state.PodDir, images map[string]*image.Image) error {
+	_, err := dir.Update(ctx, func(s *state.Pod) error {
+		for i, c := range s.Containers {
+			if img := images[c.Image]; img != nil {
+				s.Containers[i].ImageID = img.Digest
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording the pod's image digests: %w", err)
+	}
+	return nil
+}
