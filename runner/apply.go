@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -162,11 +164,15 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 	if err := mountRootfs(pod, l, images); err != nil {
 		return err
 	}
-	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l))
+	vols, err := r.prepareVolumes(pod, l)
 	if err != nil {
 		return err
 	}
-	if err := r.prepare(dir, plan); err != nil {
+	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l), vols)
+	if err != nil {
+		return err
+	}
+	if err := r.prepare(dir, plan, l); err != nil {
 		return err
 	}
 	if err := recordImageIDs(ctx, dir, images); err != nil {
@@ -236,7 +242,7 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 // plan asks translate for the pod's plan, handing it every impure fact.
 // users is where translate reads each container's /etc/passwd and
 // /etc/group: the mounted root file systems at apply, the layers at render.
-func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image, users map[string]fs.FS) (*translate.Plan, error) {
+func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image, users map[string]fs.FS, vols map[string]string) (*translate.Plan, error) {
 	host, err := hostFacts()
 	if err != nil {
 		return nil, err
@@ -250,6 +256,7 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 		Pause:  r.cfg.Self,
 		UserDB: users,
 	}
+	in.Volumes = vols
 	for _, c := range allContainers(&pod.Spec) {
 		img := images[c.Image]
 		in.Images[c.Name] = translateImage(img)
@@ -266,13 +273,14 @@ func translateImage(img *image.Image) translate.Image {
 	return translate.Image{
 		Ref: img.Ref, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd,
 		WorkingDir: c.WorkingDir, User: c.User, StopSignal: c.StopSignal,
+		Volumes: slices.Sorted(maps.Keys(c.Volumes)),
 	}
 }
 
 // prepare makes everything the plan's containers need before they start:
 // pod files and mounts, root file systems, bundles. It records the
 // containers in the pod's state for the monitor to start.
-func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan) error {
+func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.Layout) error {
 	for _, f := range plan.Files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
 			return err
@@ -289,6 +297,10 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan) error {
 	if err := writeBundle(plan.Infra); err != nil {
 		return err
 	}
+	configErrs, err := prepareContainerVolumes(plan, l)
+	if err != nil {
+		return err
+	}
 	var records []state.Container
 	for i, c := range planContainers(plan) {
 		if err := writeBundle(c); err != nil {
@@ -302,9 +314,12 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan) error {
 			State:  state.Waiting,
 			Reason: "ContainerCreating",
 		})
+		if msg, ok := configErrs[c.Name]; ok {
+			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, msg
+		}
 	}
 	infra := &state.Container{Name: translate.InfraName, ID: containerID(dir, translate.InfraName), State: state.Waiting}
-	_, err := dir.Update(context.Background(), func(s *state.Pod) error {
+	_, err = dir.Update(context.Background(), func(s *state.Pod) error {
 		s.Infra = infra
 		s.Containers = records
 		return nil

@@ -40,7 +40,7 @@ func (r *Runner) Render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 		for _, c := range allContainers(&pod.Spec) {
 			users[c.Name] = layersFS(images[c.Image].Layers)
 		}
-		plan, err := r.plan(pod, l, ip, images, users)
+		plan, err := r.plan(pod, l, ip, images, users, nil)
 		if err != nil {
 			return dirs, fmt.Errorf("%s: pod %s: %w", p.Source, pod.Name, err)
 		}

@@ -28,6 +28,10 @@ type Config struct {
 	// Pull says how Apply reaches registries (insecure registries,
 	// progress); each pod's imagePullSecrets are added to it.
 	Pull image.PullOptions
+
+	// AllowUnsafeHostPaths lets hostPath volumes name /, the roots or the
+	// runtime's state (volumes.go).
+	AllowUnsafeHostPaths bool
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at

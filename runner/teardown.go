@@ -46,9 +46,7 @@ func (r *Runner) teardown(ctx context.Context, namespace, name string) error {
 	errs = append(errs, r.detachNetwork(ctx, st, l))
 	errs = append(errs, unmountUnder(l.Dir))
 	errs = append(errs, removeCgroups(st.UID))
-	if err := os.RemoveAll(l.Dir); err != nil {
-		errs = append(errs, fmt.Errorf("removing %s: %w", l.Dir, err))
-	}
+	errs = append(errs, removePodDir(l.Dir))
 	return errors.Join(errs...)
 }
 

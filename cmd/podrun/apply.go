@@ -11,6 +11,7 @@ import (
 
 func newApplyCommand(g *globals) *cobra.Command {
 	var files []string
+	var unsafeHostPaths bool
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Start the pods that manifests describe, and return once they run",
@@ -19,7 +20,7 @@ func newApplyCommand(g *globals) *cobra.Command {
   cat pod.yaml | podrun apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pods, err := loadPods(g, files)
+			set, err := loadSet(g, files)
 			if err != nil {
 				return err
 			}
@@ -27,7 +28,13 @@ func newApplyCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			done, err := r.Apply(contextOf(cmd), pods)
+			if unsafeHostPaths {
+				r.AllowUnsafeHostPaths()
+			}
+			if err := applyClaims(cmd, r, set.Claims); err != nil {
+				return err
+			}
+			done, err := r.Apply(contextOf(cmd), set.Pods)
 			for _, o := range done {
 				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s %s\n", o.Name, o.Action)
 			}
@@ -35,6 +42,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	cmd.Flags().BoolVar(&unsafeHostPaths, "allow-unsafe-host-paths", false, "let hostPath volumes mount /, podrun's roots or the runtime's state")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

@@ -59,6 +59,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newLogsCommand(g),
 		newRenderCommand(g),
 		newImageCommand(g),
+		newVolumeCommand(g),
 		newVersionCommand(),
 		newMonitorCommand(g),
 	)

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner"
+)
+
+func newVolumeCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "volume",
+		Short: "Manage the named volumes that back PersistentVolumeClaims",
+		Long: `Each PersistentVolumeClaim applied becomes a named volume under --root that
+outlives its pods: deleting a pod never removes it, and deleting the claim
+keeps the data (as a PersistentVolume with the Retain policy) until
+'podrun volume rm' or 'podrun volume prune' removes it.`,
+	}
+	cmd.AddCommand(newVolumeListCommand(g), newVolumeRemoveCommand(g), newVolumePruneCommand(g))
+	return cmd
+}
+
+func newVolumeListCommand(g *globals) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List named volumes, their claims and the pods using them",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			vols, err := r.Volumes()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "NAMESPACE\tNAME\tSTATUS\tPODS\tPATH")
+			for _, v := range vols {
+				if !all && v.Namespace != g.ns() {
+					continue
+				}
+				status := "Released"
+				if v.Bound() {
+					status = "Bound"
+				}
+				pods := strings.Join(v.Pods, ",")
+				if pods == "" {
+					pods = "<none>"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", v.Namespace, v.Name, status, pods, v.Path)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list the volumes of every namespace")
+	return cmd
+}
+
+func newVolumeRemoveCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm NAME...",
+		Aliases: []string{"remove"},
+		Short:   "Remove named volumes and their data (refused while a pod uses one)",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			for _, name := range args {
+				if err := r.RemoveVolume(g.ns(), name); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), name)
+			}
+			return nil
+		},
+	}
+}
+
+func newVolumePruneCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Remove every named volume whose claim was deleted and that no pod uses",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := g.runner()
+			if err != nil {
+				return err
+			}
+			removed, err := r.PruneVolumes()
+			for _, name := range removed {
+				fmt.Fprintln(cmd.OutOrStdout(), name)
+			}
+			return err
+		},
+	}
+}
+
+// loadSet reads, validates and defaults every object in files.
+func loadSet(g *globals, files []string) (*kube.Set, error) {
+	objs, err := kube.Load(files, os.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	return kube.Expand(objs, kube.Options{Namespace: g.namespace})
+}
+
+// applyClaims binds the PersistentVolumeClaims to named volumes before
+// any pod that mounts them starts.
+func applyClaims(cmd *cobra.Command, r *runner.Runner, claims []kube.Claim) error {
+	var list []*corev1.PersistentVolumeClaim
+	for _, c := range claims {
+		list = append(list, c.Claim)
+	}
+	done, err := r.ApplyClaims(list)
+	for _, o := range done {
+		fmt.Fprintf(cmd.OutOrStdout(), "persistentvolumeclaim/%s %s\n", o.Name, o.Action)
+	}
+	return err
+}

@@ -1,0 +1,338 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/podrun/podrun/runner/volume"
+	"github.com/podrun/podrun/translate"
+)
+
+// ReasonConfigError is the waiting reason of a container that cannot be
+// created because of its configuration (an invalid or escaping subPath),
+// as the kubelet words it. The pod's other containers run.
+const ReasonConfigError = "CreateContainerConfigError"
+
+// AllowUnsafeHostPaths lets hostPath volumes name /, podrun's roots or the
+// runtime's state, which apply refuses by default.
+func (r *Runner) AllowUnsafeHostPaths() { r.cfg.AllowUnsafeHostPaths = true }
+
+// Claims is the store of the named volumes that back PersistentVolumeClaims.
+func (r *Runner) Claims() *volume.Store {
+	return &volume.Store{Dir: filepath.Join(r.cfg.Root, "volumes")}
+}
+
+// volumeConfig is what the volume package needs to prepare a pod's volumes.
+func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
+	return volume.Config{
+		Dir:     filepath.Join(l.Dir, "volumes"),
+		Claims:  r.Claims(),
+		Objects: r.volumeObjects(),
+		Node:    nodeAllocatable(),
+		Protected: []string{
+			r.cfg.Root, r.cfg.RunRoot, r.runtime.Root,
+			"/run/runc", "/run/crun", "/var/lib/podrun", "/run/podrun",
+		},
+		AllowUnsafeHostPaths: r.cfg.AllowUnsafeHostPaths,
+	}
+}
+
+// volumeObjects finds the ConfigMaps and Secrets that volumes project.
+// Until podrun stores those objects, there are none: volumes naming one
+// fail unless marked optional.
+func (r *Runner) volumeObjects() volume.Objects { return nil }
+
+// prepareVolumes is apply's volume step: every volume of the pod is made
+// on the host, its path handed to translate. It runs after the pod is
+// recorded, so teardown finds and unmounts what it made.
+func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string]string, error) {
+	paths, err := volume.Prepare(r.volumeConfig(l), pod)
+	if err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
+// prepareContainerVolumes makes the image volumes of the plan and
+// bind-mounts each subPath at its staging path. It returns, by
+// container, the reason a container cannot be created (an invalid or
+// escaping subPath); that container stays waiting while the others run.
+func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[string]string, error) {
+	for _, iv := range plan.ImageVolumes {
+		if err := makeImageVolume(iv, l); err != nil {
+			return nil, err
+		}
+	}
+	configErrs := map[string]string{}
+	for _, sp := range plan.SubPaths {
+		if _, failed := configErrs[sp.Container]; failed {
+			continue
+		}
+		msg := sp.Error
+		if msg == "" {
+			if err := volume.BindSubPath(sp.Source, sp.Path, sp.Staging); err != nil {
+				msg = fmt.Sprintf("failed to prepare subPath for volumeMount %q of container %q: %v", sp.Volume, sp.Container, err)
+			}
+		}
+		if msg != "" {
+			configErrs[sp.Container] = msg
+		}
+	}
+	return configErrs, nil
+}
+
+// makeImageVolume creates an anonymous volume for an image's VOLUME with
+// the mode and owner the image gives that directory, and copies the
+// image's contents there, as containerd does.
+func makeImageVolume(iv translate.ImageVolume, l translate.Layout) error {
+	if err := os.MkdirAll(iv.Source, 0o755); err != nil {
+		return fmt.Errorf("creating the volume for %s of container %q: %w", iv.Path, iv.Container, err)
+	}
+	rootfs, err := os.OpenRoot(l.Rootfs(iv.Container))
+	if err != nil {
+		return nil // no root file system yet (render): an empty volume
+	}
+	defer rootfs.Close()
+	dst, err := os.OpenRoot(iv.Source)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	rel := strings.TrimPrefix(iv.Path, "/")
+	if _, err := rootfs.Stat(rel); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := copyTree(rootfs, rel, dst); err != nil {
+		return fmt.Errorf("copying %s of container %q's image into its volume: %w", iv.Path, iv.Container, err)
+	}
+	return nil
+}
+
+// copyTree copies directory src of from into the root of to: directories,
+// regular files and symlinks, with modes and owners. Both sides are
+// resolved inside their roots.
+func copyTree(from *os.Root, src string, to *os.Root) error {
+	return fs.WalkDir(from.FS(), src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		info, err := from.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.IsDir():
+			if rel != "." {
+				if err := to.Mkdir(rel, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+					return err
+				}
+			}
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := from.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if err := to.Symlink(target, rel); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			data, err := from.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if err := to.WriteFile(rel, data, 0o600); err != nil {
+				return err
+			}
+		default:
+			return nil // devices and fifos are not copied
+		}
+		if st, ok := info.Sys().(*unix.Stat_t); ok {
+			if err := to.Lchown(rel, int(st.Uid), int(st.Gid)); err != nil {
+				return err
+			}
+		}
+		if info.Mode()&fs.ModeSymlink == 0 {
+			return to.Chmod(rel, info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+		}
+		return nil
+	})
+}
+
+// nodeAllocatable is what the downward API reports for unset limits: the
+// machine's CPUs, memory and the run root's disk.
+func nodeAllocatable() volume.Node {
+	n := volume.Node{CPU: *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI)}
+	if kb := memTotalKB(); kb > 0 {
+		n.Memory = *resource.NewQuantity(kb*1024, resource.BinarySI)
+	}
+	var st unix.Statfs_t
+	if unix.Statfs("/", &st) == nil {
+		n.EphemeralStorage = *resource.NewQuantity(int64(st.Blocks)*st.Bsize, resource.BinarySI)
+	}
+	return n
+}
+
+func memTotalKB() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(fields[1], 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// removePodDir removes the pod's directory once nothing is mounted under
+// it. A mount left there (a subPath of a named volume, a hostPath bound
+// through a staging path) would let the removal reach into data that must
+// outlive the pod, so it is refused; the next delete finishes the job.
+func removePodDir(dir string) error {
+	left, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("not removing %s: %d mounts remain under it (first %s): run delete again", dir, len(left), left[0])
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// VolumeInfo is a named volume and the pods that mount it.
+type VolumeInfo struct {
+	*volume.Named
+	Pods []string // namespace/name of each pod whose manifest names the claim
+}
+
+// Volumes lists the named volumes with the pods using each.
+func (r *Runner) Volumes() ([]VolumeInfo, error) {
+	named, err := r.Claims().List()
+	if err != nil {
+		return nil, err
+	}
+	users, err := r.claimUsers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VolumeInfo, len(named))
+	for i, n := range named {
+		out[i] = VolumeInfo{Named: n, Pods: users[n.Namespace+"/"+n.Name]}
+	}
+	return out, nil
+}
+
+// claimUsers maps namespace/claim to the pods whose manifest mounts it.
+func (r *Runner) claimUsers() (map[string][]string, error) {
+	entries, err := r.pods.List()
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]string{}
+	for _, e := range entries {
+		if e.Pod == nil {
+			continue
+		}
+		var pod corev1.Pod
+		if json.Unmarshal(e.Pod.Manifest, &pod) != nil {
+			continue
+		}
+		for _, v := range pod.Spec.Volumes {
+			if c := v.PersistentVolumeClaim; c != nil {
+				key := e.Pod.Namespace + "/" + c.ClaimName
+				users[key] = append(users[key], e.Pod.Namespace+"/"+e.Pod.Name)
+			}
+		}
+	}
+	return users, nil
+}
+
+// RemoveVolume deletes the named volume of claim namespace/name and its
+// data. A volume a pod uses is refused (ErrInUse): delete the pod first.
+func (r *Runner) RemoveVolume(namespace, name string) error {
+	if _, err := r.Claims().Claimed(namespace, name); err != nil {
+		return err
+	}
+	users, err := r.claimUsers()
+	if err != nil {
+		return err
+	}
+	if pods := users[namespace+"/"+name]; len(pods) > 0 {
+		return fmt.Errorf("removing volume %s/%s: %w by pod %s: delete the pod first", namespace, name, volume.ErrInUse, strings.Join(pods, ", "))
+	}
+	return r.Claims().Remove(namespace, name)
+}
+
+// PruneVolumes removes every named volume whose claim was deleted and
+// that no pod uses, and returns their names (namespace/name).
+func (r *Runner) PruneVolumes() ([]string, error) {
+	vols, err := r.Volumes()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, v := range vols {
+		if v.Bound() || len(v.Pods) > 0 {
+			continue
+		}
+		if err := r.Claims().Remove(v.Namespace, v.Name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, v.Namespace+"/"+v.Name)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// ApplyClaims binds each PersistentVolumeClaim to a named volume (made
+// now, or kept from before with its data) and returns, for each, "created"
+// or "unchanged" as kubectl words it.
+func (r *Runner) ApplyClaims(claims []*corev1.PersistentVolumeClaim) ([]Outcome, error) {
+	var out []Outcome
+	var errs []error
+	for _, c := range claims {
+		created, err := r.Claims().Bind(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		action := "configured"
+		if created {
+			action = "created"
+		}
+		out = append(out, Outcome{Namespace: c.Namespace, Name: c.Name, Action: action})
+	}
+	return out, errors.Join(errs...)
+}
+
+// DeleteClaim deletes the claim namespace/name. Its data stays in the
+// named volume (`podrun volume rm` or `prune` removes it) unless
+// removeData is set, which deletes it too when no pod uses it.
+func (r *Runner) DeleteClaim(namespace, name string, removeData bool) error {
+	if removeData {
+		return r.RemoveVolume(namespace, name)
+	}
+	return r.Claims().Release(namespace, name)
+}
