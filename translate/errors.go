@@ -13,6 +13,8 @@ var (
 	ErrUnknownUser = errors.New("no such user")
 	// ErrUnknownGroup: a group name is not in the container's /etc/group.
 	ErrUnknownGroup = errors.New("no such group")
+	// ErrUnknownCapability: a capability no runtime knows.
+	ErrUnknownCapability = errors.New("unknown capability")
 	// ErrMissingImage: Input.Images has no config for a container.
 	ErrMissingImage = errors.New("no image config")
 )

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 )
 
@@ -47,10 +48,16 @@ func goldenInput(pod *corev1.Pod) Input {
 		Images: map[string]Image{},
 		UserDB: map[string]fs.FS{},
 		Host: Host{
-			NodeName:   "node1",
-			HostIP:     "192.168.1.10",
-			ResolvConf: []byte("nameserver 192.168.1.1\nsearch example.com\noptions ndots:2\n"),
-			Hosts:      []byte("127.0.0.1\tlocalhost\n192.168.1.10\tnode1\n"),
+			NodeName:       "node1",
+			HostIP:         "192.168.1.10",
+			ResolvConf:     []byte("nameserver 192.168.1.1\nsearch example.com\noptions ndots:2\n"),
+			Hosts:          []byte("127.0.0.1\tlocalhost\n192.168.1.10\tnode1\n"),
+			SeccompDefault: testSeccomp,
+			SwapAccounting: true,
+			Allocatable: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("4"),
+				corev1.ResourceMemory: resource.MustParse("8Gi"),
+			},
 		},
 		Layout: Layout{Dir: "/run/podrun/pods/" + string(pod.UID)},
 		PodIP:  "10.90.0.5",

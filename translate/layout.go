@@ -44,3 +44,9 @@ func (l Layout) Shm() string { return filepath.Join(l.Dir, "shm") }
 
 // Logs is the log directory of container name.
 func (l Layout) Logs(name string) string { return filepath.Join(l.Dir, "logs", name) }
+
+// TerminationLog is the host file bind-mounted at container name's
+// terminationMessagePath, which the monitor reads when the container exits.
+func (l Layout) TerminationLog(name string) string {
+	return filepath.Join(l.Dir, "termination", name)
+}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -40,21 +41,35 @@ func processArgs(command, args []string, img Image, fp *field.Path) ([]string, e
 
 // containerEnv lists what a container adds to its environment, in order,
 // over DefaultSpec's PATH: HOSTNAME as containerd's CRI plugin sets it, the
-// image's Env, then the container's env. mergeEnv applies them so that a
-// later entry replaces an earlier one of the same name in its first place.
-func containerEnv(c *corev1.Container, img Image, hostname string, fp *field.Path) ([]string, error) {
-	if len(c.EnvFrom) > 0 {
-		return nil, fmt.Errorf("%s: %w", fp.Child("envFrom"), ErrNotSupported)
-	}
+// image's Env, then the environment the kubelet makes (kubeEnv). mergeEnv
+// applies them so that a later entry replaces an earlier one of the same
+// name in its first place.
+func containerEnv(kenv []string, img Image, hostname string) []string {
 	env := []string{"HOSTNAME=" + hostname}
 	env = append(env, img.Env...)
-	for i, e := range c.Env {
-		if e.ValueFrom != nil {
-			return nil, fmt.Errorf("%s: %w", fp.Child("env").Index(i).Child("valueFrom"), ErrNotSupported)
-		}
-		env = append(env, e.Name+"="+e.Value)
+	return append(env, kenv...)
+}
+
+// stopSignal is the signal that stops container c: its
+// lifecycle.stopSignal, else its image's StopSignal, else SIGTERM.
+func stopSignal(c *corev1.Container, img Image) string {
+	switch {
+	case c.Lifecycle != nil && c.Lifecycle.StopSignal != nil && *c.Lifecycle.StopSignal != "":
+		return string(*c.Lifecycle.StopSignal)
+	case img.StopSignal != "":
+		return img.StopSignal
 	}
-	return env, nil
+	return "SIGTERM"
+}
+
+// configErrorOf splits err into the message of a configError, which
+// keeps one container waiting, and any other error, which fails the pod.
+func configErrorOf(err error) (string, error) {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return ce.msg, nil
+	}
+	return "", err
 }
 
 // workingDir is the container's workingDir, else the image's, else "/".

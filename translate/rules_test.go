@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -28,6 +29,19 @@ var busyboxDB = fstest.MapFS{
 		"app:x:1000:app\n" +
 		"video:x:44:app,root\n" +
 		"nogroup:x:65534:\n")},
+}
+
+// testSeccomp is a small profile in the shape of moby's default: an
+// allow-list, and a rule that only holds with CAP_SYS_ADMIN.
+var testSeccomp = &SeccompProfile{
+	DefaultAction:   specs.ActErrno,
+	DefaultErrnoRet: func() *uint { v := uint(1); return &v }(),
+	Architectures:   []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
+	Syscalls: []SeccompRule{
+		{LinuxSyscall: specs.LinuxSyscall{Names: []string{"read", "write", "exit_group"}, Action: specs.ActAllow}},
+		{LinuxSyscall: specs.LinuxSyscall{Names: []string{"mount", "umount2"}, Action: specs.ActAllow}, IncludeCaps: []string{"CAP_SYS_ADMIN"}},
+		{LinuxSyscall: specs.LinuxSyscall{Names: []string{"ptrace"}, Action: specs.ActAllow}, ExcludeCaps: []string{"CAP_SYS_PTRACE"}},
+	},
 }
 
 func basePod() *corev1.Pod {
@@ -58,10 +72,15 @@ func baseInput(pod *corev1.Pod) Input {
 		Pod:    pod,
 		Images: images,
 		Host: Host{
-			NodeName:   "node1",
-			HostIP:     "192.168.1.10",
-			ResolvConf: []byte("# host\nnameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch example.com. corp.example.com\noptions ndots:2 edns0\n"),
-			Hosts:      []byte("127.0.0.1 localhost\n192.168.1.10 node1\n"),
+			NodeName:       "node1",
+			HostIP:         "192.168.1.10",
+			ResolvConf:     []byte("# host\nnameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch example.com. corp.example.com\noptions ndots:2 edns0\n"),
+			Hosts:          []byte("127.0.0.1 localhost\n192.168.1.10 node1\n"),
+			SeccompDefault: testSeccomp,
+			Allocatable: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("4"),
+				corev1.ResourceMemory: resource.MustParse("8Gi"),
+			},
 		},
 		Layout: Layout{Dir: "/run/podrun/pods/" + string(pod.UID)},
 		PodIP:  "10.90.0.5",
@@ -161,11 +180,6 @@ func TestEnv(t *testing.T) {
 			env:  []corev1.EnvVar{{Name: "HOSTNAME", Value: "h"}, {Name: "PATH", Value: "/x"}},
 			want: []string{"PATH=/x", "HOSTNAME=h"},
 		},
-		{
-			name:    "valueFrom is not supported yet",
-			env:     []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B"}, {Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
-			wantErr: `translating container "app": spec.containers[0].env[2].valueFrom: not supported yet`,
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,15 +203,6 @@ func TestEnv(t *testing.T) {
 				t.Errorf("env (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestEnvFromNotSupported(t *testing.T) {
-	pod := basePod()
-	pod.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{}}}
-	_, err := Pod(baseInput(pod))
-	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "spec.containers[0].envFrom") {
-		t.Fatalf("error = %v", err)
 	}
 }
 
@@ -560,12 +565,13 @@ func TestErrorsNameContainerAndField(t *testing.T) {
 		{
 			name: "init container",
 			mutate: func(in *Input) {
-				in.Pod.Spec.InitContainers = []corev1.Container{{Name: "first"}, {Name: "second", Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{}}}}}
+				in.Pod.Spec.InitContainers = []corev1.Container{{Name: "first"}, {Name: "second", SecurityContext: &corev1.SecurityContext{
+					Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NOPE"}}}}}
 				in.Images["first"] = Image{Cmd: []string{"true"}}
 				in.Images["second"] = Image{Cmd: []string{"true"}}
 			},
-			wantErr: ErrNotSupported,
-			want:    []string{`container "second"`, "spec.initContainers[1].env[0].valueFrom"},
+			wantErr: ErrUnknownCapability,
+			want:    []string{`container "second"`, "spec.initContainers[1].securityContext.capabilities.add[0]"},
 		},
 		{
 			name: "unknown group",

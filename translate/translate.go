@@ -34,6 +34,16 @@ type Host struct {
 	HostIP     string
 	ResolvConf []byte // the host's /etc/resolv.conf, as read
 	Hosts      []byte // the host's /etc/hosts, for hostNetwork pods
+	// Allocatable is what a limit-less container may use, as the node's
+	// allocatable cpu and memory, for resourceFieldRef and oom_score_adj.
+	Allocatable corev1.ResourceList
+	// SwapAccounting says the kernel accounts swap in the memory cgroup,
+	// so that a memory limit can forbid swap too, as the kubelet does.
+	SwapAccounting bool
+	// Devices are the host's devices, which privileged containers get.
+	Devices []specs.LinuxDevice
+	// SeccompDefault is the RuntimeDefault seccomp profile.
+	SeccompDefault *SeccompProfile
 }
 
 // Input is everything Pod needs; nothing else is read.
@@ -52,6 +62,16 @@ type Input struct {
 	// Volumes are the host paths of the pod's volumes, by name, as the
 	// runner prepared them (volumes.go).
 	Volumes map[string]string
+	// ConfigMaps and Secrets are the objects of the pod's namespace, by
+	// name, that its containers' env and envFrom may read.
+	ConfigMaps map[string]*corev1.ConfigMap
+	Secrets    map[string]*corev1.Secret
+	// SeccompProfiles are the Localhost profiles the pod names, by their
+	// localhostProfile path.
+	SeccompProfiles map[string]*SeccompProfile
+	// AllowedUnsafeSysctls are sysctls (or "prefix*" patterns) allowed
+	// beyond the kubelet's safe set, as its --allowed-unsafe-sysctls.
+	AllowedUnsafeSysctls []string
 }
 
 // Plan is everything the runner must do to start a pod, decided here.
@@ -75,6 +95,9 @@ type Plan struct {
 	// containers that mount them are created (volumes.go).
 	SubPaths     []SubPath
 	ImageVolumes []ImageVolume
+	// Warnings are things the kubelet would record as warning events,
+	// such as envFrom keys skipped for not being variable names.
+	Warnings []string `json:",omitempty"`
 }
 
 // Container is one container of the plan.
@@ -82,6 +105,13 @@ type Container struct {
 	Name  string // InfraName for the infra container
 	Image string // reference; empty for the infra container
 	Spec  *specs.Spec
+	// ConfigError, when set, keeps the container from starting: it waits
+	// with reason CreateContainerConfigError and this message, as the
+	// kubelet's message reads (`configmap "x" not found`).
+	ConfigError string `json:",omitempty"`
+	// StopSignal stops the container: lifecycle.stopSignal, else the
+	// image's StopSignal, else SIGTERM. Empty for the infra container.
+	StopSignal string `json:",omitempty"`
 }
 
 // File is a pod-level file, such as the Kubernetes-managed /etc/hosts.
@@ -137,6 +167,7 @@ func CgroupParent(pod *corev1.Pod) string {
 // podContext holds what every container of one pod shares.
 type podContext struct {
 	in       Input
+	warnings []string
 	hostname string // in the pod's UTS namespace; the node's name on the host network
 	mounts   []specs.Mount
 }
@@ -217,6 +248,8 @@ func translatePod(in Input) (*Plan, error) {
 		plan.Containers = append(plan.Containers, c)
 	}
 	plan.SubPaths, plan.ImageVolumes = volumePlan(in)
+	plan.Files = append(plan.Files, p.terminationFiles()...)
+	plan.Warnings = p.warnings
 	return plan, nil
 }
 
@@ -264,6 +297,19 @@ func (p *podContext) infra(shm string) (Container, error) {
 	if !p.in.Pod.Spec.HostNetwork {
 		opts = append(opts, WithHostname(p.hostname))
 	}
+	sysctls, err := podSysctls(p.in.Pod, p.in.AllowedUnsafeSysctls)
+	if err != nil {
+		return Container{}, err
+	}
+	var sc corev1.SecurityContext
+	if psc := p.in.Pod.Spec.SecurityContext; psc != nil {
+		sc.SeccompProfile = psc.SeccompProfile
+	}
+	seccomp, err := p.seccomp(sc, defaultCapabilities(), field.NewPath("spec"))
+	if err != nil {
+		return Container{}, err
+	}
+	opts = append(opts, WithSysctls(sysctls), WithSeccomp(seccomp))
 	s, err := newSpec(opts...)
 	if err != nil {
 		return Container{}, fmt.Errorf("translating infra container: %w", err)
@@ -273,50 +319,61 @@ func (p *podContext) infra(shm string) (Container, error) {
 
 // container is the spec of one init or app container; fp is its field path.
 func (p *podContext) container(c *corev1.Container, fp *field.Path) (Container, error) {
-	s, err := p.containerSpec(c, fp)
+	s, cfgErr, err := p.containerSpec(c, fp)
 	if err != nil {
 		return Container{}, fmt.Errorf("translating container %q: %w", c.Name, err)
 	}
-	return Container{Name: c.Name, Image: c.Image, Spec: s}, nil
+	return Container{Name: c.Name, Image: c.Image, Spec: s, ConfigError: cfgErr,
+		StopSignal: stopSignal(c, p.in.Images[c.Name])}, nil
 }
 
-func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (*specs.Spec, error) {
+// containerSpec builds the spec of container c. A problem the kubelet
+// reports as CreateContainerConfigError (a missing ConfigMap, Secret or
+// key; runAsNonRoot refused) is returned as cfgErr, with a spec built
+// without what failed: the runner records it and does not start c.
+func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *specs.Spec, cfgErr string, err error) {
 	img, ok := p.in.Images[c.Name]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w for %q", fp.Child("image"), ErrMissingImage, c.Image)
+		return nil, "", fmt.Errorf("%s: %w for %q", fp.Child("image"), ErrMissingImage, c.Image)
 	}
-	args, err := processArgs(c.Command, c.Args, img, fp)
-	if err != nil {
-		return nil, err
+	kenv, warnings, err := p.kubeEnv(c)
+	if cfgErr, err = configErrorOf(err); err != nil {
+		return nil, "", err
 	}
-	env, err := containerEnv(c, img, p.hostname, fp)
+	p.warnings = append(p.warnings, warnings...)
+	vars := envMap(kenv)
+	args, err := processArgs(expandAll(c.Command, vars), expandAll(c.Args, vars), img, fp)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	cwd, err := workingDir(c, img, fp)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	user, err := resolveUser(img.User, p.in.UserDB[c.Name])
-	if err != nil {
-		return nil, fmt.Errorf("%s: resolving image user %q of %s: %w", fp, img.User, c.Image, err)
+	security, err := p.securityOpts(c, img, fp)
+	if nonRoot, err := configErrorOf(err); err != nil {
+		return nil, "", err
+	} else if cfgErr == "" {
+		cfgErr = nonRoot
 	}
 	vmounts, _, _, err := containerVolumes(p.in, c, fp)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	l := p.in.Layout
-	return newSpec(
+	opts := []SpecOpt{
 		WithRoot(l.Rootfs(c.Name), false),
 		WithProcessArgs(args...),
-		WithEnv(env),
+		WithEnv(containerEnv(kenv, img, p.hostname)),
 		WithCwd(cwd),
-		WithUser(user),
 		WithNamespaces(namespaces(&p.in.Pod.Spec, l, false)),
 		WithCgroupsPath(path.Join(CgroupParent(p.in.Pod), c.Name)),
+		WithResources(p.in.Pod, c, p.in.Host),
 		WithAnnotations(p.annotations(c.Name, c.Image)),
-		WithMounts(append(slices.Clone(p.mounts), vmounts...)...),
-	)
+		WithMounts(append(append(slices.Clone(p.mounts), p.terminationMount(c)), vmounts...)...),
+	}
+	s, err = newSpec(append(opts, security...)...)
+	return s, cfgErr, err
 }
 
 // Ports lists the hostPort mappings of pod's containers. The runner needs

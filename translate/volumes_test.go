@@ -31,7 +31,7 @@ func volumeMounts(t *testing.T, plan *Plan, container string) []specs.Mount {
 			var out []specs.Mount
 			for _, m := range c.Spec.Mounts {
 				if m.Type == "bind" && m.Destination != "/etc/hosts" && m.Destination != "/etc/hostname" &&
-					m.Destination != "/etc/resolv.conf" && m.Destination != "/dev/shm" {
+					m.Destination != "/etc/resolv.conf" && m.Destination != "/dev/shm" && m.Destination != "/dev/termination-log" {
 					out = append(out, m)
 				}
 			}
