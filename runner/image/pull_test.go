@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/podrun/podrun/internal/testregistry"
 )
 
 // recorder keeps the progress a pull reports.
@@ -40,8 +41,8 @@ func (r *recorder) report(p Progress) {
 }
 
 func TestPullByTagAndDigest(t *testing.T) {
-	reg := startRegistry(t, "", "")
-	ref := reg.push(t, "podrun/busybox:demo", demoV1(t))
+	reg := testregistry.Start(t, "", "")
+	ref := reg.Push(t, "podrun/busybox:demo", testregistry.Demo(t))
 	s := openStore(t)
 	var rec recorder
 	img, err := s.Pull(context.Background(), ref, PullOptions{Progress: rec.report})
@@ -75,8 +76,8 @@ func TestPullByTagAndDigest(t *testing.T) {
 }
 
 func TestPullMissing(t *testing.T) {
-	reg := startRegistry(t, "", "")
-	_, err := openStore(t).Pull(context.Background(), reg.addr+"/no/such:image", PullOptions{})
+	reg := testregistry.Start(t, "", "")
+	_, err := openStore(t).Pull(context.Background(), reg.Addr+"/no/such:image", PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), "MANIFEST_UNKNOWN") {
 		t.Errorf("pull of a missing image: %v", err)
 	}
@@ -88,8 +89,8 @@ func TestPullMissing(t *testing.T) {
 // TestPullIndex pulls a multi-arch index: this machine's image is taken,
 // the other architecture's is never fetched.
 func TestPullIndex(t *testing.T) {
-	reg := startRegistry(t, "", "")
-	demo := demoV1(t)
+	reg := testregistry.Start(t, "", "")
+	demo := testregistry.Demo(t)
 	fake, err := random.Image(512, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestPullIndex(t *testing.T) {
 		mutate.IndexAddendum{Add: fake, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "podrunfake"}}},
 		mutate.IndexAddendum{Add: demo, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}}},
 	)
-	ref := reg.pushIndex(t, "podrun/multi:1", idx)
+	ref := reg.PushIndex(t, "podrun/multi:1", idx)
 	s := openStore(t)
 	img, err := s.Pull(context.Background(), ref, PullOptions{})
 	if err != nil {
@@ -120,10 +121,10 @@ func TestPullAuth(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	t.Setenv("REGISTRY_AUTH_FILE", "")
-	reg := startRegistry(t, "podrun", "s3cret")
-	ref := reg.push(t, "private/busybox:demo", demoV1(t))
-	good := dockerConfig(reg.addr, "podrun", "s3cret")
-	bad := dockerConfig(reg.addr, "podrun", "wrong")
+	reg := testregistry.Start(t, "podrun", "s3cret")
+	ref := reg.Push(t, "private/busybox:demo", testregistry.Demo(t))
+	good := dockerConfig(reg.Addr, "podrun", "s3cret")
+	bad := dockerConfig(reg.Addr, "podrun", "wrong")
 	authFile := filepath.Join(t.TempDir(), "auth.json")
 	if err := os.WriteFile(authFile, good, 0o600); err != nil {
 		t.Fatal(err)
@@ -177,12 +178,12 @@ func dockerConfig(host, user, pass string) []byte {
 // way through the first layer blob: the pull fails, the store holds
 // nothing of it, and the next pull succeeds.
 func TestPullCutMidBlob(t *testing.T) {
-	reg := startRegistry(t, "", "")
-	demo := demoV1(t)
-	reg.push(t, "podrun/busybox:demo", demo)
+	reg := testregistry.Start(t, "", "")
+	demo := testregistry.Demo(t)
+	reg.Push(t, "podrun/busybox:demo", demo)
 	layers, _ := demo.Layers()
 	layerDigest, _ := layers[0].Digest()
-	proxy := cuttingProxy(t, reg.addr, "/blobs/"+layerDigest.String())
+	proxy := cuttingProxy(t, reg.Addr, "/blobs/"+layerDigest.String())
 	ref := proxy + "/podrun/busybox:demo"
 	s := openStore(t)
 	_, err := s.Pull(context.Background(), ref, PullOptions{})
@@ -240,8 +241,8 @@ func cuttingProxy(t *testing.T, upstream, cut string) string {
 // values (two flock holders, as two processes are) at once: both
 // succeed and the layer is stored once.
 func TestPullConcurrent(t *testing.T) {
-	reg := startRegistry(t, "", "")
-	ref := reg.push(t, "podrun/busybox:demo", demoV1(t))
+	reg := testregistry.Start(t, "", "")
+	ref := reg.Push(t, "podrun/busybox:demo", testregistry.Demo(t))
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

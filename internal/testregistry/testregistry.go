@@ -1,4 +1,8 @@
-package image
+// Package testregistry runs Debian's docker-registry (the CNCF
+// distribution) for tests: on a free port of 127.0.0.1 only, its storage
+// in the test's temp dir, optionally behind htpasswd (bcrypt) auth. The
+// registry is stopped, and checked to be gone, when the test ends.
+package testregistry
 
 import (
 	"fmt"
@@ -18,23 +22,24 @@ import (
 	"github.com/podrun/podrun/internal/testenv"
 )
 
-// registry is Debian's docker-registry (the CNCF distribution), run by a
+// Registry is Debian's docker-registry (the CNCF distribution), run by a
 // test on a free port of 127.0.0.1 with its storage in a temp dir.
-type registry struct {
-	addr string // "127.0.0.1:PORT"
+type Registry struct {
+	Addr string // "127.0.0.1:PORT"
 	auth authn.Authenticator
+	stop func()
 }
 
-// startRegistry starts a registry; with user set it asks for that user
+// Start starts a registry; with user set it asks for that user
 // and password (htpasswd, bcrypt). The registry is stopped, and checked
 // to be gone, when the test ends.
-func startRegistry(t *testing.T, user, pass string) *registry {
+func Start(t testing.TB, user, pass string) *Registry {
 	t.Helper()
 	bin := testenv.RequireBinary(t, "docker-registry")[0]
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	auth := ""
-	r := &registry{addr: addr, auth: authn.Anonymous}
+	r := &Registry{Addr: addr, auth: authn.Anonymous}
 	if user != "" {
 		htpasswd := testenv.RequireBinary(t, "htpasswd")[0]
 		out, err := exec.Command(htpasswd, "-Bbn", user, pass).Output()
@@ -65,14 +70,20 @@ func startRegistry(t *testing.T, user, pass string) *registry {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() {
+	stopped := false
+	r.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cmd.Process.Kill()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Errorf("docker-registry (pid %d) did not stop", cmd.Process.Pid)
 		}
-	})
+	}
+	t.Cleanup(r.stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/v2/")
@@ -93,7 +104,7 @@ func startRegistry(t *testing.T, user, pass string) *registry {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,10 +114,10 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// push writes img to the registry as repo:tag and returns the reference.
-func (r *registry) push(t *testing.T, repo string, img v1.Image) string {
+// Push writes img to the registry as repo:tag and returns the reference.
+func (r *Registry) Push(t testing.TB, repo string, img v1.Image) string {
 	t.Helper()
-	ref := r.addr + "/" + repo
+	ref := r.Addr + "/" + repo
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -117,9 +128,9 @@ func (r *registry) push(t *testing.T, repo string, img v1.Image) string {
 	return ref
 }
 
-func (r *registry) pushIndex(t *testing.T, repo string, idx v1.ImageIndex) string {
+func (r *Registry) PushIndex(t testing.TB, repo string, idx v1.ImageIndex) string {
 	t.Helper()
-	ref := r.addr + "/" + repo
+	ref := r.Addr + "/" + repo
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +141,8 @@ func (r *registry) pushIndex(t *testing.T, repo string, idx v1.ImageIndex) strin
 	return ref
 }
 
-func demoV1(t *testing.T) v1.Image {
+// Demo is the demo image, built from Debian's busybox-static.
+func Demo(t testing.TB) v1.Image {
 	t.Helper()
 	testenv.RequireFile(t, "/usr/bin/busybox", "apt-get install busybox-static")
 	img, err := demoimage.Image("/usr/bin/busybox")
@@ -139,3 +151,7 @@ func demoV1(t *testing.T) v1.Image {
 	}
 	return img
 }
+
+// Stop stops the registry now (it is stopped at the end of the test
+// anyway), for tests that must run offline.
+func (r *Registry) Stop() { r.stop() }
