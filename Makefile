@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := bin/podrun
 DEMO_TAR  := bin/busybox-demo.tar
-PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux
+PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 PODRUN    := $(SUDO) ./$(BIN)
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
@@ -19,8 +19,10 @@ build:
 	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/podrun
 
 # deps installs, from Debian, what podrun and its tests run: the OCI
-# runtime, the CNI plugins, iptables, busybox-static for the demo image and
-# skopeo, which the tests use to convert images between archive formats.
+# runtime, the CNI plugins, iptables, busybox-static for the demo image,
+# skopeo and podman, which the tests use to write and read archives, and
+# docker-registry with apache2-utils' htpasswd, the registry (on 127.0.0.1
+# only) that the pull tests and benchmarks push to and pull from.
 deps:
 	@missing=""; \
 	for p in $(PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -57,6 +59,9 @@ test: deps vet
 unit:
 	$(GO) test -short ./kube/... ./translate/...
 
+# bench reports, each as a ratio in one run: pod start against bare runc,
+# image load against tar -x of the same layers, and image pull from a
+# local registry against skopeo copy of the same image.
 bench: deps
 	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench . -benchtime 10x ./cmd/podrun/
 
