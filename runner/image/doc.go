@@ -2,10 +2,12 @@
 //
 // Contract:
 //
-//   - Images come in through go-containerregistry: docker-archive and OCI
-//     archive tarballs and OCI layout directories (Store.Load); the format
-//     is told by content, not by file name. Registry pulls slot in later
-//     as another source of v1.Image values stored the same way.
+//   - Images come in through go-containerregistry: from registries
+//     (Store.Pull: tags, digests, this machine's entry of an index), and
+//     from docker-archive and OCI archive tarballs and OCI layout
+//     directories (Store.Load; the format is told by content, not by file
+//     name). Both feed the same store step. Store.Save writes docker and
+//     OCI archives back from the kept blobs, digests unchanged.
 //   - References are normalised as Docker and Kubernetes do (Normalize):
 //     "busybox" is "docker.io/library/busybox:latest".
 //   - Every image stored has a name. An image in an archive or layout that
@@ -14,29 +16,49 @@
 //     tag such as "latest") makes Load fail with ErrNoName before anything
 //     is written.
 //   - Integrity is a chain from what names the image to the bytes on disk:
-//     a manifest read from an OCI layout must hash to its index descriptor,
-//     the config must hash to the manifest's config digest, and every
-//     uncompressed layer stream must hash to its diffID in that config.
-//     Compressed layer blobs are not kept, so their digests are not checked.
-//   - Each layer is unpacked once, by diffID, into a private temporary
-//     directory on the same file system and renamed into place, so a layer
-//     directory that exists is complete. Unpacking refuses (ErrUnsafeLayer,
-//     naming the entry) ".." components, symlinked parents, hard links to
-//     missing or outside files, device nodes, odd whiteouts and layers past
-//     the Limits; it never writes through a symlink. Absolute entry names
-//     are taken relative to the layer, as GNU tar does. FIFOs are allowed.
-//     Whiteouts become overlayfs whiteouts: ".wh.NAME" a 0/0 character
-//     device, ".wh..wh..opq" the trusted.overlay.opaque=y xattr; creating
-//     them needs root (CAP_MKNOD).
-//   - Writers (Load, Remove) hold an exclusive flock on Dir/lock; readers
-//     (Get, List) read the index, which is replaced atomically.
-//   - The package prints nothing.
+//     a manifest must hash to the digest that named it (index descriptor
+//     or digest reference), the config to the manifest's config digest,
+//     each compressed layer blob to its descriptor's digest and size, and
+//     each uncompressed layer stream to its diffID in the config. Digests
+//     that are not well-formed sha256 are refused before any path is
+//     built from them. Manifests and configs past Limits (4 MiB) are
+//     refused (ErrTooLarge) before they are read.
+//   - Each layer is fetched once and unpacked once, by diffID, under a
+//     per-layer lock, into a private temporary directory on the same file
+//     system and renamed into place, its blob likewise; the manifest is
+//     written after its layers and the index last. So a layer, blob or
+//     image that exists is complete, whatever was killed when, and the
+//     next writer finishes from what is on disk. Up to four layers of an
+//     image are fetched and unpacked at once.
+//   - Unpacking refuses (ErrUnsafeLayer, naming the entry) ".." components,
+//     symlinked parents, hard links to missing or outside files, device
+//     nodes, odd whiteouts and layers past the Limits (a decompression
+//     bomb stops at MaxBytes of uncompressed stream); it never writes
+//     through a symlink. Absolute entry names are taken relative to the
+//     layer, as GNU tar does. FIFOs are allowed. Whiteouts become
+//     overlayfs whiteouts: ".wh.NAME" a 0/0 character device,
+//     ".wh..wh..opq" the trusted.overlay.opaque=y xattr; creating them
+//     needs root (CAP_MKNOD).
+//   - Registries are reached over HTTPS, or plain HTTP only when they are
+//     on loopback or named in PullOptions.Insecure. Credentials: Creds,
+//     then the pod's pull secrets, then $REGISTRY_AUTH_FILE, then Docker's
+//     config (and podman's auth.json) as go-containerregistry reads it.
+//   - Locks (lock.go): writers (Load, Pull, Remove) hold the store lock
+//     shared; Prune and the cleaning of tmp hold it exclusive, so they
+//     never remove what a live writer is making. images.json changes under
+//     its own lock and is replaced atomically; readers (Get, List) take no
+//     lock.
+//   - Prune removes only blobs and layers that no stored image and no
+//     manifest digest the caller names (the runner names every pod's)
+//     uses. Remove only forgets a name.
+//   - The package prints nothing; progress goes to PullOptions.Progress.
 //
 // On-disk layout under Store.Dir:
 //
-//	lock                     flock serialising writers
+//	lock, index.lock         flocks (see above)
 //	images.json              {"images": {REF: {"digest": "sha256:..."}}}
-//	blobs/sha256/HEX         manifests and configs, by digest
+//	blobs/sha256/HEX         manifests, configs and compressed layers, by digest
 //	layers/sha256/HEX/       unpacked layers, by diffID
-//	tmp/                     work in progress; emptied by the next writer
+//	locks/sha256-HEX         one flock per layer being stored
+//	tmp/                     work in progress; emptied by a writer that is alone
 package image
