@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -231,4 +232,51 @@ func (r resource) String() string { return string(r) }
 func (r resource) RegistryStr() string {
 	h, _, _ := strings.Cut(string(r), "/")
 	return h
+}
+
+// TestLoadFinishesKilledWriter: a writer killed after renaming a layer's
+// blob but before its tree, with work left in tmp, is finished by the
+// next load, from the blob on disk, and tmp is emptied.
+func TestLoadFinishesKilledWriter(t *testing.T) {
+	s := openStore(t)
+	archive := demoArchive(t)
+	img := load(t, s, archive)
+	if err := os.RemoveAll(img.Layers[0]); err != nil {
+		t.Fatal(err)
+	}
+	junk := filepath.Join(s.Dir, "tmp", "layer-killed")
+	if err := os.MkdirAll(filepath.Join(junk, "layer", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	checkDemo(t, load(t, s, archive))
+	if des, _ := os.ReadDir(filepath.Join(s.Dir, "tmp")); len(des) != 0 {
+		t.Errorf("tmp still holds %v", des)
+	}
+}
+
+// TestUnpackRefusesHugeHeader: a PAX header past archive/tar's 1 MiB
+// bound is an error, not an allocation of whatever size it claims.
+func TestUnpackRefusesHugeHeader(t *testing.T) {
+	value := strings.Repeat("x", 2<<20)
+	record := fmt.Sprintf("%d podrun.test=%s\n", len(value)+len(" podrun.test=\n")+7, value)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	// Written as a regular file, then retyped as a PAX header ('x').
+	if err := tw.WriteHeader(&tar.Header{Name: "pax", Mode: 0o644, Size: int64(len(record)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte(record))
+	tw.Close()
+	b := buf.Bytes()
+	b[156] = tar.TypeXHeader
+	copy(b[148:156], "        ")
+	sum := 0
+	for _, c := range b[:512] {
+		sum += int(c)
+	}
+	copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	err := unpack(t.TempDir(), bytes.NewReader(b), DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "header field too long") {
+		t.Errorf("unpack of a 2 MiB header: %v", err)
+	}
 }
