@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podrun/podrun/kube"
+)
+
+func TestPullPolicyDefault(t *testing.T) {
+	tests := []struct {
+		image  string
+		policy corev1.PullPolicy
+		want   corev1.PullPolicy
+	}{
+		{"nginx", "", corev1.PullAlways},
+		{"nginx:latest", "", corev1.PullAlways},
+		{"nginx:1.27", "", corev1.PullIfNotPresent},
+		{"localhost:5000/app", "", corev1.PullAlways},
+		{"localhost:5000/app:v1", "", corev1.PullIfNotPresent},
+		{"nginx@sha256:abc", "", corev1.PullIfNotPresent},
+		{"nginx", corev1.PullNever, corev1.PullNever},
+		{"nginx:1.27", corev1.PullAlways, corev1.PullAlways},
+	}
+	for _, tt := range tests {
+		if got := pullPolicy(corev1.Container{Image: tt.image, ImagePullPolicy: tt.policy}); got != tt.want {
+			t.Errorf("pullPolicy(%q, %q) = %q, want %q", tt.image, tt.policy, got, tt.want)
+		}
+	}
+}
+
+func TestFindPullSecret(t *testing.T) {
+	secret := func(ns, name string, typ corev1.SecretType, key string) kube.Secret {
+		return kube.Secret{Secret: &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Type: typ,
+			Data: map[string][]byte{key: []byte(name)},
+		}}
+	}
+	secrets := []kube.Secret{
+		secret("default", "json", corev1.SecretTypeDockerConfigJson, corev1.DockerConfigJsonKey),
+		secret("default", "cfg", corev1.SecretTypeDockercfg, corev1.DockerConfigKey),
+		secret("default", "opaque", corev1.SecretTypeOpaque, corev1.DockerConfigJsonKey),
+		secret("other", "elsewhere", corev1.SecretTypeDockerConfigJson, corev1.DockerConfigJsonKey),
+	}
+	tests := []struct {
+		ns, name string
+		ok       bool
+	}{
+		{"default", "json", true},
+		{"default", "cfg", true},
+		{"default", "opaque", false},
+		{"default", "elsewhere", false},
+		{"default", "missing", false},
+	}
+	for _, tt := range tests {
+		data, ok := findPullSecret(tt.ns, tt.name, secrets)
+		if ok != tt.ok || ok && string(data) != tt.name {
+			t.Errorf("findPullSecret(%s/%s) = %q, %v; want %v", tt.ns, tt.name, data, ok, tt.ok)
+		}
+	}
+}
