@@ -261,9 +261,15 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 		img := images[c.Image]
 		in.Images[c.Name] = translateImage(img)
 	}
+	if err := r.processInput(&in); err != nil {
+		return nil, err
+	}
 	plan, err := translate.Pod(in)
 	if err != nil {
 		return nil, fmt.Errorf("translating: %w", err)
+	}
+	for _, w := range plan.Warnings {
+		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)
 	}
 	return plan, nil
 }
@@ -316,6 +322,9 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 		})
 		if msg, ok := configErrs[c.Name]; ok {
 			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, msg
+		}
+		if c.ConfigError != "" {
+			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, c.ConfigError
 		}
 	}
 	infra := &state.Container{Name: translate.InfraName, ID: containerID(dir, translate.InfraName), State: state.Waiting}

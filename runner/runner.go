@@ -32,6 +32,9 @@ type Config struct {
 	// AllowUnsafeHostPaths lets hostPath volumes name /, the roots or the
 	// runtime's state (volumes.go).
 	AllowUnsafeHostPaths bool
+	// AllowedUnsafeSysctls are sysctls pods may set beyond the kubelet's
+	// safe set (process.go).
+	AllowedUnsafeSysctls []string
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at

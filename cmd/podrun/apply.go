@@ -12,6 +12,7 @@ import (
 func newApplyCommand(g *globals) *cobra.Command {
 	var files []string
 	var unsafeHostPaths bool
+	var unsafeSysctls []string
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Start the pods that manifests describe, and return once they run",
@@ -24,12 +25,17 @@ func newApplyCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd, set.Warnings)
 			r, err := g.runner()
 			if err != nil {
 				return err
 			}
 			if unsafeHostPaths {
 				r.AllowUnsafeHostPaths()
+			}
+			r.AllowUnsafeSysctls(unsafeSysctls)
+			if err := applyObjects(cmd, r, set); err != nil {
+				return err
 			}
 			if err := applyClaims(cmd, r, set.Claims); err != nil {
 				return err
@@ -43,6 +49,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
 	cmd.Flags().BoolVar(&unsafeHostPaths, "allow-unsafe-host-paths", false, "let hostPath volumes mount /, podrun's roots or the runtime's state")
+	cmd.Flags().StringSliceVar(&unsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or prefix* patterns) pods may set, as the kubelet's flag")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

@@ -48,6 +48,7 @@ func newDeleteCommand(g *globals) *cobra.Command {
 					errs = append(errs, err)
 				}
 			}
+			errs = append(errs, deleteObjects(cmd, g, r, files))
 			return errors.Join(errs...)
 		},
 	}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner"
+)
+
+// printWarnings shows kube's warnings as kubectl shows the API server's.
+func printWarnings(cmd *cobra.Command, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
+	}
+}
+
+// applyObjects stores the set's ConfigMaps and Secrets before any pod
+// that reads them starts, and says what it did as kubectl does.
+func applyObjects(cmd *cobra.Command, r *runner.Runner, set *kube.Set) error {
+	done, err := r.ApplyObjects(set)
+	for _, o := range done {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", o.Kind, o.Name, o.Action)
+	}
+	return err
+}
+
+// deleteObjects removes the ConfigMaps and Secrets that files name.
+func deleteObjects(cmd *cobra.Command, g *globals, r *runner.Runner, files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	set, err := loadSet(g, files)
+	if err != nil {
+		return err
+	}
+	done, err := r.DeleteObjects(set)
+	for _, o := range done {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", o.Kind, o.Name)
+	}
+	return err
+}

@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/objects"
+	"github.com/podrun/podrun/translate"
+)
+
+// Objects is the store of the ConfigMaps and Secrets podrun has applied.
+func (r *Runner) Objects() *objects.Store {
+	return objects.Open(filepath.Join(r.cfg.RunRoot, "objects"))
+}
+
+// AllowUnsafeSysctls lets pods set the unsafe sysctls that patterns name
+// ("net.core.somaxconn", or "net.core.*"), as the kubelet's
+// --allowed-unsafe-sysctls.
+func (r *Runner) AllowUnsafeSysctls(patterns []string) { r.cfg.AllowedUnsafeSysctls = patterns }
+
+// ObjectOutcome is what happened to one ConfigMap or Secret.
+type ObjectOutcome struct {
+	Kind, Namespace, Name string
+	Action                string // "created", "configured", "unchanged" or "deleted"
+}
+
+// ApplyObjects stores the ConfigMaps and Secrets of set, replacing those
+// of the same namespace and name, before any pod that reads them starts.
+func (r *Runner) ApplyObjects(set *kube.Set) ([]ObjectOutcome, error) {
+	store := r.Objects()
+	var out []ObjectOutcome
+	for _, cm := range set.ConfigMaps {
+		a, err := store.ConfigMaps.Put(cm.ConfigMap)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", cm.Source, err)
+		}
+		out = append(out, ObjectOutcome{"configmap", cm.ConfigMap.Namespace, cm.ConfigMap.Name, string(a)})
+	}
+	for _, s := range set.Secrets {
+		a, err := store.Secrets.Put(s.Secret)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", s.Source, err)
+		}
+		out = append(out, ObjectOutcome{"secret", s.Secret.Namespace, s.Secret.Name, string(a)})
+	}
+	return out, nil
+}
+
+// DeleteObjects removes the ConfigMaps and Secrets of set; those already
+// gone are not reported.
+func (r *Runner) DeleteObjects(set *kube.Set) ([]ObjectOutcome, error) {
+	store := r.Objects()
+	var out []ObjectOutcome
+	var errs []error
+	for _, cm := range set.ConfigMaps {
+		ns, name := cm.ConfigMap.Namespace, cm.ConfigMap.Name
+		if _, err := store.ConfigMaps.Get(ns, name); errors.Is(err, objects.ErrNotFound) {
+			continue
+		}
+		if err := store.ConfigMaps.Delete(ns, name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, ObjectOutcome{"configmap", ns, name, "deleted"})
+	}
+	for _, s := range set.Secrets {
+		ns, name := s.Secret.Namespace, s.Secret.Name
+		if _, err := store.Secrets.Get(ns, name); errors.Is(err, objects.ErrNotFound) {
+			continue
+		}
+		if err := store.Secrets.Delete(ns, name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, ObjectOutcome{"secret", ns, name, "deleted"})
+	}
+	return out, errors.Join(errs...)
+}
+
+// processInput hands translate what the process, identity and resource
+// fields of a pod need: the objects of its namespace, the machine's
+// allocatable resources and devices, seccomp profiles, the sysctl
+// allowlist.
+func (r *Runner) processInput(in *translate.Input) error {
+	store := r.Objects()
+	var err error
+	if in.ConfigMaps, _, err = store.ConfigMaps.List(in.Pod.Namespace); err != nil {
+		return err
+	}
+	if in.Secrets, _, err = store.Secrets.List(in.Pod.Namespace); err != nil {
+		return err
+	}
+	if in.Host.Allocatable, err = allocatable(); err != nil {
+		return err
+	}
+	in.Host.SwapAccounting = swapAccounting()
+	if privileged(in.Pod) {
+		if in.Host.Devices, err = hostDevices("/dev"); err != nil {
+			return err
+		}
+	}
+	if in.Host.SeccompDefault, err = defaultSeccomp(); err != nil {
+		return err
+	}
+	if in.SeccompProfiles, err = r.localhostSeccomp(in.Pod); err != nil {
+		return err
+	}
+	in.AllowedUnsafeSysctls = r.cfg.AllowedUnsafeSysctls
+	return nil
+}
+
+// allocatable is what a container without limits may use: every CPU and
+// all the memory of the machine (podrun reserves nothing).
+func allocatable() (corev1.ResourceList, error) {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return nil, fmt.Errorf("reading the machine's memory: %w", err)
+	}
+	mem, err := memTotal(data)
+	if err != nil {
+		return nil, err
+	}
+	return corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(mem, resource.BinarySI),
+	}, nil
+}
+
+// memTotal reads MemTotal, in bytes, from /proc/meminfo.
+func memTotal(meminfo []byte) (int64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(meminfo))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("reading MemTotal in /proc/meminfo: %w", err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, errors.New("reading /proc/meminfo: no MemTotal")
+}
+
+// swapAccounting reports whether a memory cgroup can limit swap: the
+// memsw files of cgroup v1, or memory.swap.max of cgroup v2.
+func swapAccounting() bool {
+	for _, p := range []string{"/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", "/sys/fs/cgroup/init.scope/memory.swap.max", "/sys/fs/cgroup/system.slice/memory.swap.max"} {
+		if exists(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func privileged(pod *corev1.Pod) bool {
+	for _, c := range allContainers(&pod.Spec) {
+		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+			return true
+		}
+	}
+	return false
+}
+
+// hostDevices lists the device nodes under dir that a privileged
+// container gets, as containerd lists them (pts, shm, mqueue and fd are
+// the container's own).
+func hostDevices(dir string) ([]specs.LinuxDevice, error) {
+	var devs []specs.LinuxDevice
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // a node that vanished or is unreadable is skipped
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "pts", "shm", "mqueue", "fd", ".lxc", ".lxd-mounts", ".udev":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(path, &st) != nil {
+			return nil
+		}
+		typ := ""
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFCHR:
+			typ = "c"
+		case unix.S_IFBLK:
+			typ = "b"
+		default:
+			return nil
+		}
+		mode := fs.FileMode(st.Mode & 0o777)
+		uid, gid := st.Uid, st.Gid
+		devs = append(devs, specs.LinuxDevice{
+			Path: path, Type: typ, Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)),
+			FileMode: &mode, UID: &uid, GID: &gid,
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the host's devices: %w", err)
+	}
+	return devs, nil
+}
