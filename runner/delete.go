@@ -43,9 +43,13 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	if _, err := os.Stat(l.Dir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
 	}
-	st, err := r.pods.Pod(namespace, name).Read()
+	dir := r.pods.Pod(namespace, name)
+	st, err := dir.Read()
 	if err == nil {
-		r.stop(ctx, st, gracePeriod(st, opts))
+		grace := gracePeriod(st, opts)
+		if !r.stopByMonitor(ctx, dir, st, grace) {
+			r.stop(ctx, st, grace)
+		}
 	}
 	if err := r.teardown(ctx, namespace, name); err != nil {
 		return fmt.Errorf("deleting pod %s/%s: %w", namespace, name, err)
@@ -64,9 +68,48 @@ func gracePeriod(st *state.Pod, opts DeleteOptions) time.Duration {
 	return 30 * time.Second
 }
 
-// stop sends every running app container its stop signal, waits for them
-// all up to grace, kills what is left, then stops the infra container and
-// the monitor, which records the exits as they come.
+// monitorExitMargin is how long past the grace period delete waits for a
+// monitor to finish stopping its pod before doing it from the CLI.
+const monitorExitMargin = 15 * time.Second
+
+// stopByMonitor asks the pod's monitor to stop the pod (preStop hooks,
+// stop signals, grace, SIGKILL; no more restarts) and waits until it has
+// exited. It reports false when there is no live monitor to ask, or it
+// did not finish in time; the caller then stops the pod itself.
+func (r *Runner) stopByMonitor(ctx context.Context, dir *state.PodDir, st *state.Pod, grace time.Duration) bool {
+	if !st.Monitor.Alive() {
+		return false
+	}
+	secs := int64(grace / time.Second)
+	if _, err := dir.Update(ctx, func(s *state.Pod) error {
+		s.Deleting = time.Now()
+		s.DeletionGracePeriod = &secs
+		return nil
+	}); err != nil {
+		return false
+	}
+	if err := st.Monitor.Signal(syscall.SIGTERM); err != nil {
+		return false
+	}
+	deadline := time.Now().Add(grace + monitorExitMargin)
+	for st.Monitor.Alive() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if st.Monitor.Alive() {
+		r.cfg.Log.Warn("the pod monitor did not stop the pod in time; stopping it from here", "pod", st.Name)
+		return false
+	}
+	return true
+}
+
+// stop is delete's fallback when the monitor is gone: it sends every
+// running container its stop signal, waits for them all up to grace,
+// kills what is left, then stops the infra container and the monitor.
+// No preStop hook runs: they need the monitor.
 func (r *Runner) stop(ctx context.Context, st *state.Pod, grace time.Duration) {
 	var running []state.Container
 	for _, c := range st.Containers {

@@ -109,15 +109,41 @@ func waitReady(ctx context.Context, ready *os.File, logPath string) error {
 	}
 }
 
-// Monitor runs the monitor of pod namespace/name in this process, reporting
-// to ready once the pod's containers have started. It returns when the pod
-// is deleted.
-func (r *Runner) Monitor(ctx context.Context, namespace, name string, ready *os.File) error {
+// BackoffEnv, when set to a Go duration, replaces the kubelet's 10 s
+// restart back-off base (the cap stays 30 times the base). It is for
+// tests, which cannot wait minutes for a crash loop; leave it unset.
+const BackoffEnv = "PODRUN_TEST_BACKOFF"
+
+// MonitorOptions tune Monitor.
+type MonitorOptions struct {
+	// Ready receives the monitor's report once the pod has started.
+	Ready *os.File
+	// Stop and Output are for the foreground (up): see monitor.Config.
+	Stop   <-chan struct{}
+	Output func(container string) func(stream string, line []byte)
+}
+
+// Monitor runs the monitor of pod namespace/name in this process until
+// the pod is stopped (SIGTERM, or opts.Stop closed).
+func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts MonitorOptions) error {
+	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
 	return monitor.Run(ctx, monitor.Config{
 		Pod:     r.pods.Pod(namespace, name),
 		Layout:  r.layout(namespace, name),
 		Runtime: r.runtime,
-		Ready:   ready,
+		Image:   r.monitorImage,
+		Ready:   opts.Ready,
 		Log:     r.cfg.Log,
+		Backoff: backoff,
+		Stop:    opts.Stop,
+		Output:  opts.Output,
 	})
+}
+
+func (r *Runner) monitorImage(ref string) (monitor.Image, error) {
+	img, err := r.images.Get(ref)
+	if err != nil {
+		return monitor.Image{}, err
+	}
+	return monitor.Image{Layers: img.Layers, StopSignal: parseSignal(img.Config.StopSignal)}, nil
 }

@@ -62,7 +62,9 @@ func (r *Runner) List(ctx context.Context, namespace string) ([]corev1.Pod, erro
 // podStatus rebuilds a v1 Pod from its record. A container recorded as
 // running whose process is gone (the machine rebooted, or someone killed
 // it behind the monitor's back) is reported as the kubelet does:
-// terminated, ContainerStatusUnknown, exit code 137.
+// terminated, ContainerStatusUnknown, exit code 137. A pod whose monitor
+// is gone is reported in phase Unknown, reason MonitorLost: nothing
+// supervises its containers any more.
 func podStatus(st *state.Pod) (*corev1.Pod, error) {
 	var pod corev1.Pod
 	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
@@ -80,6 +82,10 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 	if st.PodIP != "" {
 		pod.Status.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
 	}
+	if !st.Deleting.IsZero() {
+		pod.DeletionTimestamp = &metav1.Time{Time: st.Deleting}
+		pod.DeletionGracePeriodSeconds = st.DeletionGracePeriod
+	}
 	for _, c := range st.Containers {
 		cs := containerStatus(c)
 		if c.Init {
@@ -89,8 +95,49 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 		}
 	}
 	pod.Status.Phase = phase(&pod)
+	if st.Phase != "" { // set by the monitor: activeDeadlineSeconds
+		pod.Status.Phase = corev1.PodPhase(st.Phase)
+		pod.Status.Reason, pod.Status.Message = st.Reason, st.Message
+	}
 	pod.Status.Conditions = conditions(&pod)
+	if len(st.Conditions) > 0 {
+		pod.Status.Conditions = recordedConditions(st)
+	}
+	if monitorLost(st, pod.Status.Phase) {
+		pod.Status.Phase = corev1.PodUnknown
+		pod.Status.Reason = "MonitorLost"
+		pod.Status.Message = "The pod's monitor is gone: nothing supervises its containers. Delete the pod, or apply it again."
+		for i, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodReady || c.Type == corev1.ContainersReady {
+				pod.Status.Conditions[i].Status = corev1.ConditionFalse
+				pod.Status.Conditions[i].Reason = "MonitorLost"
+				pod.Status.Conditions[i].Message = ""
+			}
+		}
+	}
 	return &pod, nil
+}
+
+// monitorLost reports whether a pod that has not finished lost its monitor.
+func monitorLost(st *state.Pod, phase corev1.PodPhase) bool {
+	return st.Monitor.Pid > 0 && !st.Monitor.Alive() && phase != corev1.PodSucceeded && phase != corev1.PodFailed
+}
+
+// recordedConditions are the conditions the monitor keeps, in the order
+// the API server shows them.
+func recordedConditions(st *state.Pod) []corev1.PodCondition {
+	var out []corev1.PodCondition
+	for _, typ := range []corev1.PodConditionType{corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled} {
+		c := st.FindCondition(string(typ))
+		if c == nil {
+			continue
+		}
+		out = append(out, corev1.PodCondition{
+			Type: typ, Status: corev1.ConditionStatus(c.Status), Reason: c.Reason, Message: c.Message,
+			LastTransitionTime: metav1.NewTime(c.LastTransitionTime),
+		})
+	}
+	return out
 }
 
 func containerStatus(c state.Container) corev1.ContainerStatus {
@@ -105,11 +152,17 @@ func containerStatus(c state.Container) corev1.ContainerStatus {
 		c.State, c.Reason, c.ExitCode = state.Terminated, "ContainerStatusUnknown", 137
 		c.Message = "The container could not be located when the pod was inspected"
 	}
+	if l := c.LastState; l != nil {
+		cs.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{
+			ExitCode: int32(l.ExitCode), Signal: int32(l.Signal), Reason: l.Reason, Message: l.Message,
+			StartedAt: metav1.NewTime(l.StartedAt), FinishedAt: metav1.NewTime(l.FinishedAt),
+		}
+	}
 	switch c.State {
 	case state.Running:
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.StartedAt)}
-		cs.Ready = true
-		cs.Started = ptr(true)
+		cs.Ready = c.Ready
+		cs.Started = ptr(c.Started)
 	case state.Terminated:
 		cs.State.Terminated = &corev1.ContainerStateTerminated{
 			ExitCode:   int32(c.ExitCode),
@@ -127,12 +180,16 @@ func containerStatus(c state.Container) corev1.ContainerStatus {
 	return cs
 }
 
-// phase follows the kubelet's getPhase for a pod whose containers are not
-// restarted.
+// phase is the kubelet's getPhase: a container waiting to be restarted
+// counts by how its last run ended.
 func phase(pod *corev1.Pod) corev1.PodPhase {
+	policy := pod.Spec.RestartPolicy
 	for _, cs := range pod.Status.InitContainerStatuses {
-		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
-			if pod.Spec.RestartPolicy == corev1.RestartPolicyNever {
+		if isSidecarStatus(pod, cs.Name) {
+			continue
+		}
+		if t := endOf(cs); t != nil && t.ExitCode != 0 {
+			if policy == corev1.RestartPolicyNever {
 				return corev1.PodFailed
 			}
 			return corev1.PodPending
@@ -143,12 +200,12 @@ func phase(pod *corev1.Pod) corev1.PodPhase {
 	}
 	var running, waiting, succeeded, failed int
 	for _, cs := range pod.Status.ContainerStatuses {
-		switch {
+		switch t := endOf(cs); {
 		case cs.State.Running != nil:
 			running++
-		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
+		case t != nil && t.ExitCode == 0:
 			succeeded++
-		case cs.State.Terminated != nil:
+		case t != nil:
 			failed++
 		default:
 			waiting++
@@ -159,16 +216,46 @@ func phase(pod *corev1.Pod) corev1.PodPhase {
 		return corev1.PodPending
 	case running > 0:
 		return corev1.PodRunning
-	case failed > 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyAlways:
-		return corev1.PodFailed
-	case failed == 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyAlways:
+	case policy == corev1.RestartPolicyAlways:
+		return corev1.PodRunning // every container is being restarted
+	case failed == 0:
 		return corev1.PodSucceeded
-	default:
-		// Restarted by a kubelet; with no restarts yet, still running.
-		return corev1.PodRunning
+	case policy == corev1.RestartPolicyNever:
+		return corev1.PodFailed
 	}
+	// OnFailure: a failed container is being restarted, unless it has
+	// not been and never will (recorded terminated, not waiting).
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Waiting != nil {
+			return corev1.PodRunning
+		}
+	}
+	return corev1.PodFailed
 }
 
+// endOf is how a container's run ended: its terminated state, or, while it
+// waits to be restarted, its last one.
+func endOf(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+	if cs.State.Terminated != nil {
+		return cs.State.Terminated
+	}
+	if cs.State.Waiting != nil {
+		return cs.LastTerminationState.Terminated
+	}
+	return nil
+}
+
+func isSidecarStatus(pod *corev1.Pod, name string) bool {
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == name {
+			return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		}
+	}
+	return false
+}
+
+// conditions computes the conditions of a pod whose record has none (one
+// whose monitor never ran).
 func conditions(pod *corev1.Pod) []corev1.PodCondition {
 	ready := corev1.ConditionTrue
 	for _, cs := range pod.Status.ContainerStatuses {

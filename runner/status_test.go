@@ -74,6 +74,7 @@ func TestPodStatus(t *testing.T) {
 		return state.Container{Name: "app", Image: "docker.io/library/busybox:latest", ID: "default_web_app", State: s,
 			StartedAt: started, Pid: pid, RestartCount: 2}
 	}
+	readyApp := func(c state.Container) state.Container { c.Ready, c.Started = true, true; return c }
 	unknown := &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
 		Message:   "The container could not be located when the pod was inspected",
 		StartedAt: metav1.NewTime(started)}
@@ -90,9 +91,9 @@ func TestPodStatus(t *testing.T) {
 		appStarted bool
 	}{
 		{
-			name:   "running with a live process",
+			name:   "running with a live process, ready as the monitor recorded",
 			pod:    manifest(corev1.RestartPolicyAlways),
-			record: state.Pod{Containers: []state.Container{app(state.Running, live)}},
+			record: state.Pod{Containers: []state.Container{readyApp(app(state.Running, live))}},
 			phase:  corev1.PodRunning, ready: corev1.ConditionTrue,
 			app:      corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started)}},
 			appReady: true, appStarted: true,

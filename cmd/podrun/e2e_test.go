@@ -163,7 +163,10 @@ func TestRuntimeFailureRollsBack(t *testing.T) {
 func TestCommandNotFound(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
-	path := e.manifest("pod.yaml", podYAML("broken", "",
+	// restartPolicy Never: under Always the kubelet (and podrun) retries
+	// the broken container, in CrashLoopBackOff with StartError as its
+	// last state.
+	path := e.manifest("pod.yaml", podYAML("broken", "  restartPolicy: Never\n",
 		container("good", "sleep 600", ""),
 		"  - name: bad\n    image: localhost/podrun/busybox:demo\n    command: [\"/no/such/program\"]\n"))
 	e.must("apply", "-f", path)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podrun/podrun/runner"
+	"github.com/podrun/podrun/runner/monitor"
 )
 
 // newMonitorCommand is the per-pod monitor that apply starts; not for users.
@@ -24,7 +25,9 @@ func newMonitorCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return r.Monitor(contextOf(cmd), args[0], args[1], ready)
+			// The monitor outlives its workload: the OOM killer takes it last.
+			_ = monitor.ProtectFromOOM()
+			return r.Monitor(contextOf(cmd), args[0], args[1], runner.MonitorOptions{Ready: ready})
 		},
 	}
 }

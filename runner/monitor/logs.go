@@ -1,39 +1,54 @@
 package monitor
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/podrun/podrun/runner/crilog"
-	"github.com/podrun/podrun/runner/state"
+)
+
+// Log rotation, as the kubelet's containerLogMaxSize and
+// containerLogMaxFiles: a run's log that grows past MaxLogSize is renamed
+// <restarts>.log.<n> and a new one begun; at most MaxLogFiles files are
+// kept per run.
+const (
+	MaxLogSize  = 10 << 20
+	MaxLogFiles = 5
 )
 
 // logPipes carries one container's stdout and stderr into its CRI log.
 type logPipes struct {
 	path       string
-	file       *os.File
+	file       *rotatingFile
 	outW, errW *os.File
 	copies     sync.WaitGroup
 }
 
-// openLog creates the container's log file (<restarts>.log, as the kubelet
-// names them) and the pipes whose write ends the container inherits.
-func (m *monitor) openLog(c state.Container) (*logPipes, error) {
-	dir := m.cfg.Layout.Logs(c.Name)
+// openLog creates the log file of a container's run (<restarts>.log, as
+// the kubelet names them) and the pipes whose write ends the container
+// inherits. In the foreground each line is also handed to cfg.Output.
+func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
+	dir := m.cfg.Layout.Logs(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%d.log", c.RestartCount))
-	file, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	path := filepath.Join(dir, fmt.Sprintf("%d.log", restarts))
+	file, err := openRotating(path, MaxLogSize, MaxLogFiles)
 	if err != nil {
-		return nil, fmt.Errorf("opening the log of container %q: %w", c.Name, err)
+		return nil, fmt.Errorf("opening the log of container %q: %w", name, err)
 	}
 	l := &logPipes{path: path, file: file}
 	log := crilog.NewLog(file, time.Now) // one line at a time in the shared file
+	var output func(stream string, line []byte)
+	if m.cfg.Output != nil {
+		output = m.cfg.Output(name)
+	}
 	for _, stream := range []string{"stdout", "stderr"} {
 		r, w, err := os.Pipe()
 		if err != nil {
@@ -50,11 +65,33 @@ func (m *monitor) openLog(c state.Container) (*logPipes, error) {
 			defer l.copies.Done()
 			defer r.Close()
 			cw := log.Writer(stream)
-			_, _ = io.Copy(cw, r)
+			if output == nil {
+				_, _ = io.Copy(cw, r)
+			} else {
+				copyLines(cw, r, func(line []byte) { output(stream, line) })
+			}
 			_ = cw.Close()
 		}()
 	}
 	return l, nil
+}
+
+// copyLines copies r to w and hands each line to each.
+func copyLines(w io.Writer, r io.Reader, each func([]byte)) {
+	br := bufio.NewReaderSize(r, 32<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			_, _ = w.Write(line)
+			each(line)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // closeWriters closes this process's copies of the write ends, once the
@@ -78,4 +115,84 @@ func (l *logPipes) wait() {
 func (l *logPipes) abandon() {
 	l.closeWriters()
 	l.wait()
+}
+
+// rotatingFile is an append-only file that, before a write would take it
+// past max bytes, is renamed to path.<n> and begun again; the oldest
+// renamed files beyond files-1 are removed. Writes are whole CRI lines,
+// so no line is split across files.
+type rotatingFile struct {
+	mu    sync.Mutex
+	path  string
+	max   int64
+	files int
+	f     *os.File
+	size  int64
+	n     int // the number of the next renamed file
+}
+
+func openRotating(path string, max int64, files int) (*rotatingFile, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &rotatingFile{path: path, max: max, files: files, f: f, size: fi.Size(), n: len(rotated(path)) + 1}, nil
+}
+
+func (r *rotatingFile) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.size > 0 && r.size+int64(len(p)) > r.max {
+		if err := r.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	return n, err
+}
+
+func (r *rotatingFile) rotate() error {
+	if err := r.f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(r.path, fmt.Sprintf("%s.%d", r.path, r.n)); err != nil {
+		return err
+	}
+	r.n++
+	old := rotated(r.path)
+	for len(old) > r.files-1 {
+		_ = os.Remove(old[0])
+		old = old[1:]
+	}
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	r.f, r.size = f, 0
+	return nil
+}
+
+func (r *rotatingFile) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Close()
+}
+
+// rotated lists the renamed files of path, oldest first.
+func rotated(path string) []string {
+	names, _ := filepath.Glob(path + ".*")
+	sort.Slice(names, func(i, j int) bool { return suffix(names[i]) < suffix(names[j]) })
+	return names
+}
+
+func suffix(name string) int {
+	var n int
+	_, _ = fmt.Sscanf(filepath.Ext(name), ".%d", &n)
+	return n
 }

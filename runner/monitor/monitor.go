@@ -1,14 +1,22 @@
 // Package monitor is the per-pod supervisor that outlives `podrun apply`,
 // the role conmon plays for Podman, one per pod instead of one per
-// container.
+// container, and what a kubelet does for one pod.
 //
 // It runs as podrun re-executed in a session of its own and as a child
 // subreaper, so that every container's init becomes its child once the
-// runtime's create command exits. It starts the infra container and pins
-// its namespaces, runs init containers in order, starts app containers
-// side by side, holds their output pipes and writes their logs in the CRI
-// format, reaps their exits and records them in the pod's state. It exits
-// on SIGTERM, which delete sends once the containers are stopped.
+// runtime's create command exits (or in the foreground, inside `podrun
+// up`). It starts the infra container and pins its namespaces, runs init
+// containers one at a time (sidecars, init containers with restartPolicy
+// Always, keep running), starts app containers side by side, holds their
+// output pipes and writes their logs in the CRI format, reaps their exits
+// and records them in the pod's state. It restarts containers as the
+// restart policy says with the kubelet's back-off, runs startup, liveness
+// and readiness probes and postStart and preStop hooks, keeps the pod's
+// conditions and events, and enforces activeDeadlineSeconds.
+//
+// SIGTERM (or Config.Stop) stops the pod gracefully: preStop hooks, stop
+// signals, SIGKILL at the grace period's end; app containers first, then
+// sidecars in reverse order, then the infra container. Then Run returns.
 package monitor
 
 import (
@@ -20,25 +28,46 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
 
+// Image is what the monitor needs to know of an image.
+type Image struct {
+	Layers     []string // unpacked layers, bottom first
+	StopSignal syscall.Signal // the image config's StopSignal, 0 for SIGTERM
+}
+
 // Config is what a monitor needs.
 type Config struct {
 	Pod     *state.PodDir
 	Layout  translate.Layout
 	Runtime *runtime.CLI
+	// Image looks up an image by the reference the pod names.
+	Image func(ref string) (Image, error)
 	// Ready receives one JSON line, {} or {"error": "..."}, once every
-	// container has been started or has failed to, and is then closed.
+	// container has been started or has failed to (or an init container
+	// has failed once), and is then closed.
 	Ready *os.File
 	Log   *slog.Logger
+	// Backoff is the restart back-off's base; zero is the kubelet's 10 s.
+	Backoff time.Duration
+	// Stop, when not nil, stops the pod when it is closed, instead of
+	// SIGTERM (foreground mode).
+	Stop <-chan struct{}
+	// Output, when not nil, is given a copy of each container's output
+	// (foreground mode).
+	Output func(container string) func(stream string, line []byte)
 }
 
 // Report is the line written to Config.Ready.
@@ -48,46 +77,106 @@ type Report struct {
 
 type monitor struct {
 	cfg   Config
-	exits sync.WaitGroup // one per started container process
+	rt    *runtime.CLI // cfg.Runtime, killing what an interrupted exec started
+	pod   *corev1.Pod
+	netns string // the pinned network namespace; "" for hostNetwork
+	podIP string
+
+	inits, apps []*ctr
+
+	halting  chan struct{} // closed when containers must stop and not restart
+	haltOnce sync.Once
+	reported sync.Once
 }
 
-// Run supervises the pod until SIGTERM. An error before the report means
-// the pod could not start; the caller tears it down.
+// Run supervises the pod until it is told to stop, then stops it. An
+// error before the report means the pod could not start; the caller
+// tears it down.
 func Run(ctx context.Context, cfg Config) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return report(cfg.Ready, fmt.Errorf("becoming a child subreaper: %w", err))
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
-	m := &monitor{cfg: cfg}
+	stop := cfg.Stop
+	if stop == nil {
+		stop = signalled()
+	}
+	m, err := newMonitor(cfg)
+	if err != nil {
+		return report(cfg.Ready, err)
+	}
 	st, err := cfg.Pod.Read()
 	if err != nil {
 		return report(cfg.Ready, fmt.Errorf("reading the pod's state: %w", err))
 	}
-	if st.Infra == nil {
-		return report(cfg.Ready, fmt.Errorf("the pod's state names no infra container"))
-	}
 	if err := m.startInfra(ctx, *st.Infra); err != nil {
 		return report(cfg.Ready, err)
 	}
-	if m.runInits(ctx, st.Containers) {
-		m.startApps(ctx, st.Containers)
-	}
-	_ = report(cfg.Ready, nil)
-
-	<-sigs
-	// delete stops the containers before it signals us; give the last
-	// exits a moment to be recorded.
-	waited := make(chan struct{})
-	go func() { m.exits.Wait(); close(waited) }()
+	go m.enforceDeadline(st.Created)
+	lifecycleDone := make(chan struct{})
+	go func() {
+		defer close(lifecycleDone)
+		m.live(ctx)
+	}()
 	select {
-	case <-waited:
-	case <-time.After(2 * time.Second):
+	case <-stop:
+	case <-ctx.Done():
 	}
+	m.stopPod(context.WithoutCancel(ctx))
+	<-lifecycleDone
+	m.stopInfra(context.WithoutCancel(ctx), *st.Infra)
 	return nil
 }
 
+// signalled is closed on SIGTERM or SIGINT.
+func signalled() <-chan struct{} {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
+	stop := make(chan struct{})
+	go func() { <-sigs; close(stop) }()
+	return stop
+}
+
+func newMonitor(cfg Config) (*monitor, error) {
+	st, err := cfg.Pod.Read()
+	if err != nil {
+		return nil, fmt.Errorf("reading the pod's state: %w", err)
+	}
+	if st.Infra == nil {
+		return nil, fmt.Errorf("the pod's state names no infra container")
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
+		return nil, fmt.Errorf("reading the pod's manifest: %w", err)
+	}
+	if cfg.Image == nil {
+		cfg.Image = func(string) (Image, error) { return Image{}, errors.New("no image store") }
+	}
+	m := &monitor{cfg: cfg, rt: execRuntime(cfg.Runtime), pod: &pod, netns: st.NetNS, podIP: st.PodIP, halting: make(chan struct{})}
+	specs := map[string]corev1.Container{}
+	for _, c := range pod.Spec.InitContainers {
+		specs[c.Name] = c
+	}
+	for _, c := range pod.Spec.Containers {
+		specs[c.Name] = c
+	}
+	for _, rec := range st.Containers {
+		spec := specs[rec.Name]
+		c := &ctr{m: m, name: rec.Name, id: rec.ID, image: rec.Image, init: rec.Init, spec: spec,
+			backoff: newBackoff(cfg.Backoff), settled: make(chan struct{})}
+		c.sidecar = rec.Init && spec.RestartPolicy != nil && *spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		if c.init {
+			m.inits = append(m.inits, c)
+		} else {
+			m.apps = append(m.apps, c)
+		}
+	}
+	return m, nil
+}
+
 func report(w *os.File, err error) error {
+	if w == nil {
+		return err
+	}
 	var rep Report
 	if err != nil {
 		rep.Error = err.Error()
@@ -98,12 +187,182 @@ func report(w *os.File, err error) error {
 	return err
 }
 
+func (m *monitor) report() { m.reported.Do(func() { _ = report(m.cfg.Ready, nil) }) }
+
+func (m *monitor) halted() bool {
+	select {
+	case <-m.halting:
+		return true
+	default:
+		return false
+	}
+}
+
+func (m *monitor) halt() { m.haltOnce.Do(func() { close(m.halting) }) }
+
+// live is the pod's life: init containers in order, then app containers,
+// then, once no app container will run again, the sidecars are stopped.
+func (m *monitor) live(ctx context.Context) {
+	defer m.report()
+	m.update(func(s *state.Pod) {
+		if len(m.inits) > 0 {
+			for i := range s.Containers {
+				s.Containers[i].Reason = "PodInitializing"
+			}
+		}
+	})
+	var sidecars sync.WaitGroup
+	defer sidecars.Wait()
+	if !m.runInits(ctx, &sidecars) {
+		m.stopSidecars(ctx)
+		return
+	}
+	m.update(func(s *state.Pod) {
+		for i := range s.Containers {
+			if !s.Containers[i].Init && s.Containers[i].State == state.Waiting {
+				s.Containers[i].Reason = "ContainerCreating"
+			}
+		}
+	})
+	var apps sync.WaitGroup
+	for _, c := range m.apps {
+		apps.Add(1)
+		go func() {
+			defer apps.Done()
+			c.supervise(ctx)
+		}()
+	}
+	for _, c := range m.apps {
+		<-c.settled
+	}
+	m.report()
+	apps.Wait()
+	m.stopSidecars(ctx)
+}
+
+// runInits runs the init containers in order: each regular one to
+// success (its supervisor retries as the policy says), each sidecar until
+// it has started, after which it keeps running. It reports whether the
+// app containers may start.
+func (m *monitor) runInits(ctx context.Context, sidecars *sync.WaitGroup) bool {
+	for _, c := range m.inits {
+		if m.halted() {
+			return false
+		}
+		if c.sidecar {
+			sidecars.Add(1)
+			go func() {
+				defer sidecars.Done()
+				c.supervise(ctx)
+			}()
+			<-c.settled
+			continue
+		}
+		if c.superviseInit(ctx) != 0 {
+			return false
+		}
+	}
+	return !m.halted()
+}
+
+// superviseInit runs a regular init container to its end; the first
+// failure lets apply return, since a retried init container may take long.
+func (c *ctr) superviseInit(ctx context.Context) int {
+	done := make(chan int, 1)
+	go func() { done <- c.supervise(ctx) }()
+	for {
+		select {
+		case code := <-done:
+			if code != 0 {
+				c.m.report()
+			}
+			return code
+		case <-time.After(100 * time.Millisecond):
+			if rec := c.m.record(c.name); rec != nil && rec.State == state.Terminated && rec.ExitCode != 0 {
+				c.m.report()
+			}
+		}
+	}
+}
+
+// stopSidecars stops the running sidecars in reverse order, each with the
+// pod's grace period, once no app container will run again.
+func (m *monitor) stopSidecars(ctx context.Context) {
+	m.halt()
+	for i := len(m.inits) - 1; i >= 0; i-- {
+		if c := m.inits[i]; c.sidecar {
+			c.stop(ctx, m.podGrace())
+		}
+	}
+}
+
+// stopPod stops every container as the kubelet does when a pod is
+// deleted: app containers (and a running init container) side by side,
+// then sidecars in reverse order with what is left of the grace period.
+func (m *monitor) stopPod(ctx context.Context) {
+	grace := m.deletionGrace()
+	deadline := time.Now().Add(grace)
+	m.halt()
+	var wg sync.WaitGroup
+	for _, c := range append(append([]*ctr{}, m.apps...), m.inits...) {
+		if c.sidecar {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.stop(ctx, grace)
+		}()
+	}
+	wg.Wait()
+	for i := len(m.inits) - 1; i >= 0; i-- {
+		if c := m.inits[i]; c.sidecar {
+			c.stop(ctx, max(time.Until(deadline), 2*time.Second))
+		}
+	}
+}
+
+// deletionGrace is the grace period delete asked for, else the pod's.
+func (m *monitor) deletionGrace() time.Duration {
+	if st, err := m.cfg.Pod.Read(); err == nil && st.DeletionGracePeriod != nil {
+		return time.Duration(*st.DeletionGracePeriod) * time.Second
+	}
+	return m.podGrace()
+}
+
+func (m *monitor) podGrace() time.Duration {
+	if g := m.pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// enforceDeadline fails the pod once it has been active longer than its
+// activeDeadlineSeconds: every container is stopped and none restarts.
+func (m *monitor) enforceDeadline(created time.Time) {
+	d := m.pod.Spec.ActiveDeadlineSeconds
+	if d == nil {
+		return
+	}
+	select {
+	case <-m.halting:
+		return
+	case <-time.After(time.Until(created.Add(time.Duration(*d) * time.Second))):
+	}
+	msg := "Pod was active on the node longer than the specified deadline"
+	m.update(func(s *state.Pod) {
+		s.Phase, s.Reason, s.Message = state.PhaseFailed, "DeadlineExceeded", msg
+		s.AddEvent(time.Now(), "Normal", "DeadlineExceeded", "", msg)
+	})
+	m.stopPod(context.Background())
+}
+
 // startInfra starts the infra container and pins the namespaces it made.
 func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
-	if _, err := m.create(ctx, c, nil); err != nil {
+	if _, err := m.create(ctx, c.ID, c.Name, nil); err != nil {
 		return fmt.Errorf("creating the infra container: %w", err)
 	}
-	if err := m.cfg.Runtime.Start(ctx, c.ID); err != nil {
+	if err := m.rt.Start(ctx, c.ID); err != nil {
 		return fmt.Errorf("starting the infra container: %w", err)
 	}
 	pid, err := m.pid(ctx, c.ID)
@@ -113,7 +372,7 @@ func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
 	if err := m.pinNamespaces(pid); err != nil {
 		return err
 	}
-	return m.update(ctx, func(s *state.Pod) {
+	return m.updateErr(func(s *state.Pod) {
 		if s.Infra == nil {
 			return
 		}
@@ -121,6 +380,23 @@ func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
 		s.Infra.Reason = ""
 		s.Infra.StartedAt = time.Now()
 		s.Infra.Pid, _ = state.Identify(pid)
+	})
+}
+
+// stopInfra kills the infra container once every other has stopped.
+func (m *monitor) stopInfra(ctx context.Context, c state.Container) {
+	if err := m.rt.Kill(ctx, c.ID, syscall.SIGKILL, false); err != nil {
+		return
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if s, err := m.rt.State(ctx, c.ID); err != nil || s.Status == runtime.StatusStopped {
+			break
+		}
+	}
+	m.update(func(s *state.Pod) {
+		if s.Infra != nil {
+			s.Infra.State, s.Infra.Pid = state.Terminated, state.Process{}
+		}
 	})
 }
 
@@ -152,102 +428,16 @@ func sameNamespace(a, b string) bool {
 	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Ino == sb.Ino && sa.Dev == sb.Dev
 }
 
-// runInits runs init containers one after another, each to completion. It
-// reports whether all succeeded, so that app containers may start.
-func (m *monitor) runInits(ctx context.Context, cs []state.Container) bool {
-	for _, c := range cs {
-		if !c.Init {
-			continue
-		}
-		done, ok := m.startContainer(ctx, c)
-		if !ok {
-			return false
-		}
-		if code := <-done; code != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// startApps starts every app container at once and waits until each has
-// started or failed to.
-func (m *monitor) startApps(ctx context.Context, cs []state.Container) {
-	var wg sync.WaitGroup
-	for _, c := range cs {
-		if c.Init {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.startContainer(ctx, c)
-		}()
-	}
-	wg.Wait()
-}
-
-// startContainer creates and starts one container with its output going to
-// its log. A failure is the container's, recorded in its status as the
-// kubelet records it (StartError, exit code 128), not the pod's. The
-// channel yields the exit code once the container exits.
-func (m *monitor) startContainer(ctx context.Context, c state.Container) (<-chan int, bool) {
-	logs, err := m.openLog(c)
-	if err != nil {
-		m.startFailed(ctx, c, err)
-		return nil, false
-	}
-	proc, err := m.create(ctx, c, logs)
-	if err == nil {
-		err = m.cfg.Runtime.Start(ctx, c.ID)
-	}
-	if err != nil {
-		logs.abandon()
-		m.startFailed(ctx, c, err)
-		return nil, false
-	}
-	id, _ := state.Identify(proc.Pid)
-	_ = m.update(ctx, func(s *state.Pod) {
-		if r := s.Container(c.Name); r != nil {
-			r.State, r.Reason, r.Message = state.Running, "", ""
-			r.StartedAt = time.Now()
-			r.Pid = id
-			r.LogPath = logs.path
-		}
-	})
-	done := make(chan int, 1)
-	m.exits.Add(1)
-	go func() {
-		defer m.exits.Done()
-		code, signal := wait(proc)
-		logs.wait()
-		_ = m.update(context.Background(), func(s *state.Pod) {
-			if r := s.Container(c.Name); r != nil {
-				r.State = state.Terminated
-				r.ExitCode, r.Signal = code, signal
-				r.Pid = state.Process{}
-				r.FinishedAt = time.Now()
-				r.Reason = "Completed"
-				if code != 0 {
-					r.Reason = "Error"
-				}
-			}
-		})
-		done <- code
-	}()
-	return done, true
-}
-
-// create runs the runtime's create verb for c. The container's init is
-// then this process's child: the runtime's create command has exited and
-// we are the subreaper.
-func (m *monitor) create(ctx context.Context, c state.Container, logs *logPipes) (*os.Process, error) {
+// create runs the runtime's create verb for container id. The container's
+// init is then this process's child: the runtime's create command has
+// exited and we are the subreaper.
+func (m *monitor) create(ctx context.Context, id, name string, logs *logPipes) (*os.Process, error) {
 	var stdio runtime.Stdio // nil streams are /dev/null
 	if logs != nil {
 		stdio.Stdout, stdio.Stderr = logs.outW, logs.errW
 	}
-	bundle := m.cfg.Layout.Bundle(c.Name)
-	err := m.cfg.Runtime.Create(ctx, c.ID, bundle, runtime.CreateOpts{
+	bundle := m.cfg.Layout.Bundle(name)
+	err := m.rt.Create(ctx, id, bundle, runtime.CreateOpts{
 		PidFile: filepath.Join(bundle, "pid"),
 		Stdio:   stdio,
 	})
@@ -257,15 +447,52 @@ func (m *monitor) create(ctx context.Context, c state.Container, logs *logPipes)
 	if err != nil {
 		return nil, err
 	}
-	pid, err := m.pid(ctx, c.ID)
+	pid, err := m.pid(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	restoreOOMScore(bundle, pid)
 	return os.FindProcess(pid)
 }
 
+// restoreOOMScore gives a container whose spec sets no oom_score_adj the
+// score the monitor had before protecting itself, instead of inheriting
+// the monitor's -1000.
+func restoreOOMScore(bundle string, pid int) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return
+	}
+	var spec specs.Spec
+	if json.Unmarshal(data, &spec) != nil || spec.Process == nil || spec.Process.OOMScoreAdj != nil {
+		return
+	}
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(inheritedOOMScore)), 0)
+}
+
+// inheritedOOMScore is the oom_score_adj this process started with.
+var inheritedOOMScore int
+
+// ProtectFromOOM makes the monitor the last process the OOM killer picks,
+// remembering its score for the containers it starts.
+func ProtectFromOOM() error {
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return err
+	}
+	inheritedOOMScore, _ = strconv.Atoi(string(trimNewline(data)))
+	return os.WriteFile("/proc/self/oom_score_adj", []byte("-1000"), 0)
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 func (m *monitor) pid(ctx context.Context, id string) (int, error) {
-	s, err := m.cfg.Runtime.State(ctx, id)
+	s, err := m.rt.State(ctx, id)
 	if err != nil {
 		return 0, fmt.Errorf("asking the runtime for container %s: %w", id, err)
 	}
@@ -289,22 +516,6 @@ func wait(p *os.Process) (code, signal int) {
 	return ps.ExitCode(), 0
 }
 
-func (m *monitor) startFailed(ctx context.Context, c state.Container, err error) {
-	m.cfg.Log.Error("starting container", "container", c.Name, "error", err)
-	// The runtime may have left a container half-made.
-	_ = m.cfg.Runtime.Delete(ctx, c.ID, true)
-	_ = m.update(ctx, func(s *state.Pod) {
-		if r := s.Container(c.Name); r != nil {
-			r.State = state.Terminated
-			r.Reason = "StartError"
-			r.Message = startErrorMessage(err)
-			r.ExitCode = 128
-			r.StartedAt = time.Time{}
-			r.FinishedAt = time.Now()
-		}
-	})
-}
-
 // startErrorMessage is the runtime's own words where it gave any.
 func startErrorMessage(err error) string {
 	var rerr *runtime.Error
@@ -314,7 +525,40 @@ func startErrorMessage(err error) string {
 	return err.Error()
 }
 
-func (m *monitor) update(ctx context.Context, fn func(*state.Pod)) error {
-	_, err := m.cfg.Pod.Update(ctx, func(s *state.Pod) error { fn(s); return nil })
+// stopSignal is the image's StopSignal, or SIGTERM.
+func (m *monitor) stopSignal(ref string) syscall.Signal {
+	if img, err := m.cfg.Image(ref); err == nil && img.StopSignal != 0 {
+		return img.StopSignal
+	}
+	return syscall.SIGTERM
+}
+
+// record returns a copy of container name's record as on disk now.
+func (m *monitor) record(name string) *state.Container {
+	st, err := m.cfg.Pod.Read()
+	if err != nil {
+		return nil
+	}
+	return st.Container(name)
+}
+
+// update changes the pod's record, then brings its conditions up to date.
+func (m *monitor) update(fn func(*state.Pod)) {
+	if err := m.updateErr(fn); err != nil {
+		m.cfg.Log.Error("updating the pod's state", "error", err)
+	}
+}
+
+func (m *monitor) updateErr(fn func(*state.Pod)) error {
+	_, err := m.cfg.Pod.Update(context.Background(), func(s *state.Pod) error {
+		fn(s)
+		syncConditions(s, m.pod, time.Now())
+		return nil
+	})
 	return err
+}
+
+// event records a pod event.
+func (m *monitor) event(typ, reason, object, message string) {
+	m.update(func(s *state.Pod) { s.AddEvent(time.Now(), typ, reason, object, message) })
 }
