@@ -44,7 +44,7 @@ import (
 
 // Image is what the monitor needs to know of an image.
 type Image struct {
-	Layers     []string // unpacked layers, bottom first
+	Layers     []string       // unpacked layers, bottom first
 	StopSignal syscall.Signal // the image config's StopSignal, 0 for SIGTERM
 }
 
