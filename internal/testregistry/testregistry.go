@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,13 @@ func Start(t testing.TB, user, pass string) *Registry {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", confPath)
+	// The registry reads REGISTRY_SECTION_KEY variables as configuration:
+	// podman's REGISTRY_AUTH_FILE would add an "auth: file:" section.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REGISTRY_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	logf, err := os.Create(filepath.Join(dir, "registry.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +76,10 @@ func Start(t testing.TB, user, pass string) *Registry {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); logf.Close() }()
+	// exited is closed once the registry has exited, with its error in waitErr.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	stopped := false
 	r.stop = func() {
 		if stopped {
@@ -78,7 +88,7 @@ func Start(t testing.TB, user, pass string) *Registry {
 		stopped = true
 		cmd.Process.Kill()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			t.Errorf("docker-registry (pid %d) did not stop", cmd.Process.Pid)
 		}
@@ -92,9 +102,9 @@ func Start(t testing.TB, user, pass string) *Registry {
 			return r
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-			t.Fatalf("docker-registry exited: %v\n%s", err, log)
+			t.Fatalf("docker-registry exited: %v\n%s", waitErr, log)
 		default:
 		}
 		if time.Now().After(deadline) {
