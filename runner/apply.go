@@ -102,11 +102,20 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	switch {
 	case err == nil && old.Monitor.Alive():
 		if sameSpec(old.Manifest, pod) {
-			out.Action = "unchanged"
-			return out, nil
+			// Labels and annotations may change in place (volumes_live.go).
+			out.Action, err = r.updateMetadata(ctx, dir, pod)
+			return out, err
 		}
 		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
 			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
+	case err == nil && waitingForVolumes(old) && sameSpec(old.Manifest, pod):
+		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
+			out.Action = "unchanged" // still waiting for the same object
+			return out, nil
+		}
+		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
+			return out, err
+		}
 	case err == nil || exists(dir.Dir):
 		// The remains of a pod whose apply was killed half-way, or whose
 		// monitor is gone: finish them off and start afresh.
@@ -156,6 +165,12 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 	st, err := r.recordPod(dir, p, pod)
 	if err != nil {
 		return err
+	}
+	if msg, err := r.waitingFor(pod); err != nil || msg != "" {
+		if err != nil {
+			return err
+		}
+		return r.recordWaiting(ctx, dir, pod, msg) // as the kubelet: the pod waits
 	}
 	podIP, err := r.attachNetwork(ctx, dir, st, pod, l, net)
 	if err != nil {

@@ -49,10 +49,9 @@ func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 	}
 }
 
-// volumeObjects finds the ConfigMaps and Secrets that volumes project.
-// Until podrun stores those objects, there are none: volumes naming one
-// fail unless marked optional.
-func (r *Runner) volumeObjects() volume.Objects { return nil }
+// volumeObjects finds the ConfigMaps and Secrets that volumes project:
+// those apply stored (runner/objects).
+func (r *Runner) volumeObjects() volume.Objects { return storeObjects{r.Objects()} }
 
 // prepareVolumes is apply's volume step: every volume of the pod is made
 // on the host, its path handed to translate. It runs after the pod is

@@ -40,7 +40,11 @@ func newApplyCommand(g *globals) *cobra.Command {
 			if err := applyClaims(cmd, r, set.Claims); err != nil {
 				return err
 			}
-			done, err := r.Apply(contextOf(cmd), set.Pods)
+			pods, err := withWaiting(r, set.Pods)
+			if err != nil {
+				return err
+			}
+			done, err := r.Apply(contextOf(cmd), pods)
 			for _, o := range done {
 				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s %s\n", o.Name, o.Action)
 			}

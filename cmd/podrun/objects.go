@@ -23,6 +23,7 @@ func applyObjects(cmd *cobra.Command, r *runner.Runner, set *kube.Set) error {
 	for _, o := range done {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", o.Kind, o.Name, o.Action)
 	}
+	refreshVolumes(cmd, r, done)
 	return err
 }
 

@@ -1,0 +1,281 @@
+package runner
+
+// What keeps a pod's volumes in step with the objects they come from
+// after the pod started, and what a pod does while one is missing: the
+// parts of the kubelet's volume manager that podrun, without a daemon,
+// runs at apply.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/objects"
+	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/runner/volume"
+)
+
+// ReasonContainerCreating is the waiting reason of the containers of a
+// pod whose volumes cannot be set up yet, as the kubelet words it.
+const ReasonContainerCreating = "ContainerCreating"
+
+// storeObjects lets volumes read the ConfigMaps and Secrets podrun stores.
+type storeObjects struct{ store *objects.Store }
+
+func (o storeObjects) ConfigMap(namespace, name string) (*corev1.ConfigMap, error) {
+	cm, err := o.store.ConfigMaps.Get(namespace, name)
+	return cm, volumeNotFound("configmap", name, err)
+}
+
+func (o storeObjects) Secret(namespace, name string) (*corev1.Secret, error) {
+	s, err := o.store.Secrets.Get(namespace, name)
+	return s, volumeNotFound("secret", name, err)
+}
+
+// volumeNotFound turns the store's not found into the volume package's,
+// in the kubelet's words: `configmap "x" not found`.
+func volumeNotFound(kind, name string, err error) error {
+	if errors.Is(err, objects.ErrNotFound) {
+		return fmt.Errorf("%s %q %w", kind, name, volume.ErrNotFound)
+	}
+	return err
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// waitingFor says why the volumes of pod cannot be set up yet: a claim
+// that was not applied (or was deleted), or a ConfigMap or Secret that is
+// not optional and not stored. The kubelet then keeps the pod's
+// containers waiting in ContainerCreating until it appears; "" when
+// nothing is missing.
+func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
+	objs := r.volumeObjects()
+	for _, v := range pod.Spec.Volumes {
+		vs := v.VolumeSource
+		var err error
+		switch {
+		case vs.PersistentVolumeClaim != nil:
+			name := vs.PersistentVolumeClaim.ClaimName
+			if _, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
+				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
+			}
+		case vs.ConfigMap != nil && !isTrue(vs.ConfigMap.Optional):
+			_, err = objs.ConfigMap(pod.Namespace, vs.ConfigMap.Name)
+		case vs.Secret != nil && !isTrue(vs.Secret.Optional):
+			_, err = objs.Secret(pod.Namespace, vs.Secret.SecretName)
+		case vs.Projected != nil:
+			for _, s := range vs.Projected.Sources {
+				switch {
+				case s.ConfigMap != nil && !isTrue(s.ConfigMap.Optional):
+					_, err = objs.ConfigMap(pod.Namespace, s.ConfigMap.Name)
+				case s.Secret != nil && !isTrue(s.Secret.Optional):
+					_, err = objs.Secret(pod.Namespace, s.Secret.Name)
+				}
+				if err != nil {
+					break
+				}
+			}
+		}
+		if errors.Is(err, volume.ErrNotFound) {
+			return err.Error(), nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("checking the sources of volume %q: %w", v.Name, err)
+		}
+	}
+	return "", nil
+}
+
+// recordWaiting records every container of pod waiting in
+// ContainerCreating with msg, and nothing else: no network, no root file
+// systems, no monitor. A later apply of the missing object starts the pod
+// (WaitingPods); delete removes it like any other.
+func (r *Runner) recordWaiting(ctx context.Context, dir *state.PodDir, pod *corev1.Pod, msg string) error {
+	var records []state.Container
+	for i, c := range allContainers(&pod.Spec) {
+		records = append(records, state.Container{
+			Name:    c.Name,
+			Init:    i < len(pod.Spec.InitContainers),
+			ID:      containerID(dir, c.Name),
+			Image:   c.Image,
+			State:   state.Waiting,
+			Reason:  ReasonContainerCreating,
+			Message: msg,
+		})
+	}
+	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Containers = records; return nil })
+	r.cfg.Log.Info("pod waits for a volume source", "pod", pod.Namespace+"/"+pod.Name, "reason", msg)
+	return err
+}
+
+// waitingForVolumes reports whether st is a pod that recordWaiting left:
+// recorded, never handed to a monitor, no infra container.
+func waitingForVolumes(st *state.Pod) bool {
+	return st.Monitor.Pid == 0 && st.Infra == nil && len(st.Containers) > 0 &&
+		st.Containers[0].Reason == ReasonContainerCreating && st.Containers[0].Message != ""
+}
+
+// WaitingPods returns the pods recorded waiting for a claim, ConfigMap or
+// Secret that now exists, to be applied again: the kubelet would start
+// them as soon as the object appears.
+func (r *Runner) WaitingPods() ([]kube.Pod, error) {
+	entries, err := r.pods.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []kube.Pod
+	for _, e := range entries {
+		if e.Pod == nil || !waitingForVolumes(e.Pod) {
+			continue
+		}
+		var pod corev1.Pod
+		if json.Unmarshal(e.Pod.Manifest, &pod) != nil {
+			continue
+		}
+		if msg, err := r.waitingFor(&pod); err != nil || msg != "" {
+			continue
+		}
+		out = append(out, kube.Pod{Source: kube.Source{File: e.Pod.Source}, Pod: &pod})
+	}
+	return out, nil
+}
+
+// RefreshVolumes rewrites, in every running pod, the configMap, secret
+// and projected volumes that project one of the objects changed (created
+// or configured), as the kubelet's periodic sync does: each volume's
+// `..data` link is swapped in one rename, so containers see the new files
+// without a restart. subPath mounts keep the old file, as on Kubernetes.
+func (r *Runner) RefreshVolumes(ctx context.Context, changed []ObjectOutcome) error {
+	want := map[string]bool{}
+	for _, o := range changed {
+		if o.Action == string(objects.Created) || o.Action == string(objects.Configured) {
+			want[o.Kind+"/"+o.Namespace+"/"+o.Name] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	entries, err := r.pods.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if e.Pod == nil || !e.Pod.Monitor.Alive() {
+			continue
+		}
+		ns := e.Pod.Namespace
+		uses := func(v *corev1.Volume) bool {
+			for _, ref := range objectRefs(v) {
+				if want[ref.kind+"/"+ns+"/"+ref.name] {
+					return true
+				}
+			}
+			return false
+		}
+		errs = append(errs, r.refreshPod(ctx, ns, e.Pod.Name, uses))
+	}
+	return errors.Join(errs...)
+}
+
+type objectRef struct{ kind, name string }
+
+// objectRefs lists the ConfigMaps and Secrets volume v projects.
+func objectRefs(v *corev1.Volume) []objectRef {
+	var refs []objectRef
+	switch vs := v.VolumeSource; {
+	case vs.ConfigMap != nil:
+		refs = append(refs, objectRef{"configmap", vs.ConfigMap.Name})
+	case vs.Secret != nil:
+		refs = append(refs, objectRef{"secret", vs.Secret.SecretName})
+	case vs.Projected != nil:
+		for _, s := range vs.Projected.Sources {
+			if s.ConfigMap != nil {
+				refs = append(refs, objectRef{"configmap", s.ConfigMap.Name})
+			}
+			if s.Secret != nil {
+				refs = append(refs, objectRef{"secret", s.Secret.Name})
+			}
+		}
+	}
+	return refs
+}
+
+// usesDownwardAPI reports whether v shows pod metadata.
+func usesDownwardAPI(v *corev1.Volume) bool {
+	if v.DownwardAPI != nil {
+		return true
+	}
+	if v.Projected != nil {
+		for _, s := range v.Projected.Sources {
+			if s.DownwardAPI != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refreshPod rewrites the volumes of a running pod for which only is
+// true, from its recorded manifest, under the pod's lock.
+func (r *Runner) refreshPod(ctx context.Context, namespace, name string, only func(*corev1.Volume) bool) error {
+	unlock, err := r.lockPod(ctx, namespace, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := r.pods.Pod(namespace, name).Read()
+	if err != nil || !st.Monitor.Alive() {
+		return nil // deleted or stopped meanwhile: nothing to refresh
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
+		return fmt.Errorf("reading the manifest of pod %s/%s: %w", namespace, name, err)
+	}
+	if err := volume.Refresh(r.volumeConfig(r.layout(namespace, name)), &pod, only); err != nil {
+		return fmt.Errorf("refreshing the volumes of pod %s/%s (they keep their last contents): %w", namespace, name, err)
+	}
+	return nil
+}
+
+// updateMetadata is the in-place update an API server allows on a
+// running pod whose spec is unchanged: new labels and annotations are
+// recorded and its downwardAPI volumes rewritten. It returns "configured",
+// or "unchanged" when the metadata is the same. The caller holds the
+// pod's lock.
+func (r *Runner) updateMetadata(ctx context.Context, dir *state.PodDir, pod *corev1.Pod) (string, error) {
+	var changed *corev1.Pod
+	_, err := dir.Update(ctx, func(s *state.Pod) error {
+		var rec corev1.Pod
+		if err := json.Unmarshal(s.Manifest, &rec); err != nil {
+			return err
+		}
+		if sameMap(rec.Labels, pod.Labels) && sameMap(rec.Annotations, pod.Annotations) {
+			return nil
+		}
+		rec.Labels, rec.Annotations = pod.Labels, pod.Annotations
+		manifest, err := json.Marshal(&rec)
+		if err != nil {
+			return err
+		}
+		s.Manifest, changed = manifest, &rec
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("updating the labels and annotations of pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	if changed == nil {
+		return "unchanged", nil
+	}
+	if err := volume.Refresh(r.volumeConfig(r.layout(pod.Namespace, pod.Name)), changed, usesDownwardAPI); err != nil {
+		return "", fmt.Errorf("refreshing the downwardAPI volumes of pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return "configured", nil
+}
+
+func sameMap(a, b map[string]string) bool { return maps.Equal(a, b) }
