@@ -16,6 +16,7 @@ func newDeleteCommand(g *globals) *cobra.Command {
 		files          []string
 		grace          int
 		ignoreNotFound bool
+		purgeVolumes   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "delete (-f FILE | pod NAME...)",
@@ -49,11 +50,13 @@ func newDeleteCommand(g *globals) *cobra.Command {
 				}
 			}
 			errs = append(errs, deleteObjects(cmd, g, r, files))
+			errs = append(errs, deleteClaims(cmd, g, r, files, purgeVolumes))
 			return errors.Join(errs...)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
 	cmd.Flags().IntVar(&grace, "grace-period", -1, "seconds to wait before killing; -1 uses each pod's terminationGracePeriodSeconds")
+	cmd.Flags().BoolVar(&purgeVolumes, "purge-volumes", false, "with -f, also remove the data of the PersistentVolumeClaims deleted (kept by default, as with the Retain policy)")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods that do not exist as deleted")
 	return cmd
 }
