@@ -113,15 +113,22 @@ func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, s
 }
 
 // pullSecrets returns the registry credentials of the pod's
-// imagePullSecrets, in order, from the Secrets of its namespace. As with
-// the kubelet, a secret that is missing or of another type is logged and
-// skipped, not an error: the pull may still succeed without it.
+// imagePullSecrets, in order, from the Secrets of its namespace: those
+// handed in with the pods, else those applied earlier (the objects
+// store, which apply fills before it starts pods). As with the kubelet,
+// a secret that is missing or of another type is logged and skipped, not
+// an error: the pull may still succeed without it.
 func (r *Runner) pullSecrets(p kube.Pod, secrets []kube.Secret) [][]byte {
 	var out [][]byte
 	for _, ref := range p.Pod.Spec.ImagePullSecrets {
 		data, ok := findPullSecret(p.Pod.Namespace, ref.Name, secrets)
 		if !ok {
-			r.cfg.Log.Warn("imagePullSecret not found among the applied Secrets, or not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; pulling without it",
+			if s, err := r.Objects().Secrets.Get(p.Pod.Namespace, ref.Name); err == nil {
+				data, ok = dockerConfig(s)
+			}
+		}
+		if !ok {
+			r.cfg.Log.Warn("imagePullSecret not found, or not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; pulling without it",
 				"pod", p.Pod.Name, "secret", ref.Name)
 			continue
 		}
@@ -132,17 +139,23 @@ func (r *Runner) pullSecrets(p kube.Pod, secrets []kube.Secret) [][]byte {
 
 func findPullSecret(namespace, name string, secrets []kube.Secret) ([]byte, bool) {
 	for _, s := range secrets {
-		if s.Secret.Namespace != namespace || s.Secret.Name != name {
-			continue
+		if s.Secret.Namespace == namespace && s.Secret.Name == name {
+			return dockerConfig(s.Secret)
 		}
-		switch s.Secret.Type {
-		case corev1.SecretTypeDockerConfigJson:
-			data, ok := s.Secret.Data[corev1.DockerConfigJsonKey]
-			return data, ok
-		case corev1.SecretTypeDockercfg:
-			data, ok := s.Secret.Data[corev1.DockerConfigKey]
-			return data, ok
-		}
+	}
+	return nil, false
+}
+
+// dockerConfig is the registry credentials a Secret holds, if it is of
+// one of the two types the kubelet reads them from.
+func dockerConfig(s *corev1.Secret) ([]byte, bool) {
+	switch s.Type {
+	case corev1.SecretTypeDockerConfigJson:
+		data, ok := s.Data[corev1.DockerConfigJsonKey]
+		return data, ok
+	case corev1.SecretTypeDockercfg:
+		data, ok := s.Data[corev1.DockerConfigKey]
+		return data, ok
 	}
 	return nil, false
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,4 +85,23 @@ func TestImageSaveRmPruneLoad(t *testing.T) {
 		t.Errorf("prune with a pod running: %s", out)
 	}
 	e.must("delete", "pod", "saved", "--grace-period", "0")
+}
+
+// TestImagePullSecrets applies a kubernetes.io/dockerconfigjson Secret
+// and a pod naming it in imagePullSecrets, against a registry that asks
+// for a password: the pod runs; without the secret the pull is refused.
+func TestImagePullSecrets(t *testing.T) {
+	e := newEnv(t)
+	reg := testregistry.Start(t, "podrun", "s3cret")
+	ref := reg.Push(t, "private/busybox:v1", testregistry.Demo(t))
+	auth := base64.StdEncoding.EncodeToString([]byte("podrun:s3cret"))
+	secret := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"%s\":{\"auth\":\"%s\"}}}'\n---\n", reg.Addr, auth)
+	c := strings.Replace(container("c", "sleep 600", ""), "localhost/podrun/busybox:demo", ref, 1)
+
+	_, errOut, err := e.run("apply", "-f", e.manifest("anon.yaml", podYAML("anon", "", c)))
+	if err == nil || !strings.Contains(errOut, "UNAUTHORIZED") {
+		t.Errorf("pull without credentials: %v\n%s", err, errOut)
+	}
+	e.must("apply", "-f", e.manifest("auth.yaml", secret+podYAML("auth", "  imagePullSecrets:\n  - name: regcred\n", c)))
+	e.must("delete", "pod", "auth", "--grace-period", "0")
 }
