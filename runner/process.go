@@ -108,6 +108,9 @@ func (r *Runner) processInput(in *translate.Input) error {
 		return err
 	}
 	in.Host.SwapAccounting = swapAccounting()
+	if in.Host.Capabilities, err = boundingSet(); err != nil {
+		return err
+	}
 	if privileged(in.Pod) {
 		if in.Host.Devices, err = hostDevices("/dev"); err != nil {
 			return err
@@ -154,6 +157,24 @@ func memTotal(meminfo []byte) (int64, error) {
 		}
 	}
 	return 0, errors.New("reading /proc/meminfo: no MemTotal")
+}
+
+// boundingSet is the capabilities podrun may hand on: its bounding set.
+func boundingSet() ([]string, error) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil, fmt.Errorf("reading podrun's capabilities: %w", err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return nil, fmt.Errorf("reading podrun's capabilities: %w", err)
+			}
+			return translate.CapabilitiesFromMask(mask), nil
+		}
+	}
+	return nil, errors.New("reading podrun's capabilities: no CapBnd in /proc/self/status")
 }
 
 // swapAccounting reports whether a memory cgroup can limit swap: the

@@ -542,3 +542,19 @@ func TestStopSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivilegedGetsWhatPodrunHolds(t *testing.T) {
+	yes := true
+	pod := basePod()
+	pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: &yes}
+	in := baseInput(pod)
+	in.Host.Capabilities = CapabilitiesFromMask(0x1fffeffffff) // all but CAP_SYS_RESOURCE (24)
+	plan, err := Pod(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := plan.Containers[0].Spec.Process.Capabilities.Bounding
+	if len(caps) != len(allCapabilities)-1 || strings.Contains(strings.Join(caps, ","), "CAP_SYS_RESOURCE") {
+		t.Errorf("caps: %v", caps)
+	}
+}

@@ -128,12 +128,17 @@ var allCapabilities = []string{
 }
 
 // capabilities computes a container's capability set as containerd does:
-// privileged gets them all; otherwise the default set, then "ALL" in add
+// privileged gets them all (all that podrun itself holds, host, when
+// known); otherwise the default set, then "ALL" in add
 // adds all and "ALL" in drop drops all, then each named capability (with
 // or without its CAP_ prefix, any case) is added, then each is dropped.
-func capabilities(sc corev1.SecurityContext, fp *field.Path) ([]string, error) {
+func capabilities(sc corev1.SecurityContext, host []string, fp *field.Path) ([]string, error) {
+	all := allCapabilities
+	if host != nil {
+		all = host
+	}
 	if isTrue(sc.Privileged) {
-		return slices.Clone(allCapabilities), nil
+		return slices.Clone(all), nil
 	}
 	caps := defaultCapabilities()
 	if sc.Capabilities == nil {
@@ -148,7 +153,7 @@ func capabilities(sc corev1.SecurityContext, fp *field.Path) ([]string, error) {
 		return nil, err
 	}
 	if slices.Contains(add, "ALL") {
-		caps = slices.Clone(allCapabilities)
+		caps = slices.Clone(all)
 	}
 	if slices.Contains(drop, "ALL") {
 		caps = nil
@@ -159,6 +164,18 @@ func capabilities(sc corev1.SecurityContext, fp *field.Path) ([]string, error) {
 		}
 	}
 	return slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(drop, c) }), nil
+}
+
+// CapabilitiesFromMask names the capabilities set in a mask such as
+// CapBnd of /proc/<pid>/status.
+func CapabilitiesFromMask(mask uint64) []string {
+	var caps []string
+	for i, name := range allCapabilities {
+		if mask&(1<<i) != 0 {
+			caps = append(caps, name)
+		}
+	}
+	return caps
 }
 
 // capNames normalises capability names to CAP_X (or ALL) and refuses
@@ -229,7 +246,7 @@ func noNewPrivileges(sc corev1.SecurityContext) bool {
 func (p *podContext) securityOpts(c *corev1.Container, img Image, fp *field.Path) ([]SpecOpt, error) {
 	sc := effectiveSecurity(&p.in.Pod.Spec, c)
 	scPath := fp.Child("securityContext")
-	caps, err := capabilities(sc, scPath)
+	caps, err := capabilities(sc, p.in.Host.Capabilities, scPath)
 	if err != nil {
 		return nil, err
 	}

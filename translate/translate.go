@@ -42,6 +42,9 @@ type Host struct {
 	SwapAccounting bool
 	// Devices are the host's devices, which privileged containers get.
 	Devices []specs.LinuxDevice
+	// Capabilities are those podrun holds (its bounding set), which
+	// privileged containers and "ALL" get; nil means every one.
+	Capabilities []string
 	// SeccompDefault is the RuntimeDefault seccomp profile.
 	SeccompDefault *SeccompProfile
 }

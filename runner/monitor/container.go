@@ -86,6 +86,9 @@ func (c *ctr) shouldRestart(code int) bool {
 // run's exit code.
 func (c *ctr) supervise(ctx context.Context) int {
 	defer c.settle()
+	if configBlocked(c.m.record(c.name)) {
+		return 1
+	}
 	for {
 		code := 128
 		if r := c.start(ctx); r != nil {
@@ -295,7 +298,7 @@ func (c *ctr) recordExit(r *run) {
 		rec.Pid = state.Process{}
 		rec.FinishedAt = now
 		rec.Ready, rec.Started = false, false
-		rec.Reason, rec.Message = exitReason(c.m.cfg.Layout.Bundle(c.name), r.code), ""
+		rec.Reason, rec.Message = exitReason(c.m.cfg.Layout.Bundle(c.name), r.code), terminationMessage(&c.spec, c.m.cfg.Layout.TerminationLog(c.name), rec.LogPath, r.code)
 	})
 }
 

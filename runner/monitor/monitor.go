@@ -207,7 +207,9 @@ func (m *monitor) live(ctx context.Context) {
 	m.update(func(s *state.Pod) {
 		if len(m.inits) > 0 {
 			for i := range s.Containers {
-				s.Containers[i].Reason = "PodInitializing"
+				if !configBlocked(&s.Containers[i]) {
+					s.Containers[i].Reason = "PodInitializing"
+				}
 			}
 		}
 	})
@@ -219,7 +221,7 @@ func (m *monitor) live(ctx context.Context) {
 	}
 	m.update(func(s *state.Pod) {
 		for i := range s.Containers {
-			if !s.Containers[i].Init && s.Containers[i].State == state.Waiting {
+			if !s.Containers[i].Init && s.Containers[i].State == state.Waiting && !configBlocked(&s.Containers[i]) {
 				s.Containers[i].Reason = "ContainerCreating"
 			}
 		}
@@ -509,7 +511,7 @@ func wait(p *os.Process) (code, signal int) {
 	if err != nil {
 		return 255, 0
 	}
-	ws, ok := ps.Sys().(unix.WaitStatus)
+	ws, ok := ps.Sys().(syscall.WaitStatus) // os.Process gives syscall's type, not unix's
 	if ok && ws.Signaled() {
 		return 128 + int(ws.Signal()), int(ws.Signal())
 	}
