@@ -36,7 +36,7 @@ func defaultSeccomp() (*translate.SeccompProfile, error) {
 func (r *Runner) localhostSeccomp(pod *corev1.Pod) (map[string]*translate.SeccompProfile, error) {
 	out := map[string]*translate.SeccompProfile{}
 	for _, name := range localhostProfiles(pod) {
-		path := filepath.Join(r.seccompDir(), filepath.Clean("/" + name))
+		path := filepath.Join(r.seccompDir(), filepath.Clean("/"+name))
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("reading seccomp profile %q: %w (Localhost profiles live under %s)", name, err, r.seccompDir())

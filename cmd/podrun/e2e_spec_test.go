@@ -282,7 +282,7 @@ func TestSpecOOMAndTermination(t *testing.T) {
 	e.must("apply", "-f", path)
 	pod := e.settled(t, "ends")
 	want := map[string]struct {
-		code           int32
+		code            int32
 		reason, message string
 	}{
 		"hog":      {137, "OOMKilled", ""},
