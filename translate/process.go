@@ -50,18 +50,6 @@ func containerEnv(kenv []string, img Image, hostname string) []string {
 	return append(env, kenv...)
 }
 
-// stopSignal is the signal that stops container c: its
-// lifecycle.stopSignal, else its image's StopSignal, else SIGTERM.
-func stopSignal(c *corev1.Container, img Image) string {
-	switch {
-	case c.Lifecycle != nil && c.Lifecycle.StopSignal != nil && *c.Lifecycle.StopSignal != "":
-		return string(*c.Lifecycle.StopSignal)
-	case img.StopSignal != "":
-		return img.StopSignal
-	}
-	return "SIGTERM"
-}
-
 // configErrorOf splits err into the message of a configError, which
 // keeps one container waiting, and any other error, which fails the pod.
 func configErrorOf(err error) (string, error) {

@@ -524,25 +524,6 @@ func TestTerminationMessageFile(t *testing.T) {
 	t.Errorf("no world-writable termination file in %+v", plan.Files)
 }
 
-func TestStopSignal(t *testing.T) {
-	quit := corev1.SIGUSR1
-	tests := []struct {
-		lifecycle *corev1.Lifecycle
-		image     string
-		want      string
-	}{
-		{nil, "", "SIGTERM"},
-		{nil, "SIGQUIT", "SIGQUIT"},
-		{&corev1.Lifecycle{StopSignal: &quit}, "SIGQUIT", "SIGUSR1"},
-	}
-	for _, tt := range tests {
-		c := &corev1.Container{Lifecycle: tt.lifecycle}
-		if got := stopSignal(c, Image{StopSignal: tt.image}); got != tt.want {
-			t.Errorf("stopSignal(%v, %q) = %q, want %q", tt.lifecycle, tt.image, got, tt.want)
-		}
-	}
-}
-
 func TestPrivilegedGetsWhatPodrunHolds(t *testing.T) {
 	yes := true
 	pod := basePod()

@@ -112,9 +112,6 @@ type Container struct {
 	// with reason CreateContainerConfigError and this message, as the
 	// kubelet's message reads (`configmap "x" not found`).
 	ConfigError string `json:",omitempty"`
-	// StopSignal stops the container: lifecycle.stopSignal, else the
-	// image's StopSignal, else SIGTERM. Empty for the infra container.
-	StopSignal string `json:",omitempty"`
 }
 
 // File is a pod-level file, such as the Kubernetes-managed /etc/hosts.
@@ -326,8 +323,7 @@ func (p *podContext) container(c *corev1.Container, fp *field.Path) (Container, 
 	if err != nil {
 		return Container{}, fmt.Errorf("translating container %q: %w", c.Name, err)
 	}
-	return Container{Name: c.Name, Image: c.Image, Spec: s, ConfigError: cfgErr,
-		StopSignal: stopSignal(c, p.in.Images[c.Name])}, nil
+	return Container{Name: c.Name, Image: c.Image, Spec: s, ConfigError: cfgErr}, nil
 }
 
 // containerSpec builds the spec of container c. A problem the kubelet

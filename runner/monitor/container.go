@@ -343,7 +343,7 @@ func (c *ctr) kill(ctx context.Context, r *run, grace time.Duration, message str
 			c.m.event("Warning", "FailedPreStopHook", c.object(), fmt.Sprintf("PreStopHook failed: %s", probeMessage(out, err)))
 		}
 	}
-	_ = r.proc.Signal(c.m.stopSignal(c.image))
+	_ = r.proc.Signal(c.stopSignal())
 	select {
 	case <-r.exited:
 		return
