@@ -174,7 +174,6 @@ a.yaml:16: spec.containers[0].resources.requests: Invalid value: "2Gi": must be 
 a.yaml:7: spec.dnsPolicy: Unsupported value: "Custom": supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"
 a.yaml:8: spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0
 a.yaml:9: spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive
-a.yaml:9: spec.activeDeadlineSeconds: Forbidden: not supported by podrun yet
 a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": supported values: "Always", "IfNotPresent", "Never"`,
 	}, {
 		name: "dnsPolicy None needs dnsConfig",

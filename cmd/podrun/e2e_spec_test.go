@@ -278,7 +278,9 @@ func TestSpecOOMAndTermination(t *testing.T) {
 		"  - name: hog\n    image: localhost/podrun/busybox:demo\n    command: [dd, if=/dev/zero, of=/dev/null, bs=64M, count=1]\n    resources: {limits: {memory: 16Mi}}\n",
 		container("message", "echo all done > /tmp/msg", "    terminationMessagePath: /tmp/msg\n    securityContext: {runAsUser: 65534}\n"),
 		container("fallback", "echo first; echo last words; exit 2", "    terminationMessagePolicy: FallbackToLogsOnError\n"),
-		container("quiet", "echo not a message; exit 0", "    terminationMessagePolicy: FallbackToLogsOnError\n")))
+		container("quiet", "echo not a message; exit 0", "    terminationMessagePolicy: FallbackToLogsOnError\n"),
+		container("stdin", "timeout 1 cat; echo status $?", "    stdin: true\n"),
+		container("nostdin", "cat; echo status $?", "")))
 	e.must("apply", "-f", path)
 	pod := e.settled(t, "ends")
 	want := map[string]struct {
@@ -289,6 +291,13 @@ func TestSpecOOMAndTermination(t *testing.T) {
 		"message":  {0, "Completed", "all done\n"},
 		"fallback": {2, "Error", "first\nlast words\n"},
 		"quiet":    {0, "Completed", ""},
+	}
+	// stdin: true is an open pipe that never ends; without it, /dev/null.
+	if out := e.must("logs", "ends", "-c", "stdin"); out == "status 0\n" {
+		t.Errorf("stdin: cat saw the end of its input: %q", out)
+	}
+	if out := e.must("logs", "ends", "-c", "nostdin"); out != "status 0\n" {
+		t.Errorf("no stdin: %q", out)
 	}
 	for name, w := range want {
 		st := status(pod, name).State.Terminated

@@ -437,6 +437,7 @@ func (m *monitor) create(ctx context.Context, id, name string, logs *logPipes) (
 	var stdio runtime.Stdio // nil streams are /dev/null
 	if logs != nil {
 		stdio.Stdout, stdio.Stderr = logs.outW, logs.errW
+		stdio.Stdin = m.stdin(name)
 	}
 	bundle := m.cfg.Layout.Bundle(name)
 	err := m.rt.Create(ctx, id, bundle, runtime.CreateOpts{
