@@ -9,15 +9,19 @@
 //	pod.yaml:9: spec.containers[0].imagee: unknown field
 //
 // Kinds with no Go type here decode as *unstructured.Unstructured, so that
-// Pods can name them. YAML is read as the API server's reader does (YAML
+// Expand can name them. YAML is read as the API server's reader does (YAML
 // 1.1 scalars: unquoted yes/no/on/off are booleans, 0644 is octal).
 //
-// Pods turns objects into pods to run: it applies kubectl's namespace
-// rule, the API server's defaults (pkg/apis/core/v1/defaults.go and the
-// ServiceAccount and Priority admission plugins) and then its validation
-// with its wording (k8s.io/apimachinery field errors), for the fields
-// podrun reads. Any kind but v1 Pod is an error naming the kinds podrun
-// runs; nothing is skipped silently.
+// Expand turns objects into a Set: pods to run and the ConfigMaps,
+// Secrets and PersistentVolumeClaims they read. It applies kubectl's
+// namespace rule, the API server's defaults (pkg/apis/core/v1/defaults.go
+// and the ServiceAccount and Priority admission plugins; stringData merged
+// into a Secret's data) and then its validation with its wording
+// (k8s.io/apimachinery field errors), for the fields podrun reads. Any
+// other kind is an error naming the kinds podrun accepts. Fields lists
+// every pod field with what podrun does with it: fields only a scheduler
+// reads become one warning line per pod (Set.Warnings), fields podrun
+// cannot honour are errors naming them; nothing is skipped silently.
 //
 // Every problem found in one call is returned together as an ErrorList,
 // one *Error per line, sorted by file (in input order) then line; a field

@@ -19,8 +19,18 @@
 //
 //   - processArgs: command replaces the image's ENTRYPOINT and drops its
 //     CMD; args replaces CMD; neither gives ENTRYPOINT then CMD.
-//   - mergeEnv: DefaultPath, then HOSTNAME, then the image's Env, then the
-//     container's env; a later name replaces an earlier one in its place.
+//   - mergeEnv: DefaultPath, then HOSTNAME, then the image's Env, then
+//     kubeEnv (envFrom, then env); a later name replaces an earlier one in
+//     its place.
+//   - kubeEnv, expand: envFrom and valueFrom from Input.ConfigMaps and
+//     Secrets and the downward API; $(VAR) as Kubernetes expands it, also
+//     in command and args. A missing required reference is the
+//     container's ConfigError, not an error of the pod.
+//   - effectiveSecurity: the container's securityContext over the pod's;
+//     userString, processUser, checkRunAsNonRoot, capabilities,
+//     seccompFor (profiles arrive as data: SeccompProfile), podSysctls.
+//   - WithResources: requests and limits to cgroup settings
+//     (MilliCPUToShares, MilliCPUToQuota, QOSClass, oom_score_adj).
 //   - workingDir: the container's, else the image's, else "/".
 //   - resolveUser: the image USER through the container's /etc/passwd and
 //     /etc/group, with containerd's additional gids.

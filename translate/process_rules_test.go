@@ -539,3 +539,24 @@ func TestPrivilegedGetsWhatPodrunHolds(t *testing.T) {
 		t.Errorf("caps: %v", caps)
 	}
 }
+
+// TestUserMountOverHostsWins: a volume mounted at /etc/hosts replaces the
+// Kubernetes-managed file, as on a kubelet.
+func TestUserMountOverHostsWins(t *testing.T) {
+	pod := basePod()
+	pod.Spec.Volumes = []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/srv/hosts"}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "h", MountPath: "/etc/hosts"}}
+	plan, err := Pod(baseInput(pod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sources []string
+	for _, m := range plan.Containers[0].Spec.Mounts {
+		if m.Destination == "/etc/hosts" {
+			sources = append(sources, m.Source)
+		}
+	}
+	if len(sources) != 1 || sources[0] != "/srv/hosts" {
+		t.Errorf("/etc/hosts mounts from %v, want only /srv/hosts", sources)
+	}
+}

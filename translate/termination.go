@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"slices"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -29,4 +31,13 @@ func (p *podContext) terminationMount(c *corev1.Container) specs.Mount {
 		Source:      p.in.Layout.TerminationLog(c.Name),
 		Options:     []string{"rbind", "rprivate", "rw"},
 	}
+}
+
+// unshadowed drops the pod-managed mounts (/etc/hosts, the termination
+// file, ...) whose destination a volume mount of the container takes: as
+// on a kubelet, the user's mount wins.
+func unshadowed(managed, volumes []specs.Mount) []specs.Mount {
+	return slices.DeleteFunc(managed, func(m specs.Mount) bool {
+		return slices.ContainsFunc(volumes, func(v specs.Mount) bool { return cleanPath(v.Destination) == cleanPath(m.Destination) })
+	})
 }

@@ -369,7 +369,7 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *spec
 		WithCgroupsPath(path.Join(CgroupParent(p.in.Pod), c.Name)),
 		WithResources(p.in.Pod, c, p.in.Host),
 		WithAnnotations(p.annotations(c.Name, c.Image)),
-		WithMounts(append(append(slices.Clone(p.mounts), p.terminationMount(c)), vmounts...)...),
+		WithMounts(append(unshadowed(append(slices.Clone(p.mounts), p.terminationMount(c)), vmounts), vmounts...)...),
 	}
 	s, err = newSpec(append(opts, security...)...)
 	return s, cfgErr, err
