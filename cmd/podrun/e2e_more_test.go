@@ -153,7 +153,7 @@ func TestBadManifest(t *testing.T) {
 	}
 	second := e.manifest("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n")
 	_, errOut, _ = e.run("apply", "-f", second)
-	if !strings.Contains(errOut, "kind Deployment (apps/v1) is not supported yet; podrun runs: Pod") {
+	if !strings.Contains(errOut, "kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod") {
 		t.Errorf("unsupported kind:\n%s", errOut)
 	}
 	if _, err := os.Stat(e.runRoot); !os.IsNotExist(err) {
