@@ -265,8 +265,20 @@ func TestSpecPodShape(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, `SysctlForbidden: forbidden sysctl: "net.core.somaxconn" not allowlisted`) {
 		t.Errorf("unsafe sysctl: %v\n%s", err, errOut)
 	}
-	e.must("apply", "--allowed-unsafe-sysctls", "net.core.*", "-f", unsafe)
+	// Scheduler fields are accepted with one warning line; a field podrun
+	// cannot honour is refused, named with its line.
+	data := podYAML("unsafe", "  nodeSelector: {disk: ssd}\n  tolerations: [{operator: Exists}]\n  securityContext:\n    sysctls: [{name: net.core.somaxconn, value: \"1024\"}]\n",
+		container("c", "sleep 1", ""))
+	allowed := e.manifest("allowed.yaml", data)
+	out, errOut, err = e.run("apply", "--allowed-unsafe-sysctls", "net.core.*", "-f", allowed)
+	if err != nil || !strings.Contains(errOut, "Warning: "+allowed+":6: spec.nodeSelector, spec.tolerations: ignored") {
+		t.Errorf("apply with scheduler fields: %v\n%s%s", err, out, errOut)
+	}
 	e.must("delete", "pod", "unsafe", "--grace-period", "0")
+	tty := e.manifest("tty.yaml", podYAML("tty", "", container("c", "sleep 1", "    tty: true\n")))
+	if _, errOut, err := e.run("apply", "-f", tty); err == nil || !strings.Contains(errOut, tty+":10: spec.containers[0].tty: Forbidden: not supported by podrun yet") {
+		t.Errorf("tty: %v\n%s", err, errOut)
+	}
 }
 
 // TestSpecOOMAndTermination: a memory hog is OOMKilled; termination
