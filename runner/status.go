@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/runner/state"
 )
@@ -309,4 +310,33 @@ func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
 	default:
 		return corev1.PodQOSBurstable
 	}
+}
+
+// Events returns what the pod's monitor recorded as a kubelet would post
+// events, oldest first.
+func (r *Runner) Events(ctx context.Context, namespace, name string) ([]corev1.Event, error) {
+	st, err := r.pods.Pod(namespace, name).Read()
+	if errors.Is(err, state.ErrNoState) {
+		return nil, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return podEvents(st), nil
+}
+
+func podEvents(st *state.Pod) []corev1.Event {
+	var out []corev1.Event
+	for _, e := range st.Events {
+		out = append(out, corev1.Event{
+			ObjectMeta: metav1.ObjectMeta{Namespace: st.Namespace},
+			InvolvedObject: corev1.ObjectReference{
+				Kind: "Pod", Namespace: st.Namespace, Name: st.Name, UID: types.UID(st.UID), FieldPath: e.Object,
+			},
+			Type: e.Type, Reason: e.Reason, Message: e.Message, Count: int32(e.Count),
+			FirstTimestamp: metav1.NewTime(e.FirstTime), LastTimestamp: metav1.NewTime(e.LastTime),
+			Source: corev1.EventSource{Component: "kubelet"},
+		})
+	}
+	return out
 }

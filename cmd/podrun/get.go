@@ -158,6 +158,9 @@ func restarts(p *corev1.Pod) string {
 // has a more telling reason.
 func podStatusReason(p *corev1.Pod) string {
 	reason := string(p.Status.Phase)
+	if p.Status.Reason != "" {
+		reason = p.Status.Reason
+	}
 	for i, cs := range p.Status.InitContainerStatuses {
 		switch {
 		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:

@@ -60,6 +60,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newRenderCommand(g),
 		newImageCommand(g),
 		newVolumeCommand(g),
+		newDescribeCommand(g),
 		newVersionCommand(),
 		newMonitorCommand(g),
 	)

@@ -195,7 +195,7 @@ func (m *monitor) httpGet(ctx context.Context, c *ctr, g *corev1.HTTPGetAction) 
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxOutput))
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		return string(body), fmt.Errorf("HTTP probe failed with statuscode: %d", resp.StatusCode)
+		return "", fmt.Errorf("HTTP probe failed with statuscode: %d", resp.StatusCode)
 	}
 	return string(body), nil
 }

@@ -92,7 +92,8 @@ func probeMessage(out string, err error) string {
 
 // runProbes probes run r as the kubelet does: the startup probe first,
 // then liveness and readiness side by side. Without a readiness probe a
-// started container is ready. It returns when ctx ends.
+// started container is ready. It returns when ctx ends (the caller
+// cancels it when the run exits).
 func (c *ctr) runProbes(ctx context.Context, r *run) {
 	if p := c.spec.StartupProbe; p != nil {
 		started := false
@@ -128,6 +129,7 @@ func (c *ctr) runProbes(ctx context.Context, r *run) {
 		return
 	}
 	c.setReady(r, true)
+	<-ctx.Done() // the liveness probe runs until the run ends
 }
 
 // probeGrace is the grace period of a container killed by a failed probe:

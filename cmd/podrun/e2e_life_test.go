@@ -1,0 +1,330 @@
+package main
+
+// Lifecycle integration tests (issue 6): restarts and back-off, init
+// containers and sidecars, probes, hooks, graceful stop, a lost monitor.
+// Timings are scaled down: probe periods of 1 s and a restart back-off
+// base of 200 ms (runner.BackoffEnv, for tests only).
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner"
+)
+
+const lifeImage = "localhost/podrun/busybox:demo"
+
+// lifeEnv is newEnv with the scaled-down restart back-off.
+func lifeEnv(t *testing.T) *env {
+	t.Setenv(runner.BackoffEnv, "200ms")
+	e := newEnv(t)
+	e.loadDemo()
+	return e
+}
+
+// lifeDump is a pod's recorded events and its monitor's log, to explain
+// a failure.
+func lifeDump(e *env, name string) string {
+	dir := filepath.Join(e.runRoot, "pods", "default_"+name)
+	st, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	var rec struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	_ = json.Unmarshal(st, &rec)
+	var b strings.Builder
+	for _, ev := range rec.Events {
+		fmt.Fprintf(&b, "event: %s\n", ev)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "monitor.log"))
+	fmt.Fprintf(&b, "monitor.log:\n%s", log)
+	return b.String()
+}
+
+// lifeStatus finds a container's status, init or app.
+func lifeStatus(p corev1.Pod, name string) *corev1.ContainerStatus {
+	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+func lifeCondition(p corev1.Pod, typ corev1.PodConditionType) corev1.ConditionStatus {
+	for _, c := range p.Status.Conditions {
+		if c.Type == typ {
+			return c.Status
+		}
+	}
+	return ""
+}
+
+// lifeCountScript exits 1 on its first run, 0 on its second and then runs,
+// counting runs in the pod's /dev/shm, which outlives the container's
+// writable layer.
+const lifeCountScript = `n=$(cat /dev/shm/runs 2>/dev/null || echo 0); echo $((n+1)) > /dev/shm/runs; echo run $n; case $n in 0) exit 1;; 1) exit 0;; esac; exec sleep 600`
+
+// TestLifeRestartCounts: the restart-count script under Always,
+// OnFailure and Never restarts 2, 1 and 0 times.
+func TestLifeRestartCounts(t *testing.T) {
+	e := lifeEnv(t)
+	var docs []string
+	for _, policy := range []string{"Always", "OnFailure", "Never"} {
+		name := "count-" + strings.ToLower(policy)
+		docs = append(docs, podYAML(name, "  restartPolicy: "+policy+"\n  terminationGracePeriodSeconds: 1\n",
+			container("main", lifeCountScript, "")))
+	}
+	e.must("apply", "-f", e.manifest("pods.yaml", strings.Join(docs, "---\n")))
+	want := map[string]struct {
+		restarts int32
+		phase    corev1.PodPhase
+		check    func(corev1.ContainerStatus) bool
+	}{
+		"count-always": {2, corev1.PodRunning, func(cs corev1.ContainerStatus) bool {
+			l := cs.LastTerminationState.Terminated
+			return cs.State.Running != nil && l != nil && l.ExitCode == 0 && l.Reason == "Completed"
+		}},
+		"count-onfailure": {1, corev1.PodSucceeded, func(cs corev1.ContainerStatus) bool {
+			l := cs.LastTerminationState.Terminated
+			return cs.State.Terminated != nil && cs.State.Terminated.Reason == "Completed" && l != nil && l.ExitCode == 1 && l.Reason == "Error"
+		}},
+		"count-never": {0, corev1.PodFailed, func(cs corev1.ContainerStatus) bool {
+			return cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 1 && cs.LastTerminationState.Terminated == nil
+		}},
+	}
+	for name, w := range want {
+		eventually(t, 20*time.Second, func() error {
+			p := e.pod(name)
+			cs := lifeStatus(p, "main")
+			if cs == nil || cs.RestartCount != w.restarts || p.Status.Phase != w.phase || !w.check(*cs) {
+				return fmt.Errorf("%s: phase %s, status %+v", name, p.Status.Phase, cs)
+			}
+			return nil
+		})
+	}
+	// Each run has its own log; --previous shows the one before.
+	if out := e.must("logs", "count-always", "--previous"); out != "run 1\n" {
+		t.Errorf("logs --previous: %q", out)
+	}
+	if out := e.must("logs", "count-always"); out != "run 2\n" {
+		t.Errorf("logs: %q", out)
+	}
+	// The restarts stay put once running.
+	time.Sleep(time.Second)
+	if cs := lifeStatus(e.pod("count-always"), "main"); cs.RestartCount != 2 {
+		t.Errorf("restarts went on: %+v", cs)
+	}
+	for name := range want {
+		e.must("delete", "pod", name)
+	}
+}
+
+// TestLifeInitContainers: init containers run in order, each to success,
+// before the app; a sidecar starts in order and keeps running; a failing
+// init container fails the pod under Never and is retried otherwise.
+func TestLifeInitContainers(t *testing.T) {
+	e := lifeEnv(t)
+	initc := func(name, script, more string) string {
+		return fmt.Sprintf("  - name: %s\n    image: %s\n    command: [\"sh\", \"-c\", %q]\n%s", name, lifeImage, script, more)
+	}
+	order := func(name string) string { return fmt.Sprintf("echo %s >> /dev/shm/order", name) }
+	ok := podYAML("ordered", "  terminationGracePeriodSeconds: 1\n  initContainers:\n"+
+		initc("first", order("first")+"; sleep 1", "")+
+		initc("side", order("side")+"; exec sleep 600", "    restartPolicy: Always\n")+
+		initc("second", order("second"), ""),
+		container("app", order("app")+"; cat /dev/shm/order; exec sleep 600", ""))
+	var docs = []string{ok}
+	for _, policy := range []string{"Never", "OnFailure", "Always"} {
+		docs = append(docs, podYAML("initfail-"+strings.ToLower(policy),
+			"  restartPolicy: "+policy+"\n  terminationGracePeriodSeconds: 1\n  initContainers:\n"+initc("broken", "echo no; exit 2", ""),
+			container("app", "exec sleep 600", "")))
+	}
+	e.must("apply", "-f", e.manifest("pods.yaml", strings.Join(docs, "---\n")))
+
+	eventually(t, 15*time.Second, func() error {
+		p := e.pod("ordered")
+		if p.Status.Phase != corev1.PodRunning || lifeCondition(p, corev1.PodInitialized) != corev1.ConditionTrue || lifeCondition(p, corev1.PodReady) != corev1.ConditionTrue {
+			return fmt.Errorf("ordered: phase %s, conditions %+v", p.Status.Phase, p.Status.Conditions)
+		}
+		if side := lifeStatus(p, "side"); side == nil || side.State.Running == nil {
+			return fmt.Errorf("sidecar: %+v", side)
+		}
+		return nil
+	})
+	if out := e.must("logs", "ordered", "-c", "app"); out != "first\nside\nsecond\napp\n" {
+		t.Errorf("order of runs: %q", out)
+	}
+	eventually(t, 10*time.Second, func() error {
+		p := e.pod("initfail-never")
+		app := lifeStatus(p, "app")
+		if p.Status.Phase != corev1.PodFailed || app == nil || app.State.Waiting == nil || app.State.Waiting.Reason != "PodInitializing" {
+			return fmt.Errorf("initfail-never: phase %s, app %+v", p.Status.Phase, app)
+		}
+		return nil
+	})
+	for _, name := range []string{"initfail-onfailure", "initfail-always"} {
+		eventually(t, 15*time.Second, func() error {
+			p := e.pod(name)
+			cs := lifeStatus(p, "broken")
+			if p.Status.Phase != corev1.PodPending || cs == nil || cs.RestartCount < 2 || lifeStatus(p, "app").State.Running != nil {
+				return fmt.Errorf("%s: phase %s, broken %+v", name, p.Status.Phase, cs)
+			}
+			return nil
+		})
+	}
+	if table := e.must("get", "pods"); !strings.Contains(table, "Init:Error") && !strings.Contains(table, "Init:CrashLoopBackOff") {
+		t.Errorf("get pods shows no failing init container:\n%s", table)
+	}
+	for _, name := range []string{"ordered", "initfail-never", "initfail-onfailure", "initfail-always"} {
+		e.must("delete", "pod", name)
+	}
+}
+
+// TestLifeLivenessRestarts: an exec liveness probe that starts failing
+// after a few seconds gets the container restarted, with events.
+func TestLifeLivenessRestarts(t *testing.T) {
+	e := lifeEnv(t)
+	path := e.manifest("pod.yaml", podYAML("live", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "touch /tmp/healthy; (sleep 2; rm /tmp/healthy) & exec sleep 600",
+			"    livenessProbe:\n      exec:\n        command: [\"cat\", \"/tmp/healthy\"]\n      periodSeconds: 1\n      failureThreshold: 2\n")))
+	e.must("apply", "-f", path)
+	eventually(t, 30*time.Second, func() error {
+		cs := lifeStatus(e.pod("live"), "main")
+		if cs == nil || cs.RestartCount < 1 || cs.LastTerminationState.Terminated == nil {
+			return fmt.Errorf("main: %+v\n%s", cs, lifeDump(e, "live"))
+		}
+		return nil
+	})
+	out := e.must("describe", "pod", "live")
+	for _, want := range []string{"Unhealthy", "Liveness probe failed", "Killing", "failed liveness probe, will be restarted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks %q:\n%s", want, out)
+		}
+	}
+	e.must("delete", "pod", "live")
+}
+
+// TestLifeReadinessHTTP: an httpGet readiness probe on a port nobody
+// serves keeps the container unready without restarting it; one on
+// httpd's port makes its container ready. Both run from the pod's
+// network namespace: the image has no curl.
+func TestLifeReadinessHTTP(t *testing.T) {
+	e := lifeEnv(t)
+	probe := func(port int) string {
+		return fmt.Sprintf("    readinessProbe:\n      httpGet:\n        path: /\n        port: %d\n      periodSeconds: 1\n", port)
+	}
+	path := e.manifest("pod.yaml", podYAML("ready", "  terminationGracePeriodSeconds: 1\n",
+		container("web", "exec httpd -f -p 80 -h /www", probe(80)),
+		container("lonely", "exec sleep 600", probe(8081))))
+	e.must("apply", "-f", path)
+	eventually(t, 10*time.Second, func() error {
+		p := e.pod("ready")
+		if web := lifeStatus(p, "web"); web == nil || !web.Ready {
+			return fmt.Errorf("web not ready: %+v\n%s", web, lifeDump(e, "ready"))
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second)
+	p := e.pod("ready")
+	lonely := lifeStatus(p, "lonely")
+	if lonely.Ready || lonely.RestartCount != 0 || lonely.State.Running == nil {
+		t.Errorf("lonely: %+v", lonely)
+	}
+	if lifeCondition(p, corev1.PodReady) != corev1.ConditionFalse || lifeCondition(p, corev1.ContainersReady) != corev1.ConditionFalse {
+		t.Errorf("conditions: %+v", p.Status.Conditions)
+	}
+	if out := e.must("describe", "pod", "ready"); !strings.Contains(out, "Readiness probe failed") {
+		t.Errorf("describe lacks the failed readiness probe:\n%s", out)
+	}
+	if table := e.must("get", "pods"); !strings.Contains(table, "1/2") {
+		t.Errorf("get pods:\n%s", table)
+	}
+	e.must("delete", "pod", "ready")
+}
+
+// TestLifeStartupProbe: a startup probe holds off a liveness probe that
+// would fail until the application has started.
+func TestLifeStartupProbe(t *testing.T) {
+	e := lifeEnv(t)
+	check := "        command: [\"test\", \"-f\", \"/tmp/started\"]\n"
+	path := e.manifest("pod.yaml", podYAML("slow", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "sleep 4; touch /tmp/started; exec sleep 600",
+			"    startupProbe:\n      exec:\n"+check+"      periodSeconds: 1\n      failureThreshold: 10\n"+
+				"    livenessProbe:\n      exec:\n"+check+"      periodSeconds: 1\n      failureThreshold: 1\n")))
+	e.must("apply", "-f", path)
+	if cs := lifeStatus(e.pod("slow"), "main"); cs.Started == nil || *cs.Started || cs.Ready {
+		t.Errorf("started before its startup probe passed: %+v", cs)
+	}
+	eventually(t, 15*time.Second, func() error {
+		cs := lifeStatus(e.pod("slow"), "main")
+		if cs == nil || !cs.Ready || cs.Started == nil || !*cs.Started {
+			return fmt.Errorf("main: %+v", cs)
+		}
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	if cs := lifeStatus(e.pod("slow"), "main"); cs.RestartCount != 0 {
+		t.Errorf("the liveness probe ran before startup: %+v", cs)
+	}
+	e.must("delete", "pod", "slow")
+}
+
+// TestLifePreStop: delete runs the preStop hook before the stop signal,
+// and another pod sees both, in that order.
+func TestLifePreStop(t *testing.T) {
+	e := lifeEnv(t)
+	e.must("apply", "-f", e.manifest("ear.yaml", podYAML("ear", "  terminationGracePeriodSeconds: 1\n",
+		container("listen", "while true; do nc -l -p 7000; done", ""))))
+	ear := e.pod("ear").Status.PodIP
+	tell := func(what string) string { return fmt.Sprintf("echo %s | nc -w 1 %s 7000", what, ear) }
+	e.must("apply", "-f", e.manifest("mouth.yaml", podYAML("mouth", "  terminationGracePeriodSeconds: 10\n",
+		container("talk", "trap '"+tell("term")+"; exit 0' TERM; sleep 600 & wait",
+			fmt.Sprintf("    lifecycle:\n      preStop:\n        exec:\n          command: [\"sh\", \"-c\", %q]\n", tell("prestop")+"; sleep 1")))))
+	e.must("delete", "pod", "mouth")
+	eventually(t, 5*time.Second, func() error {
+		if out := e.must("logs", "ear"); out != "prestop\nterm\n" {
+			return fmt.Errorf("the other pod heard %q\n%s", out, lifeDump(e, "mouth"))
+		}
+		return nil
+	})
+	e.must("delete", "pod", "ear")
+}
+
+// TestLifeGracePeriod: a container that ignores SIGTERM is killed once
+// its grace period is over.
+func TestLifeGracePeriod(t *testing.T) {
+	e := lifeEnv(t)
+	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("stubborn", "  terminationGracePeriodSeconds: 2\n",
+		container("main", "trap '' TERM; while true; do sleep 1; done", ""))))
+	start := time.Now()
+	e.must("delete", "pod", "stubborn")
+	if d := time.Since(start); d < 2*time.Second || d > 10*time.Second {
+		t.Errorf("delete took %v, want the 2 s grace period and a little", d)
+	}
+}
+
+// TestLifeMonitorKilled: a pod whose monitor is killed reads as Unknown,
+// and delete still removes everything (the leak check).
+func TestLifeMonitorKilled(t *testing.T) {
+	e := lifeEnv(t)
+	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("lost", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "exec sleep 600", ""))))
+	killMonitor(t, e, "lost")
+	p := e.pod("lost")
+	if p.Status.Phase != corev1.PodUnknown || p.Status.Reason != "MonitorLost" {
+		t.Errorf("phase %s reason %q", p.Status.Phase, p.Status.Reason)
+	}
+	if table := e.must("get", "pods"); !strings.Contains(table, "MonitorLost") {
+		t.Errorf("get pods:\n%s", table)
+	}
+	e.must("delete", "pod", "lost")
+}
