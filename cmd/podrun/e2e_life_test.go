@@ -7,8 +7,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -327,4 +329,35 @@ func TestLifeMonitorKilled(t *testing.T) {
 		t.Errorf("get pods:\n%s", table)
 	}
 	e.must("delete", "pod", "lost")
+}
+
+// TestLifeExec: exec runs as the container's user, with its environment
+// and working directory, passes stdin, and returns the command's exit code.
+func TestLifeExec(t *testing.T) {
+	e := lifeEnv(t)
+	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("shell", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "exec sleep 600", "    workingDir: /www\n    env:\n    - name: GREETING\n      value: hi\n"),
+		container("other", "exec sleep 600", ""))))
+	out, errOut, err := e.runStdin("from stdin\n", "exec", "-i", "shell", "--", "sh", "-c", `pwd; echo $GREETING; id -u; cat; exit 3`)
+	if out != "/www\nhi\n0\nfrom stdin\n" {
+		t.Errorf("exec printed %q (stderr %q)", out, errOut)
+	}
+	if code := exitCodeOf(err); code != 3 || !strings.Contains(errOut, "command terminated with exit code 3") {
+		t.Errorf("exec: exit code %d (%v), stderr %q", code, err, errOut)
+	}
+	if out := e.must("exec", "shell", "-c", "other", "--", "pwd"); out != "/\n" {
+		t.Errorf("exec -c other printed %q", out)
+	}
+	e.must("delete", "pod", "shell")
+}
+
+func exitCodeOf(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

@@ -61,6 +61,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newImageCommand(g),
 		newVolumeCommand(g),
 		newDescribeCommand(g),
+		newExecCommand(g),
 		newVersionCommand(),
 		newMonitorCommand(g),
 	)

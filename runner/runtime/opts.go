@@ -71,9 +71,12 @@ type psOpts struct{}
 
 func (psOpts) args(id string) []string { return []string{"ps", "--format", "json", id} }
 
-// ExecOpts are the options of Exec. The process never gets a terminal.
+// ExecOpts are the options of Exec.
 type ExecOpts struct {
 	Args []string // the command and its arguments; required
+	// Tty gives the process a terminal, which the runtime relays to its
+	// own standard streams (set them to the caller's terminal).
+	Tty bool
 	Env  []string // KEY=value, added to the container's environment
 	Cwd  string   // working directory; empty: the container's
 	User string   // uid[:gid]; empty: the container's
@@ -84,6 +87,9 @@ type ExecOpts struct {
 
 func (o ExecOpts) args(id string) []string {
 	a := []string{"exec"}
+	if o.Tty {
+		a = append(a, "--tty")
+	}
 	if o.Cwd != "" {
 		a = append(a, "--cwd", o.Cwd)
 	}
