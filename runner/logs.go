@@ -21,6 +21,11 @@ type LogOptions struct {
 	Container string // required when the pod has more than one container
 	Follow    bool   // keep printing until the container stops
 	Previous  bool   // the log of the previous run of the container
+	// AllContainers prints every container's log, init containers first.
+	AllContainers bool
+	Tail          *int64        // only the last lines
+	Since         time.Duration // only lines newer than this
+	Timestamps    bool          // each line starts with its RFC 3339 time
 }
 
 // ErrContainerRequired is returned by Logs for a pod of several containers
@@ -37,10 +42,24 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 	if err != nil {
 		return err
 	}
-	c, err := pickContainer(st, opts.Container)
-	if err != nil {
-		return err
+	if !opts.AllContainers {
+		c, err := pickContainer(st, opts.Container)
+		if err != nil {
+			return err
+		}
+		return r.containerLog(ctx, namespace, name, c, opts, w)
 	}
+	var errs []error
+	for _, c := range st.Containers {
+		if err := r.containerLog(ctx, namespace, name, c, opts, w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// containerLog copies the log of one container's current or previous run.
+func (r *Runner) containerLog(ctx context.Context, namespace, name string, c state.Container, opts LogOptions, w io.Writer) error {
 	path, err := r.logPath(namespace, name, c, opts.Previous)
 	if err != nil {
 		return err
@@ -51,10 +70,14 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 	}
 	defer f.Close()
 	var src io.Reader = f
-	if opts.Follow {
-		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(namespace, name, c.Name) }}
+	if opts.Follow && !opts.Previous {
+		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(namespace, name, c.Name, path) }}
 	}
-	return crilog.Copy(w, src, crilog.CopyOptions{})
+	copts := crilog.CopyOptions{Timestamps: opts.Timestamps, TailLines: opts.Tail}
+	if opts.Since > 0 {
+		copts.Since = time.Now().Add(-opts.Since)
+	}
+	return crilog.Copy(w, src, copts)
 }
 
 func pickContainer(st *state.Pod, name string) (state.Container, error) {
@@ -93,13 +116,15 @@ func logNumber(path string) int {
 	return n
 }
 
-func (r *Runner) running(namespace, name, container string) bool {
+// running reports whether the run of container that writes the log at
+// path still runs: a restarted container writes a new file.
+func (r *Runner) running(namespace, name, container, path string) bool {
 	st, err := r.pods.Pod(namespace, name).Read()
 	if err != nil {
 		return false
 	}
 	c := st.Container(container)
-	return c != nil && c.State == state.Running && c.Pid.Alive()
+	return c != nil && c.State == state.Running && c.Pid.Alive() && c.LogPath == path
 }
 
 // follower reads a growing file until the container stops and the file

@@ -11,6 +11,7 @@ import (
 
 func newApplyCommand(g *globals) *cobra.Command {
 	var files []string
+	var wait applyWait
 	var unsafeHostPaths bool
 	var unsafeSysctls []string
 	cmd := &cobra.Command{
@@ -48,9 +49,13 @@ func newApplyCommand(g *globals) *cobra.Command {
 			for _, o := range done {
 				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s %s\n", o.Name, o.Action)
 			}
+			if err == nil && wait.enabled {
+				err = wait.pods(cmd, r, done)
+			}
 			return err
 		},
 	}
+	wait.flags(cmd)
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
 	cmd.Flags().BoolVar(&unsafeHostPaths, "allow-unsafe-host-paths", false, "let hostPath volumes mount /, podrun's roots or the runtime's state")
 	cmd.Flags().StringSliceVar(&unsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or prefix* patterns) pods may set, as the kubelet's flag")

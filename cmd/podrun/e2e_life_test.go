@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,15 @@ func TestLifeRestartCounts(t *testing.T) {
 	}
 	if out := e.must("logs", "count-always"); out != "run 2\n" {
 		t.Errorf("logs: %q", out)
+	}
+	if out := e.must("logs", "count-always", "--previous", "--timestamps"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+ run 1\n$`).MatchString(out) {
+		t.Errorf("logs --timestamps: %q", out)
+	}
+	if out := e.must("logs", "count-always", "--tail", "0"); out != "" {
+		t.Errorf("logs --tail 0: %q", out)
+	}
+	if out := e.must("logs", "count-always", "--since", "1h", "--all-containers"); out != "run 2\n" {
+		t.Errorf("logs --since 1h --all-containers: %q", out)
 	}
 	// The restarts stay put once running.
 	time.Sleep(time.Second)
@@ -360,4 +370,40 @@ func exitCodeOf(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// TestLifeWait: apply --wait returns once pods are Ready, and fails when
+// one fails; wait --for condition, jsonpath and delete.
+func TestLifeWait(t *testing.T) {
+	e := lifeEnv(t)
+	ready := e.manifest("ready.yaml", podYAML("slowready", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "sleep 2; touch /tmp/ready; exec sleep 600",
+			"    readinessProbe:\n      exec:\n        command: [\"test\", \"-f\", \"/tmp/ready\"]\n      periodSeconds: 1\n")))
+	if out := e.must("apply", "-f", ready, "--wait", "--timeout", "20s"); !strings.Contains(out, "pod/slowready condition met") {
+		t.Errorf("apply --wait printed %q", out)
+	}
+	if p := e.pod("slowready"); lifeCondition(p, corev1.PodReady) != corev1.ConditionTrue {
+		t.Errorf("apply --wait returned before Ready: %+v", p.Status.Conditions)
+	}
+	failing := e.manifest("failing.yaml", podYAML("failing", "  restartPolicy: Never\n",
+		container("main", "sleep 1; exit 4", "")))
+	if _, errOut, err := e.run("apply", "-f", failing, "--wait", "--timeout", "20s"); err == nil || !strings.Contains(errOut, "Failed") {
+		t.Errorf("apply --wait of a failing pod: %v, %s", err, errOut)
+	}
+	job := e.manifest("job.yaml", podYAML("job", "  restartPolicy: Never\n", container("main", "sleep 1", "")))
+	e.must("apply", "-f", job)
+	if out := e.must("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/job", "--timeout", "20s"); out != "pod/job condition met\n" {
+		t.Errorf("wait jsonpath printed %q", out)
+	}
+	if _, _, err := e.run("wait", "--for=condition=Ready", "pod/job", "--timeout", "1s"); err == nil {
+		t.Errorf("wait for Ready of a finished pod succeeded")
+	}
+	if out := e.must("apply", "-f", job, "--wait"); !strings.Contains(out, "pod/job condition met") {
+		t.Errorf("apply --wait of a pod that succeeded printed %q", out)
+	}
+	e.must("wait", "--for=condition=Ready", "pod/slowready", "--timeout", "5s")
+	go e.run("delete", "pod", "slowready")
+	e.must("wait", "--for=delete", "pod/slowready", "--timeout", "20s")
+	e.must("delete", "pod", "failing")
+	e.must("delete", "pod", "job")
 }

@@ -7,17 +7,25 @@ import (
 )
 
 func newLogsCommand(g *globals) *cobra.Command {
-	var opts runner.LogOptions
+	var (
+		opts runner.LogOptions
+		tail int64
+	)
 	cmd := &cobra.Command{
 		Use:   "logs POD [-c CONTAINER]",
 		Short: "Print a container's log",
 		Example: `  podrun logs hello -c web
-  podrun logs -f hello -c web`,
+  podrun logs -f hello -c web
+  podrun logs hello -c web --previous --tail 20 --timestamps
+  podrun logs hello --all-containers --since 5m`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.runner()
 			if err != nil {
 				return err
+			}
+			if tail >= 0 {
+				opts.Tail = &tail
 			}
 			return r.Logs(contextOf(cmd), g.ns(), args[0], opts, cmd.OutOrStdout())
 		},
@@ -26,5 +34,9 @@ func newLogsCommand(g *globals) *cobra.Command {
 	f.StringVarP(&opts.Container, "container", "c", "", "container name (needed when the pod has several)")
 	f.BoolVarP(&opts.Follow, "follow", "f", false, "keep printing while the container runs")
 	f.BoolVarP(&opts.Previous, "previous", "p", false, "print the log of the container's previous run")
+	f.Int64Var(&tail, "tail", -1, "print only the last N lines (-1: all)")
+	f.DurationVar(&opts.Since, "since", 0, "print only lines newer than this (5s, 2m, 3h)")
+	f.BoolVar(&opts.Timestamps, "timestamps", false, "start each line with its time (RFC 3339)")
+	f.BoolVar(&opts.AllContainers, "all-containers", false, "print the logs of every container, init containers first")
 	return cmd
 }

@@ -62,6 +62,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newVolumeCommand(g),
 		newDescribeCommand(g),
 		newExecCommand(g),
+		newWaitCommand(g),
 		newVersionCommand(),
 		newMonitorCommand(g),
 	)
