@@ -76,7 +76,7 @@ type ExecOpts struct {
 	Args []string // the command and its arguments; required
 	// Tty gives the process a terminal, which the runtime relays to its
 	// own standard streams (set them to the caller's terminal).
-	Tty bool
+	Tty  bool
 	Env  []string // KEY=value, added to the container's environment
 	Cwd  string   // working directory; empty: the container's
 	User string   // uid[:gid]; empty: the container's
