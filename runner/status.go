@@ -87,8 +87,9 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 		pod.DeletionTimestamp = &metav1.Time{Time: st.Deleting}
 		pod.DeletionGracePeriodSeconds = st.DeletionGracePeriod
 	}
+	supervised := st.Monitor.Alive()
 	for _, c := range st.Containers {
-		cs := containerStatus(c)
+		cs := containerStatus(c, supervised)
 		if c.Init {
 			pod.Status.InitContainerStatuses = append(pod.Status.InitContainerStatuses, cs)
 		} else {
@@ -141,7 +142,10 @@ func recordedConditions(st *state.Pod) []corev1.PodCondition {
 	return out
 }
 
-func containerStatus(c state.Container) corev1.ContainerStatus {
+// containerStatus is a container's status from its record. Under a live
+// monitor a recorded running container whose process has just exited is
+// still reported running: the monitor records its exit in a moment.
+func containerStatus(c state.Container, supervised bool) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{
 		Name:         c.Name,
 		Image:        c.Image,
@@ -149,7 +153,7 @@ func containerStatus(c state.Container) corev1.ContainerStatus {
 		ContainerID:  "podrun://" + c.ID,
 		RestartCount: int32(c.RestartCount),
 	}
-	if c.State == state.Running && !c.Pid.Alive() {
+	if c.State == state.Running && !c.Pid.Alive() && !supervised {
 		c.State, c.Reason, c.ExitCode = state.Terminated, "ContainerStatusUnknown", 137
 		c.Message = "The container could not be located when the pod was inspected"
 	}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -406,4 +408,68 @@ func TestLifeWait(t *testing.T) {
 	e.must("wait", "--for=delete", "pod/slowready", "--timeout", "20s")
 	e.must("delete", "pod", "failing")
 	e.must("delete", "pod", "job")
+}
+
+// TestLifeUp: up streams every container's output with a pod/container
+// prefix, stops and removes everything on SIGINT (the container sees its
+// SIGTERM), and exits by itself with the pods' verdict once they finish.
+func TestLifeUp(t *testing.T) {
+	e := lifeEnv(t)
+	path := e.manifest("pod.yaml", podYAML("fg", "  terminationGracePeriodSeconds: 5\n",
+		container("talk", "trap 'echo bye; exit 0' TERM; echo hello; sleep 600 & wait", ""),
+		container("quiet", "echo also >&2; exec sleep 600", "")))
+	cmd := exec.Command(e.bin, "--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
+		"--network", e.network, "--cni-config-dir", e.confDir, "up", "-f", path)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, func() error {
+		if s := out.String(); !strings.Contains(s, "fg/talk | hello\n") || !strings.Contains(s, "fg/quiet | also\n") {
+			return fmt.Errorf("up printed %q", s)
+		}
+		return nil
+	})
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if s := out.String(); !strings.Contains(s, "fg/talk | bye\n") {
+		t.Errorf("the container did not hear its SIGTERM: %q", s)
+	}
+	if code := exitCodeOf(err); code != 130 {
+		t.Errorf("up interrupted exited %d, want 130", code)
+	}
+	if table := e.must("get", "pods"); !strings.Contains(table, "No resources found") {
+		t.Errorf("up left pods:\n%s", table)
+	}
+
+	jobs := e.manifest("jobs.yaml", podYAML("ok", "  restartPolicy: Never\n", container("main", "echo done", ""))+"---\n"+
+		podYAML("bad", "  restartPolicy: Never\n", container("main", "exit 3", "")))
+	if _, _, err := e.run("up", "-f", jobs); exitCodeOf(err) != 1 {
+		t.Errorf("up with a failing job: %v, want exit 1", err)
+	}
+	stdout, stderr, err := e.run("up", "-f", e.manifest("job.yaml", podYAML("ok", "  restartPolicy: Never\n", container("main", "echo done", ""))))
+	if err != nil || stdout != "ok/main | done\n" {
+		t.Errorf("up with a job: %v, %q, %s", err, stdout, stderr)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -63,6 +63,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newDescribeCommand(g),
 		newExecCommand(g),
 		newWaitCommand(g),
+		newUpCommand(g),
 		newVersionCommand(),
 		newMonitorCommand(g),
 	)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -100,7 +101,7 @@ func (m *monitor) exec(ctx context.Context, c *ctr, command []string) (string, e
 	return out.String(), nil
 }
 
-// execRuntime is the runtime CLI for the monitor's own use: a runtime
+// execRuntime is the runtime CLI for the monitor's own use. A runtime
 // command whose context ends first has the process it started in a
 // container killed (by the pid it wrote to --pid-file), so that a probe
 // that times out leaves nothing running, and it is not waited for past a
@@ -110,6 +111,9 @@ func execRuntime(rt *runtime.CLI) *runtime.CLI {
 	cp.Cmder = func(ctx context.Context, name string, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.WaitDelay = time.Second
+		// Containers keep the runtime's process group, not the caller's:
+		// Ctrl-C at `podrun up` is for up to handle, gracefully.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error {
 			killPidFile(args)
 			return cmd.Process.Kill()
