@@ -210,6 +210,12 @@ func TestLifeLivenessRestarts(t *testing.T) {
 	path := e.manifest("pod.yaml", podYAML("live", "  terminationGracePeriodSeconds: 1\n",
 		container("main", "touch /tmp/healthy; (sleep 2; rm /tmp/healthy) & exec sleep 600",
 			"    livenessProbe:\n      exec:\n        command: [\"cat\", \"/tmp/healthy\"]\n      periodSeconds: 1\n      failureThreshold: 2\n")))
+	watch := exec.Command(e.bin, "--root", e.root, "--run-root", e.runRoot, "get", "pods", "-w")
+	var watched syncBuffer
+	watch.Stdout = &watched
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
 	e.must("apply", "-f", path)
 	eventually(t, 30*time.Second, func() error {
 		cs := lifeStatus(e.pod("live"), "main")
@@ -218,6 +224,17 @@ func TestLifeLivenessRestarts(t *testing.T) {
 		}
 		return nil
 	})
+	eventually(t, 5*time.Second, func() error {
+		if !regexp.MustCompile(`(?m)^live +1/1 +Running +0 `).MatchString(watched.String()) ||
+			!regexp.MustCompile(`(?m)^live +\S+ +\S+ +1 `).MatchString(watched.String()) {
+			return fmt.Errorf("get pods -w printed:\n%s", watched.String())
+		}
+		return nil
+	})
+	_ = watch.Process.Signal(syscall.SIGINT)
+	if err := watch.Wait(); err != nil {
+		t.Errorf("get pods -w after SIGINT: %v", err)
+	}
 	out := e.must("describe", "pod", "live")
 	for _, want := range []string{"Unhealthy", "Liveness probe failed", "Killing", "failed liveness probe, will be restarted"} {
 		if !strings.Contains(out, want) {

@@ -19,13 +19,15 @@ func newGetCommand(g *globals) *cobra.Command {
 	var (
 		output        string
 		allNamespaces bool
+		watch         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "get pods [NAME...]",
 		Short: "List pods and their status, as kubectl does",
 		Example: `  podrun get pods
   podrun get pods -o wide
-  podrun get pod hello -o yaml`,
+  podrun get pod hello -o yaml
+  podrun get pods -w`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !isPodKind(args[0]) {
@@ -38,6 +40,9 @@ func newGetCommand(g *globals) *cobra.Command {
 			ns := g.ns()
 			if allNamespaces {
 				ns = ""
+			}
+			if watch {
+				return watchPods(contextOf(cmd), r, ns, args[1:], output == "wide", allNamespaces, cmd.OutOrStdout())
 			}
 			pods, err := r.List(contextOf(cmd), ns)
 			if err != nil {
@@ -54,6 +59,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list pods of every namespace")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a row again each time a pod changes, until Ctrl-C")
 	return cmd
 }
 
@@ -124,16 +130,21 @@ func printTable(w io.Writer, pods []corev1.Pod, wide, allNamespaces bool) error 
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, p := range pods {
-		row := []string{p.Name, readiness(&p), podStatusReason(&p), restarts(&p), age(p.CreationTimestamp.Time)}
-		if allNamespaces {
-			row = append([]string{p.Namespace}, row...)
-		}
-		if wide {
-			row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		fmt.Fprintln(tw, strings.Join(podRow(&p, wide, allNamespaces), "\t"))
 	}
 	return tw.Flush()
+}
+
+// podRow is a pod's row of the table.
+func podRow(p *corev1.Pod, wide, allNamespaces bool) []string {
+	row := []string{p.Name, readiness(p), podStatusReason(p), restarts(p), age(p.CreationTimestamp.Time)}
+	if allNamespaces {
+		row = append([]string{p.Namespace}, row...)
+	}
+	if wide {
+		row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
+	}
+	return row
 }
 
 func readiness(p *corev1.Pod) string {
