@@ -349,6 +349,17 @@ func TestLifeMonitorKilled(t *testing.T) {
 	e := lifeEnv(t)
 	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("lost", "  terminationGracePeriodSeconds: 1\n",
 		container("main", "exec sleep 600", ""))))
+	// The monitor is the OOM killer's last choice; its containers are not.
+	monitorPid, containerPid := lifePids(t, e, "lost")
+	canProtect := exec.Command("sh", "-c", "echo -1000 > /proc/self/oom_score_adj").Run() == nil
+	if score := procFile(t, monitorPid, "oom_score_adj"); score != "-1000" && canProtect {
+		t.Errorf("monitor oom_score_adj %s", score)
+	} else if !canProtect {
+		t.Logf("this machine lets no process lower its oom_score_adj (no CAP_SYS_RESOURCE); monitor has %s", score)
+	}
+	if score := procFile(t, containerPid, "oom_score_adj"); score == "-1000" {
+		t.Errorf("container oom_score_adj %s, inherited from the monitor", score)
+	}
 	killMonitor(t, e, "lost")
 	p := e.pod("lost")
 	if p.Status.Phase != corev1.PodUnknown || p.Status.Reason != "MonitorLost" {
@@ -489,4 +500,63 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestLifeDeadlineAndPostStart: activeDeadlineSeconds fails the pod and
+// stops its containers; a failed postStart hook kills its container and
+// the restart policy applies.
+func TestLifeDeadlineAndPostStart(t *testing.T) {
+	e := lifeEnv(t)
+	deadline := podYAML("deadline", "  activeDeadlineSeconds: 2\n  terminationGracePeriodSeconds: 1\n", container("main", "exec sleep 600", ""))
+	hook := podYAML("hook", "  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n", container("main", "exec sleep 600",
+		"    lifecycle:\n      postStart:\n        exec:\n          command: [\"sh\", \"-c\", \"echo no; exit 1\"]\n"))
+	e.must("apply", "-f", e.manifest("pods.yaml", deadline+"---\n"+hook))
+	eventually(t, 15*time.Second, func() error {
+		p := e.pod("deadline")
+		cs := lifeStatus(p, "main")
+		if p.Status.Phase != corev1.PodFailed || p.Status.Reason != "DeadlineExceeded" || cs.State.Terminated == nil || cs.RestartCount != 0 {
+			return fmt.Errorf("deadline: phase %s reason %q, %+v", p.Status.Phase, p.Status.Reason, cs.State)
+		}
+		return nil
+	})
+	eventually(t, 15*time.Second, func() error {
+		p := e.pod("hook")
+		if cs := lifeStatus(p, "main"); p.Status.Phase != corev1.PodFailed || cs.State.Terminated == nil {
+			return fmt.Errorf("hook: phase %s, %+v", p.Status.Phase, cs.State)
+		}
+		return nil
+	})
+	if out := e.must("describe", "pod", "hook"); !strings.Contains(out, "FailedPostStartHook") {
+		t.Errorf("describe lacks FailedPostStartHook:\n%s", out)
+	}
+	e.must("delete", "pod", "deadline")
+	e.must("delete", "pod", "hook")
+}
+
+// lifePids reads a pod's monitor pid and its first container's pid.
+func lifePids(t *testing.T, e *env, name string) (monitor, container int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Monitor    struct{ Pid int } `json:"monitor"`
+		Containers []struct {
+			Pid struct{ Pid int } `json:"pid"`
+		} `json:"containers"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || len(st.Containers) == 0 {
+		t.Fatalf("state: %v %s", err, data)
+	}
+	return st.Monitor.Pid, st.Containers[0].Pid.Pid
+}
+
+func procFile(t *testing.T, pid int, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
 }

@@ -26,7 +26,9 @@ func newMonitorCommand(g *globals) *cobra.Command {
 				return err
 			}
 			// The monitor outlives its workload: the OOM killer takes it last.
-			_ = monitor.ProtectFromOOM()
+			if err := monitor.ProtectFromOOM(); err != nil {
+				g.logger().Warn("the pod monitor cannot protect itself from the OOM killer", "error", err)
+			}
 			return r.Monitor(contextOf(cmd), args[0], args[1], runner.MonitorOptions{Ready: ready})
 		},
 	}
