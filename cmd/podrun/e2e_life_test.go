@@ -534,7 +534,7 @@ func TestLifeDeadlineAndPostStart(t *testing.T) {
 }
 
 // lifePids reads a pod's monitor pid and its first container's pid.
-func lifePids(t *testing.T, e *env, name string) (monitor, container int) {
+func lifePids(t testing.TB, e *env, name string) (monitor, container int) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
 	if err != nil {
@@ -552,7 +552,7 @@ func lifePids(t *testing.T, e *env, name string) (monitor, container int) {
 	return st.Monitor.Pid, st.Containers[0].Pid.Pid
 }
 
-func procFile(t *testing.T, pid int, name string) string {
+func procFile(t testing.TB, pid int, name string) string {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
 	if err != nil {
