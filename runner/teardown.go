@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
@@ -53,7 +54,7 @@ func (r *Runner) teardown(ctx context.Context, namespace, name string) error {
 // deleteContainers force-deletes every runtime container whose bundle lies
 // in the pod's directory, whether or not the state file knows of it.
 func (r *Runner) deleteContainers(ctx context.Context, l translate.Layout) error {
-	list, err := r.runtime.List(ctx)
+	list, err := r.listContainers(ctx)
 	if err != nil {
 		return fmt.Errorf("listing the runtime's containers: %w", err)
 	}
@@ -67,6 +68,25 @@ func (r *Runner) deleteContainers(ctx context.Context, l translate.Layout) error
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listContainers lists the runtime's containers, trying again when the
+// listing fails: runc list fails if a container it is reading is deleted
+// meanwhile, as another pod's monitor does when it restarts a container.
+func (r *Runner) listContainers(ctx context.Context) ([]runtime.State, error) {
+	var err error
+	for range 10 {
+		var list []runtime.State
+		if list, err = r.runtime.List(ctx); err == nil {
+			return list, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil, err
 }
 
 // detachNetwork runs CNI DEL for the pod and removes its network namespace.
