@@ -254,7 +254,8 @@ func TestLifeReadinessHTTP(t *testing.T) {
 		return fmt.Sprintf("    readinessProbe:\n      httpGet:\n        path: /\n        port: %d\n      periodSeconds: 1\n", port)
 	}
 	path := e.manifest("pod.yaml", podYAML("ready", "  terminationGracePeriodSeconds: 1\n",
-		container("web", "exec httpd -f -p 80 -h /www", probe(80)),
+		container("web", "exec httpd -f -p 80 -h /www", probe(80)+
+			"    livenessProbe:\n      tcpSocket:\n        port: 80\n      periodSeconds: 1\n      failureThreshold: 1\n"),
 		container("lonely", "exec sleep 600", probe(8081))))
 	e.must("apply", "-f", path)
 	eventually(t, 10*time.Second, func() error {
@@ -269,6 +270,9 @@ func TestLifeReadinessHTTP(t *testing.T) {
 	lonely := lifeStatus(p, "lonely")
 	if lonely.Ready || lonely.RestartCount != 0 || lonely.State.Running == nil {
 		t.Errorf("lonely: %+v", lonely)
+	}
+	if web := lifeStatus(p, "web"); web.RestartCount != 0 { // its tcpSocket liveness probe passes
+		t.Errorf("web restarted: %+v", web)
 	}
 	if lifeCondition(p, corev1.PodReady) != corev1.ConditionFalse || lifeCondition(p, corev1.ContainersReady) != corev1.ConditionFalse {
 		t.Errorf("conditions: %+v", p.Status.Conditions)
