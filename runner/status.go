@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
 )
 
 // Get returns pod namespace/name as the API server would show it: the
@@ -75,7 +76,7 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 		HostIP:    st.HostIP,
 		PodIP:     st.PodIP,
 		StartTime: ptrTime(st.Created),
-		QOSClass:  qosClass(&pod.Spec),
+		QOSClass:  translate.QOSClass(&pod),
 	}
 	if st.HostIP != "" {
 		pod.Status.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
@@ -290,30 +291,6 @@ func ptrTime(t time.Time) *metav1.Time {
 		return nil
 	}
 	return &metav1.Time{Time: t}
-}
-
-// qosClass is the pod's quality of service class, as the API server
-// computes it from cpu and memory requests and limits.
-func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
-	any, guaranteed := false, true
-	for _, c := range allContainers(spec) {
-		for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-			req, hasReq := c.Resources.Requests[res]
-			lim, hasLim := c.Resources.Limits[res]
-			any = any || hasReq || hasLim
-			if !hasLim || (hasReq && req.Cmp(lim) != 0) {
-				guaranteed = false
-			}
-		}
-	}
-	switch {
-	case !any:
-		return corev1.PodQOSBestEffort
-	case guaranteed:
-		return corev1.PodQOSGuaranteed
-	default:
-		return corev1.PodQOSBurstable
-	}
 }
 
 // Events returns what the pod's monitor recorded as a kubelet would post

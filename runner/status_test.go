@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podrun/podrun/runner/state"
@@ -352,48 +351,6 @@ func TestConditions(t *testing.T) {
 				if !got[i].LastTransitionTime.Equal(&created) {
 					t.Errorf("condition %s changed at %v, want the creation time", got[i].Type, got[i].LastTransitionTime)
 				}
-			}
-		})
-	}
-}
-
-func TestQOSClass(t *testing.T) {
-	res := func(kv ...string) corev1.ResourceList {
-		l := corev1.ResourceList{}
-		for i := 0; i < len(kv); i += 2 {
-			l[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
-		}
-		return l
-	}
-	c := func(req, lim corev1.ResourceList) corev1.Container {
-		return corev1.Container{Name: "c", Resources: corev1.ResourceRequirements{Requests: req, Limits: lim}}
-	}
-	both := res("cpu", "500m", "memory", "128Mi")
-	tests := []struct {
-		name  string
-		inits []corev1.Container
-		apps  []corev1.Container
-		want  corev1.PodQOSClass
-	}{
-		{"no resources", nil, []corev1.Container{c(nil, nil)}, corev1.PodQOSBestEffort},
-		{"only ephemeral storage", nil, []corev1.Container{c(res("ephemeral-storage", "1Gi"), res("ephemeral-storage", "1Gi"))}, corev1.PodQOSBestEffort},
-		{"cpu request only", nil, []corev1.Container{c(res("cpu", "100m"), nil)}, corev1.PodQOSBurstable},
-		{"memory limit only", nil, []corev1.Container{c(nil, res("memory", "64Mi"))}, corev1.PodQOSBurstable},
-		{"requests equal limits", nil, []corev1.Container{c(both, both)}, corev1.PodQOSGuaranteed},
-		{"limits only (requests default to them)", nil, []corev1.Container{c(nil, both)}, corev1.PodQOSGuaranteed},
-		{"equal quantities spelt differently", nil, []corev1.Container{
-			c(res("cpu", "1", "memory", "1Gi"), res("cpu", "1000m", "memory", "1073741824"))}, corev1.PodQOSGuaranteed},
-		{"request below limit", nil, []corev1.Container{c(res("cpu", "250m", "memory", "128Mi"), both)}, corev1.PodQOSBurstable},
-		{"one guaranteed, one best effort", nil, []corev1.Container{c(both, both), c(nil, nil)}, corev1.PodQOSBurstable},
-		{"init container best effort", []corev1.Container{c(nil, nil)}, []corev1.Container{c(both, both)}, corev1.PodQOSBurstable},
-		{"init and app guaranteed", []corev1.Container{c(nil, both)}, []corev1.Container{c(both, both)}, corev1.PodQOSGuaranteed},
-		{"only an init container has requests", []corev1.Container{c(res("memory", "1Mi"), nil)}, []corev1.Container{c(nil, nil)}, corev1.PodQOSBurstable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := &corev1.PodSpec{InitContainers: tt.inits, Containers: tt.apps}
-			if got := qosClass(spec); got != tt.want {
-				t.Errorf("qosClass = %s, want %s", got, tt.want)
 			}
 		})
 	}
