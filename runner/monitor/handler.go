@@ -103,9 +103,10 @@ func (m *monitor) exec(ctx context.Context, c *ctr, command []string) (string, e
 
 // execRuntime is the runtime CLI for the monitor's own use. A runtime
 // command whose context ends first has the process it started in a
-// container killed (by the pid it wrote to --pid-file), so that a probe
-// that times out leaves nothing running, and it is not waited for past a
-// second once killed, whoever else holds its pipes.
+// container killed (by the pid it wrote to --pid-file) with every process
+// that descends from it, so that a probe that times out leaves nothing
+// running, and it is not waited for past a second once killed, whoever
+// else holds its pipes.
 func execRuntime(rt *runtime.CLI) *runtime.CLI {
 	cp := *rt
 	cp.Cmder = func(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -124,7 +125,7 @@ func execRuntime(rt *runtime.CLI) *runtime.CLI {
 }
 
 // killPidFile kills the process whose pid the runtime wrote to the file
-// that args name with --pid-file.
+// that args name with --pid-file, and its descendants (killTree).
 func killPidFile(args []string) {
 	for i, a := range args[:max(len(args)-1, 0)] {
 		if a != "--pid-file" {
@@ -135,9 +136,7 @@ func killPidFile(args []string) {
 			return
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pid > 0 {
-			if p, err := os.FindProcess(pid); err == nil {
-				_ = p.Kill()
-			}
+			killTree(pid)
 		}
 	}
 }
