@@ -1,20 +1,19 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/runner/mountinfo"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
@@ -60,7 +59,7 @@ func (r *Runner) deleteContainers(ctx context.Context, l translate.Layout) error
 	}
 	var errs []error
 	for _, c := range list {
-		if !within(c.Bundle, l.Dir) {
+		if !mountinfo.Within(c.Bundle, l.Dir) {
 			continue
 		}
 		if err := r.runtime.Delete(ctx, c.ID, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
@@ -121,7 +120,7 @@ func recordedPorts(st *state.Pod) []translate.Port {
 
 // unmountUnder unmounts every mount point below dir, deepest first.
 func unmountUnder(dir string) error {
-	points, err := mountsUnder(dir)
+	points, err := mountinfo.Under(dir)
 	if err != nil {
 		return err
 	}
@@ -132,56 +131,6 @@ func unmountUnder(dir string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// mountsUnder lists the mount points below dir from /proc/self/mountinfo,
-// deepest first.
-func mountsUnder(dir string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var points []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		p := unescapeMountPath(fields[4])
-		if within(p, dir) {
-			points = append(points, p)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	return points, sc.Err()
-}
-
-// unescapeMountPath undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-// within reports whether path is dir or lies below it.
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }
 
 // removeCgroups removes the pod's cgroup parent (translate puts containers

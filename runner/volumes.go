@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/podrun/podrun/runner/mountinfo"
 	"github.com/podrun/podrun/runner/volume"
 	"github.com/podrun/podrun/translate"
 )
@@ -206,7 +207,7 @@ func memTotalKB() int64 {
 // through a staging path) would let the removal reach into data that must
 // outlive the pod, so it is refused; the next delete finishes the job.
 func removePodDir(dir string) error {
-	left, err := mountsUnder(dir)
+	left, err := mountinfo.Under(dir)
 	if err != nil {
 		return err
 	}

@@ -2,38 +2,25 @@ package leakcheck
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
+
+	"github.com/podrun/podrun/runner/mountinfo"
 )
 
-// mount is one line of /proc/self/mountinfo, the fields leakcheck reads.
 type mount struct {
 	id, point, fstype string
 }
 
 func (m mount) key() string { return m.id + " " + m.point }
 
-// mounts reads /proc/self/mountinfo.
+// mounts reads this process's mount table.
 func mounts() ([]mount, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	ms, err := mountinfo.Read()
 	if err != nil {
-		return nil, fmt.Errorf("reading mountinfo: %w", err)
+		return nil, err
 	}
-	var out []mount
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 7 {
-			continue
-		}
-		m := mount{id: f[0], point: unescape(f[4])}
-		for i := 6; i < len(f)-1; i++ {
-			if f[i] == "-" {
-				m.fstype = f[i+1]
-				break
-			}
-		}
-		out = append(out, m)
+	out := make([]mount, len(ms))
+	for i, m := range ms {
+		out[i] = mount{id: m.ID, point: m.Point, fstype: m.FSType}
 	}
 	return out, nil
 }
@@ -80,23 +67,4 @@ func (s *Snapshot) netnsLeaks() ([]string, error) {
 		}
 	}
 	return leaks, nil
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space...).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if c, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(c))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

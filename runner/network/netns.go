@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/runner/mountinfo"
 )
 
 // NewNS creates a network namespace and pins it at path: the namespace's
@@ -156,52 +157,22 @@ func isSelfBind(dir string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("resolving %s: %w", dir, err)
 	}
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.Read()
 	if err != nil {
-		return false, fmt.Errorf("reading mountinfo: %w", err)
+		return false, err
 	}
 	var atDir, parentDev string
 	var parentLen int
 	parent := filepath.Dir(dir)
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
+	for _, m := range mounts {
+		if m.Point == dir {
+			atDir = m.Dev
 		}
-		mp := unescapeMount(f[4])
-		if mp == dir {
-			atDir = f[2]
-		}
-		if mp != dir && within(parent, mp) && len(mp) >= parentLen {
-			parentDev, parentLen = f[2], len(mp)
+		if m.Point != dir && mountinfo.Within(parent, m.Point) && len(m.Point) >= parentLen {
+			parentDev, parentLen = m.Dev, len(m.Point)
 		}
 	}
 	return atDir != "" && atDir == parentDev, nil
-}
-
-// within reports whether path is root or below it.
-func within(path, root string) bool {
-	return path == root || root == "/" || strings.HasPrefix(path, root+"/")
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space...).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
-				b.WriteByte(c)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // lockDir takes an exclusive flock on dir, so NewNS and RemoveNS in

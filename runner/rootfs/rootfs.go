@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/podrun/podrun/runner/mountinfo"
 )
 
 // Mount makes target the union of layers (bottom first) with a writable
@@ -41,7 +43,7 @@ func Mount(target string, layers []string, scratch string) error {
 // not mounted, or removing what is gone, succeeds.
 func Unmount(target, scratch string) error {
 	for {
-		mounted, err := isMountPoint(target)
+		mounted, err := mountinfo.IsMountPoint(target)
 		if err != nil {
 			return fmt.Errorf("unmounting rootfs %s: %w", target, err)
 		}

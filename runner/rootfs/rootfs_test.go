@@ -290,9 +290,3 @@ func TestCopyPlainLayers(t *testing.T) {
 		t.Errorf("copy wrote through the lower symlink: %v", err)
 	}
 }
-
-func TestUnescapeOctal(t *testing.T) {
-	if got := unescapeOctal(`/a\040b\134c`); got != `/a b\c` {
-		t.Errorf("got %q", got)
-	}
-}
