@@ -328,12 +328,13 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 			return err
 		}
 		records = append(records, state.Container{
-			Name:   c.Name,
-			Init:   i < len(plan.Init),
-			ID:     containerID(dir, c.Name),
-			Image:  c.Image,
-			State:  state.Waiting,
-			Reason: "ContainerCreating",
+			Name:     c.Name,
+			Init:     i < len(plan.Init),
+			ID:       containerID(dir, c.Name),
+			Image:    c.Image,
+			State:    state.Waiting,
+			Reason:   "ContainerCreating",
+			SubPaths: recordedSubPaths(plan, c.Name),
 		})
 		if msg, ok := configErrs[c.Name]; ok {
 			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, msg
@@ -349,6 +350,18 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 		return nil
 	})
 	return err
+}
+
+// recordedSubPaths are container's valid subPaths, which the monitor
+// resolves again before each restart.
+func recordedSubPaths(plan *translate.Plan, container string) []state.SubPath {
+	var out []state.SubPath
+	for _, sp := range plan.SubPaths {
+		if sp.Container == container && sp.Error == "" {
+			out = append(out, state.SubPath{Volume: sp.Volume, Source: sp.Source, Path: sp.Path, Staging: sp.Staging})
+		}
+	}
+	return out
 }
 
 // mountRootfs mounts every container's root file system from its image's

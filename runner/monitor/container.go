@@ -30,6 +30,9 @@ type ctr struct {
 
 	restarts int  // runs started after the first
 	ran      bool // a run was made: delete it and renew the rootfs before the next
+	// configErr is set while the container waits with
+	// CreateContainerConfigError (its subPath could not be resolved).
+	configErr bool
 
 	mu      sync.Mutex
 	current *run
@@ -116,6 +119,9 @@ func (c *ctr) waitBackoff(ctx context.Context) bool {
 	if delay == 0 {
 		return !c.m.halted()
 	}
+	if c.configErr { // keep CreateContainerConfigError while waiting
+		return c.sleep(ctx, delay)
+	}
 	msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", delay.Round(time.Second), c.name, c.m.pod.Name, c.m.pod.Namespace, c.m.pod.UID)
 	c.m.update(func(s *state.Pod) {
 		r := s.Container(c.name)
@@ -126,6 +132,11 @@ func (c *ctr) waitBackoff(ctx context.Context) bool {
 		r.State, r.Reason, r.Message = state.Waiting, "CrashLoopBackOff", msg
 		s.AddEvent(now, "Warning", "BackOff", c.object(), fmt.Sprintf("Back-off restarting failed container %s in pod %s_%s(%s)", c.name, c.m.pod.Name, c.m.pod.Namespace, c.m.pod.UID))
 	})
+	return c.sleep(ctx, delay)
+}
+
+// sleep waits delay, reporting false when the pod stops first.
+func (c *ctr) sleep(ctx context.Context, delay time.Duration) bool {
 	select {
 	case <-time.After(delay):
 		return !c.m.halted()
@@ -145,8 +156,12 @@ func (c *ctr) start(ctx context.Context) *run {
 			c.startFailed(ctx, err)
 			return nil
 		}
+		if err := c.rebindSubPaths(); err != nil {
+			c.configFailed(err)
+			return nil
+		}
 	}
-	c.ran = true
+	c.ran, c.configErr = true, false
 	logs, err := c.m.openLog(c.name, c.restarts)
 	if err != nil {
 		c.startFailed(ctx, err)

@@ -13,6 +13,15 @@ type Exit struct {
 	FinishedAt time.Time `json:"finishedAt,omitzero"`
 }
 
+// SubPath is a container's volumeMount with a subPath: Path (expanded)
+// inside the volume at Source, bind-mounted at Staging for the runtime.
+type SubPath struct {
+	Volume  string `json:"volume"`
+	Source  string `json:"source"`
+	Path    string `json:"path"`
+	Staging string `json:"staging"`
+}
+
 // Condition is one of a pod's conditions with the time it last changed,
 // which the monitor keeps and the status reports.
 type Condition struct {

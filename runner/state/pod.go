@@ -109,6 +109,9 @@ type Container struct {
 	Started bool `json:"started,omitempty"`
 	// LastState is the previous run's end, once the container restarted.
 	LastState *Exit `json:"lastState,omitempty"`
+	// SubPaths are the container's subPath mounts, resolved again before
+	// each restart.
+	SubPaths []SubPath `json:"subPaths,omitempty"`
 }
 
 // Container returns the record of the container named name, or nil.

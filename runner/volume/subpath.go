@@ -150,3 +150,34 @@ func mountFD(fd int, target string) error {
 	}
 	return unix.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), target, "", unix.MS_BIND|unix.MS_REC, "")
 }
+
+// RebindSubPath resolves sub of the volume at root again, as it is now,
+// and mounts it at target in place of what an earlier BindSubPath
+// mounted there: the kubelet resolves a subPath before every container
+// start, so a restarted container sees the volume as it is then, and a
+// symlink its earlier run left there fails with ErrEscape.
+func RebindSubPath(root, sub, target string) error {
+	if err := unmountAll(target); err != nil {
+		return fmt.Errorf("unmounting the subPath %q staged at %s: %w", sub, target, err)
+	}
+	// The resolved kind (file or directory) may have changed.
+	if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the subPath mount point %s: %w", target, err)
+	}
+	return BindSubPath(root, sub, target)
+}
+
+// unmountAll unmounts every mount stacked on target.
+func unmountAll(target string) error {
+	for {
+		err := unix.Unmount(target, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
+		switch err {
+		case nil:
+			continue
+		case unix.EINVAL, unix.ENOENT:
+			return nil // nothing (more) mounted there
+		default:
+			return err
+		}
+	}
+}
