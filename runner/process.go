@@ -104,6 +104,7 @@ func (r *Runner) processInput(in *translate.Input) error {
 	if in.Secrets, _, err = store.Secrets.List(in.Pod.Namespace); err != nil {
 		return err
 	}
+	addUnstored(in, r.unstored)
 	if in.Host.Allocatable, err = allocatable(); err != nil {
 		return err
 	}
@@ -124,6 +125,25 @@ func (r *Runner) processInput(in *translate.Input) error {
 	}
 	in.AllowedUnsafeSysctls = r.cfg.AllowedUnsafeSysctls
 	return nil
+}
+
+// addUnstored adds to in the ConfigMaps and Secrets of set in the pod's
+// namespace, in place of stored ones of the same name, as apply would
+// store them before the pod starts.
+func addUnstored(in *translate.Input, set *kube.Set) {
+	if set == nil {
+		return
+	}
+	for _, cm := range set.ConfigMaps {
+		if cm.ConfigMap.Namespace == in.Pod.Namespace {
+			in.ConfigMaps[cm.ConfigMap.Name] = cm.ConfigMap
+		}
+	}
+	for _, s := range set.Secrets {
+		if s.Secret.Namespace == in.Pod.Namespace {
+			in.Secrets[s.Secret.Name] = s.Secret
+		}
+	}
 }
 
 // allocatable is what a container without limits may use: every CPU and

@@ -13,12 +13,20 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// Render writes, for every pod, the OCI bundles apply would create
-// (config.json for the infra container and each container, with empty
-// rootfs directories) and the pod's Kubernetes-managed files, under
+// Render writes, for every pod of set, the OCI bundles apply would
+// create (config.json for the infra container and each container, with
+// empty rootfs directories) and the pod's Kubernetes-managed files, under
 // outDir/<namespace>_<name>/, without running, mounting or attaching
-// anything. The pod IP, which CNI assigns at apply, is left empty.
-func (r *Runner) Render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
+// anything. The pods see the stored ConfigMaps and Secrets and those of
+// set, which replace stored ones of the same name as apply would; nothing
+// is stored. The pod IP, which CNI assigns at apply, is left empty.
+func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]string, error) {
+	rr := *r
+	rr.unstored = set
+	return rr.render(ctx, set.Pods, outDir)
+}
+
+func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
 	images, err := r.resolveImages(ctx, pods, nil)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
@@ -44,6 +45,9 @@ type Runner struct {
 	images  *image.Store
 	pods    *state.Store
 	runtime *runtime.CLI
+	// unstored are ConfigMaps and Secrets of the input that are not
+	// stored: Render plans pods as if apply had stored them.
+	unstored *kube.Set
 }
 
 // New checks cfg and opens the stores under its roots.

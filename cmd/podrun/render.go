@@ -16,15 +16,16 @@ func newRenderCommand(g *globals) *cobra.Command {
 		Short: "Write every pod's OCI bundles (config.json) without running anything",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pods, err := loadPods(g, files)
+			set, err := loadSet(g, files)
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd, set.Warnings)
 			r, err := g.runner()
 			if err != nil {
 				return err
 			}
-			dirs, err := r.Render(contextOf(cmd), pods, out)
+			dirs, err := r.Render(contextOf(cmd), set, out)
 			for _, d := range dirs {
 				fmt.Fprintln(cmd.OutOrStdout(), d)
 			}
