@@ -189,8 +189,8 @@ func (c *ctr) start(ctx context.Context) *run {
 }
 
 // renew deletes the previous run's runtime container and gives the next
-// run a fresh writable layer, as the kubelet makes a new container on
-// every restart.
+// run a fresh writable layer and an empty termination message file, as
+// the kubelet makes a new container on every restart.
 func (c *ctr) renew(ctx context.Context) error {
 	if err := c.m.rt.Delete(ctx, c.id, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
 		return err
@@ -204,7 +204,10 @@ func (c *ctr) renew(ctx context.Context) error {
 	if err := rootfs.Unmount(target, scratch); err != nil {
 		return err
 	}
-	return rootfs.Mount(target, img.Layers, scratch)
+	if err := rootfs.Mount(target, img.Layers, scratch); err != nil {
+		return err
+	}
+	return emptyTerminationLog(c.m.cfg.Layout.TerminationLog(c.name))
 }
 
 func (c *ctr) recordStart(r *run, logPath string) {

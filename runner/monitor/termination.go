@@ -42,6 +42,17 @@ func terminationMessage(c *corev1.Container, file, logPath string, code int) str
 	return logTail(logPath)
 }
 
+// emptyTerminationLog empties a container's termination message file
+// before its next run, as the kubelet gives every container instance a
+// file of its own: a run never reports what the one before it wrote.
+func emptyTerminationLog(path string) error {
+	err := os.Truncate(path, 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("emptying the termination message file %s: %w", path, err)
+	}
+	return nil
+}
+
 // readTail reads at most the last n bytes of a file.
 func readTail(path string, n int64) ([]byte, error) {
 	f, err := os.Open(path)
