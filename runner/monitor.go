@@ -118,6 +118,11 @@ func waitReady(ctx context.Context, ready *os.File, logPath string) error {
 // tests, which cannot wait minutes for a crash loop; leave it unset.
 const BackoffEnv = "PODRUN_TEST_BACKOFF"
 
+// HousekeepingEnv, when set to a Go duration, replaces the 10 s period
+// at which the monitor measures emptyDirs against their sizeLimit. It is
+// for tests; leave it unset.
+const HousekeepingEnv = "PODRUN_TEST_HOUSEKEEPING"
+
 // MonitorOptions tune Monitor.
 type MonitorOptions struct {
 	// Ready receives the monitor's report once the pod has started.
@@ -131,16 +136,18 @@ type MonitorOptions struct {
 // the pod is stopped (SIGTERM, or opts.Stop closed).
 func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts MonitorOptions) error {
 	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
+	housekeeping, _ := time.ParseDuration(os.Getenv(HousekeepingEnv))
 	return monitor.Run(ctx, monitor.Config{
-		Pod:     r.pods.Pod(namespace, name),
-		Layout:  r.layout(namespace, name),
-		Runtime: r.runtime,
-		Image:   r.monitorImage,
-		Ready:   opts.Ready,
-		Log:     r.cfg.Log,
-		Backoff: backoff,
-		Stop:    opts.Stop,
-		Output:  opts.Output,
+		Pod:          r.pods.Pod(namespace, name),
+		Layout:       r.layout(namespace, name),
+		Runtime:      r.runtime,
+		Image:        r.monitorImage,
+		Ready:        opts.Ready,
+		Log:          r.cfg.Log,
+		Backoff:      backoff,
+		Housekeeping: housekeeping,
+		Stop:         opts.Stop,
+		Output:       opts.Output,
 	})
 }
 

@@ -86,3 +86,41 @@ touch /vol/escape-ran; rm -rf /vol/link; ln -s / /vol/link; exit 1`, mounts("sub
 	}
 	e.must("delete", "pod", "subs", "--grace-period", "0")
 }
+
+// TestVolumeEmptyDirSizeLimitEvicts: a container writing past its
+// disk-backed emptyDir's sizeLimit gets the pod evicted within seconds,
+// and the Failed pod stays until deleted.
+func TestVolumeEmptyDirSizeLimitEvicts(t *testing.T) {
+	t.Setenv(runner.HousekeepingEnv, "500ms")
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("full", "  terminationGracePeriodSeconds: 30\n  volumes:\n  - {name: scratch, emptyDir: {sizeLimit: 1Mi}}\n",
+		container("c", "echo writing; dd if=/dev/zero of=/scratch/f bs=1024 count=2048; echo written; sleep 3600",
+			"    volumeMounts:\n    - {name: scratch, mountPath: /scratch}\n")))
+	e.must("apply", "-f", path)
+	start := time.Now()
+	var p corev1.Pod
+	eventually(t, 15*time.Second, func() error {
+		p = e.pod("full")
+		if p.Status.Phase != corev1.PodFailed || p.Status.Reason != "Evicted" {
+			return fmt.Errorf("phase %s reason %q", p.Status.Phase, p.Status.Reason)
+		}
+		if s, err := containerStatus(p, "c"); err != nil || s.State.Terminated == nil {
+			return fmt.Errorf("container c not stopped: %+v %v", s.State, err)
+		}
+		return nil
+	})
+	t.Logf("evicted after %v", time.Since(start))
+	if want := `Usage of EmptyDir volume "scratch" exceeds the limit "1Mi".`; p.Status.Message != want {
+		t.Errorf("message %q, want %q", p.Status.Message, want)
+	}
+	// Stopped with the eviction's grace period, not the pod's 30 s.
+	if d := time.Since(start); d > 12*time.Second {
+		t.Errorf("eviction took %v", d)
+	}
+	time.Sleep(time.Second)
+	if s, _ := containerStatus(e.pod("full"), "c"); s.RestartCount != 0 || s.State.Terminated == nil {
+		t.Errorf("an evicted container restarted: %+v, restarts %d", s.State, s.RestartCount)
+	}
+	e.must("delete", "pod", "full", "--grace-period", "0")
+}

@@ -62,6 +62,9 @@ type Config struct {
 	Log   *slog.Logger
 	// Backoff is the restart back-off's base; zero is the kubelet's 10 s.
 	Backoff time.Duration
+	// Housekeeping is how often emptyDir sizeLimits are checked; zero is
+	// the kubelet's 10 s.
+	Housekeeping time.Duration
 	// Stop, when not nil, stops the pod when it is closed, instead of
 	// SIGTERM (foreground mode).
 	Stop <-chan struct{}
@@ -112,6 +115,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return report(cfg.Ready, err)
 	}
 	go m.enforceDeadline(st.Created)
+	go m.enforceSizeLimits()
 	lifecycleDone := make(chan struct{})
 	go func() {
 		defer close(lifecycleDone)
@@ -302,7 +306,11 @@ func (m *monitor) stopSidecars(ctx context.Context) {
 // deleted: app containers (and a running init container) side by side,
 // then sidecars in reverse order with what is left of the grace period.
 func (m *monitor) stopPod(ctx context.Context) {
-	grace := m.deletionGrace()
+	m.stopPodGrace(ctx, m.deletionGrace())
+}
+
+// stopPodGrace is stopPod with the grace period given.
+func (m *monitor) stopPodGrace(ctx context.Context, grace time.Duration) {
 	deadline := time.Now().Add(grace)
 	m.halt()
 	var wg sync.WaitGroup
