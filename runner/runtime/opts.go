@@ -18,6 +18,10 @@ type CreateOpts struct {
 	// ExtraFiles are inherited by the container's init as fds 3 and up
 	// (--preserve-fds).
 	ExtraFiles []*os.File
+	// ConsoleSocket is a unix socket to which the runtime sends the
+	// master of the pseudo-terminal it makes for a container whose spec
+	// sets process.terminal. Stdio is then not the container's.
+	ConsoleSocket string
 }
 
 func (o CreateOpts) args(id, bundle string) []string {
@@ -27,6 +31,9 @@ func (o CreateOpts) args(id, bundle string) []string {
 	}
 	if o.NoPivot {
 		a = append(a, "--no-pivot")
+	}
+	if o.ConsoleSocket != "" {
+		a = append(a, "--console-socket", o.ConsoleSocket)
 	}
 	if n := len(o.ExtraFiles); n > 0 {
 		a = append(a, "--preserve-fds", strconv.Itoa(n))

@@ -83,6 +83,8 @@ func TestArgs(t *testing.T) {
 		{"create", CreateOpts{}.args("c1", "/b"), []string{"create", "--bundle", "/b", "c1"}},
 		{"create all", CreateOpts{PidFile: "/p", NoPivot: true, ExtraFiles: []*os.File{f3, f4}}.args("c1", "/b"),
 			[]string{"create", "--bundle", "/b", "--pid-file", "/p", "--no-pivot", "--preserve-fds", "2", "c1"}},
+		{"create with a terminal", CreateOpts{PidFile: "/p", ConsoleSocket: "/pod/console/c/sock"}.args("c1", "/b"),
+			[]string{"create", "--bundle", "/b", "--pid-file", "/p", "--console-socket", "/pod/console/c/sock", "c1"}},
 		{"start", startOpts{}.args("c1"), []string{"start", "c1"}},
 		{"kill", killOpts{}.args("c1", syscall.SIGTERM), []string{"kill", "c1", "15"}},
 		{"kill all", killOpts{All: true}.args("c1", syscall.SIGKILL), []string{"kill", "--all", "c1", "9"}},
