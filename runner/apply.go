@@ -110,8 +110,11 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
 	case err == nil && waitingForVolumes(old) && sameSpec(old.Manifest, pod):
 		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
-			out.Action = "unchanged" // still waiting for the same object
-			return out, nil
+			out.Action = "unchanged" // still waiting, maybe for something else now
+			if len(old.Containers) > 0 && old.Containers[0].Message != msg {
+				err = r.recordWaiting(ctx, dir, pod, msg)
+			}
+			return out, err
 		}
 		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
 			return out, err

@@ -57,6 +57,7 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 	objs := r.volumeObjects()
 	for _, v := range pod.Spec.Volumes {
 		vs := v.VolumeSource
+		var msg string
 		var err error
 		switch {
 		case vs.PersistentVolumeClaim != nil:
@@ -65,30 +66,71 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
 			}
 		case vs.ConfigMap != nil && !isTrue(vs.ConfigMap.Optional):
-			_, err = objs.ConfigMap(pod.Namespace, vs.ConfigMap.Name)
+			msg, err = missingConfigMap(objs, pod.Namespace, vs.ConfigMap.Name, vs.ConfigMap.Items)
 		case vs.Secret != nil && !isTrue(vs.Secret.Optional):
-			_, err = objs.Secret(pod.Namespace, vs.Secret.SecretName)
+			msg, err = missingSecret(objs, pod.Namespace, vs.Secret.SecretName, vs.Secret.Items)
 		case vs.Projected != nil:
 			for _, s := range vs.Projected.Sources {
 				switch {
 				case s.ConfigMap != nil && !isTrue(s.ConfigMap.Optional):
-					_, err = objs.ConfigMap(pod.Namespace, s.ConfigMap.Name)
+					msg, err = missingConfigMap(objs, pod.Namespace, s.ConfigMap.Name, s.ConfigMap.Items)
 				case s.Secret != nil && !isTrue(s.Secret.Optional):
-					_, err = objs.Secret(pod.Namespace, s.Secret.Name)
+					msg, err = missingSecret(objs, pod.Namespace, s.Secret.Name, s.Secret.Items)
 				}
-				if err != nil {
+				if err != nil || msg != "" {
 					break
 				}
 			}
 		}
-		if errors.Is(err, volume.ErrNotFound) {
-			return err.Error(), nil
-		}
 		if err != nil {
 			return "", fmt.Errorf("checking the sources of volume %q: %w", v.Name, err)
 		}
+		if msg != "" {
+			return msg, nil
+		}
 	}
 	return "", nil
+}
+
+// missingConfigMap says why a non-optional configMap source cannot be
+// projected yet, in the kubelet's words: the ConfigMap is not stored, or
+// lacks a key its items name. "" when it can.
+func missingConfigMap(objs volume.Objects, namespace, name string, items []corev1.KeyToPath) (string, error) {
+	cm, err := objs.ConfigMap(namespace, name)
+	if err != nil {
+		return notFound(err)
+	}
+	for _, it := range items {
+		_, inData := cm.Data[it.Key]
+		if _, inBinary := cm.BinaryData[it.Key]; !inData && !inBinary {
+			return "configmap references non-existent config key: " + it.Key, nil
+		}
+	}
+	return "", nil
+}
+
+// missingSecret is missingConfigMap for a secret source.
+func missingSecret(objs volume.Objects, namespace, name string, items []corev1.KeyToPath) (string, error) {
+	s, err := objs.Secret(namespace, name)
+	if err != nil {
+		return notFound(err)
+	}
+	for _, it := range items {
+		_, inData := s.Data[it.Key]
+		if _, inString := s.StringData[it.Key]; !inData && !inString {
+			return "references non-existent secret key: " + it.Key, nil
+		}
+	}
+	return "", nil
+}
+
+// notFound turns a missing object into the waiting message, and returns
+// any other error.
+func notFound(err error) (string, error) {
+	if errors.Is(err, volume.ErrNotFound) {
+		return err.Error(), nil
+	}
+	return "", err
 }
 
 // recordWaiting records every container of pod waiting in

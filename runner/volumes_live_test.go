@@ -18,6 +18,14 @@ func TestWaitingFor(t *testing.T) {
 	if _, err := r.Objects().ConfigMaps.Put(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "there"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := r.Objects().ConfigMaps.Put(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "keys"},
+		Data: map[string]string{"a": "1"}, BinaryData: map[string][]byte{"b": {2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Objects().Secrets.Put(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sec"},
+		Data: map[string][]byte{"token": []byte("t")}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.Claims().Bind(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "bound"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +46,18 @@ func TestWaitingFor(t *testing.T) {
 			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}},
 		}}}, `secret "s" not found`},
 		{"emptyDir", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, ""},
+		{"configmap keys present", corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "keys"},
+			Items: []corev1.KeyToPath{{Key: "a", Path: "a"}, {Key: "b", Path: "b"}}}}, ""},
+		{"configmap key missing", corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "keys"},
+			Items: []corev1.KeyToPath{{Key: "a", Path: "a"}, {Key: "x", Path: "x"}}}}, "configmap references non-existent config key: x"},
+		{"configmap key missing, optional", corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "keys"},
+			Items: []corev1.KeyToPath{{Key: "x", Path: "x"}}, Optional: &yes}}, ""},
+		{"secret key missing", corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec",
+			Items: []corev1.KeyToPath{{Key: "token", Path: "t"}, {Key: "y", Path: "y"}}}}, "references non-existent secret key: y"},
+		{"projected key missing", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}, Items: []corev1.KeyToPath{{Key: "token", Path: "t"}}}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "keys"}, Items: []corev1.KeyToPath{{Key: "z", Path: "z"}}}},
+		}}}, "configmap references non-existent config key: z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"},

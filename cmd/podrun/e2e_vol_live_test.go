@@ -133,3 +133,29 @@ spec:
 		t.Errorf("--purge-volumes left the volume: %v", err)
 	}
 }
+
+// TestVolumeWaitsForKey: a key missing from the items of a non-optional
+// ConfigMap keeps the pod waiting, as the kubelet does, until an apply
+// adds it.
+func TestVolumeWaitsForKey(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	cm := func(data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {" + data + "}\n---\n"
+	}
+	pod := podYAML("keyed", "  volumes:\n  - {name: cfg, configMap: {name: cfg, items: [{key: want, path: w}]}}\n",
+		container("c", "echo got $(cat /cfg/w); sleep 3600", "    volumeMounts:\n    - {name: cfg, mountPath: /cfg}\n"))
+	if out := e.must("apply", "-f", e.manifest("pod.yaml", cm("other: x")+pod)); !strings.Contains(out, "pod/keyed created") {
+		t.Errorf("apply: %s", out)
+	}
+	p := e.pod("keyed")
+	if len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Waiting == nil || p.Status.Phase != "Pending" {
+		t.Fatalf("status: %+v", p.Status)
+	}
+	if w := p.Status.ContainerStatuses[0].State.Waiting; w.Reason != "ContainerCreating" || w.Message != "configmap references non-existent config key: want" {
+		t.Errorf("waiting: %+v", w)
+	}
+	e.must("apply", "-f", e.manifest("cm.yaml", cm("other: x, want: here")))
+	e.waitLog(t, "keyed", "c", "got here")
+	e.must("delete", "pod", "keyed", "--grace-period", "0")
+}
