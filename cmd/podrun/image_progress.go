@@ -33,6 +33,7 @@ type progressView struct {
 	rows   map[string]*row
 	drawn  int // lines drawn last time
 	last   time.Time
+	now    func() time.Time // the clock, which tests replace
 }
 
 type row struct {
@@ -46,8 +47,13 @@ func newProgress(w io.Writer) (report func(image.Progress), done func()) {
 	if !isTerminal(w) {
 		return nil, func() {}
 	}
-	v := &progressView{w: w, layers: map[string][]string{}, rows: map[string]*row{}}
+	v := newProgressView(w, time.Now)
 	return v.report, v.finish
+}
+
+// newProgressView draws on w whatever w is, reading the time from now.
+func newProgressView(w io.Writer, now func() time.Time) *progressView {
+	return &progressView{w: w, layers: map[string][]string{}, rows: map[string]*row{}, now: now}
 }
 
 func (v *progressView) report(p image.Progress) {
@@ -64,10 +70,10 @@ func (v *progressView) report(p image.Progress) {
 		v.rows[key] = r
 	}
 	if p.Status == image.StatusDownloading && r.p.Status != image.StatusDownloading {
-		r.start = time.Now()
+		r.start = v.now()
 	}
 	r.p = p
-	if time.Since(v.last) >= 100*time.Millisecond || p.Status == image.StatusComplete {
+	if v.now().Sub(v.last) >= 100*time.Millisecond || p.Status == image.StatusComplete {
 		v.draw()
 	}
 }
@@ -88,17 +94,17 @@ func (v *progressView) draw() {
 		fmt.Fprintf(&b, "\x1b[2K%s:\n", img)
 		n++
 		for _, key := range v.layers[img] {
-			fmt.Fprintf(&b, "\x1b[2K%s\n", v.rows[key].line())
+			fmt.Fprintf(&b, "\x1b[2K%s\n", v.rows[key].line(v.now()))
 			n++
 		}
 	}
 	v.drawn = n
-	v.last = time.Now()
+	v.last = v.now()
 	io.WriteString(v.w, b.String())
 }
 
 // line is one layer's line: "a3ed95caeb02: Downloading [====>   ] 1.2MB/3.4MB 5.0MB/s".
-func (r *row) line() string {
+func (r *row) line(now time.Time) string {
 	id := r.p.Layer.Hex
 	if len(id) > 12 {
 		id = id[:12]
@@ -113,7 +119,7 @@ func (r *row) line() string {
 		bar += ">" + strings.Repeat(" ", width-fill-1)
 	}
 	rate := ""
-	if s := time.Since(r.start).Seconds(); s > 0.2 {
+	if s := now.Sub(r.start).Seconds(); s > 0.2 {
 		rate = " " + humanSize(int64(float64(r.p.Current)/s)) + "/s"
 	}
 	return fmt.Sprintf("%s: Downloading [%s] %s/%s%s", id, bar, humanSize(r.p.Current), humanSize(r.p.Total), rate)
