@@ -54,6 +54,9 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	if err := r.teardown(ctx, namespace, name); err != nil {
 		return fmt.Errorf("deleting pod %s/%s: %w", namespace, name, err)
 	}
+	if err := r.releaseUnusedClaims(); err != nil {
+		return fmt.Errorf("releasing the claims pod %s/%s kept: %w", namespace, name, err)
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
@@ -244,14 +245,18 @@ func (r *Runner) Volumes() ([]VolumeInfo, error) {
 }
 
 // claimUsers maps namespace/claim to the pods whose manifest mounts it.
-func (r *Runner) claimUsers() (map[string][]string, error) {
+func (r *Runner) claimUsers() (map[string][]string, error) { return r.claimUsersIf(false) }
+
+// claimUsersIf is claimUsers; with started, a pod waiting for its
+// volumes (never started, as an unscheduled pod) does not count.
+func (r *Runner) claimUsersIf(started bool) (map[string][]string, error) {
 	entries, err := r.pods.List()
 	if err != nil {
 		return nil, err
 	}
 	users := map[string][]string{}
 	for _, e := range entries {
-		if e.Pod == nil {
+		if e.Pod == nil || (started && waitingForVolumes(e.Pod)) {
 			continue
 		}
 		var pod corev1.Pod
@@ -329,10 +334,40 @@ func (r *Runner) ApplyClaims(claims []*corev1.PersistentVolumeClaim) ([]Outcome,
 
 // DeleteClaim deletes the claim namespace/name. Its data stays in the
 // named volume (`podrun volume rm` or `prune` removes it) unless
-// removeData is set, which deletes it too when no pod uses it.
+// removeData is set, which deletes it too when no pod uses it. A claim a
+// pod still uses stays Terminating, as the kubernetes.io/pvc-protection
+// finalizer keeps it, until the last such pod is deleted.
 func (r *Runner) DeleteClaim(namespace, name string, removeData bool) error {
 	if removeData {
 		return r.RemoveVolume(namespace, name)
 	}
+	users, err := r.claimUsersIf(true)
+	if err != nil {
+		return err
+	}
+	if len(users[namespace+"/"+name]) > 0 {
+		return r.Claims().MarkTerminating(namespace, name, time.Now())
+	}
 	return r.Claims().Release(namespace, name)
+}
+
+// releaseUnusedClaims releases every Terminating claim that no pod uses
+// any longer: the pod-protection finalizer's work, done as a pod is
+// deleted.
+func (r *Runner) releaseUnusedClaims() error {
+	vols, err := r.Claims().List()
+	if err != nil {
+		return err
+	}
+	users, err := r.claimUsersIf(true)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, v := range vols {
+		if v.Terminating() && len(users[v.Namespace+"/"+v.Name]) == 0 {
+			errs = append(errs, r.Claims().Release(v.Namespace, v.Name))
+		}
+	}
+	return errors.Join(errs...)
 }

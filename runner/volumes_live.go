@@ -62,8 +62,12 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 		switch {
 		case vs.PersistentVolumeClaim != nil:
 			name := vs.PersistentVolumeClaim.ClaimName
-			if _, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
+			var n *volume.Named
+			if n, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
 				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
+			}
+			if err == nil && n.Terminating() { // as the scheduler says it
+				return fmt.Sprintf("persistentvolumeclaim %q is being deleted", name), nil
 			}
 		case vs.ConfigMap != nil && !isTrue(vs.ConfigMap.Optional):
 			msg, err = missingConfigMap(objs, pod.Namespace, vs.ConfigMap.Name, vs.ConfigMap.Items)

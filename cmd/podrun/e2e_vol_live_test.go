@@ -159,3 +159,48 @@ func TestVolumeWaitsForKey(t *testing.T) {
 	e.waitLog(t, "keyed", "c", "got here")
 	e.must("delete", "pod", "keyed", "--grace-period", "0")
 }
+
+// TestVolumeClaimTerminating: delete -f of a claim a pod uses leaves it
+// Terminating (kubernetes.io/pvc-protection) until that pod is deleted;
+// --purge-volumes is refused meanwhile and a new pod naming it waits.
+func TestVolumeClaimTerminating(t *testing.T) {
+	e := newEnv(t)
+	e.loadDemo()
+	claimFile := e.manifest("claim.yaml", `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: held}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+`)
+	vols := "  volumes:\n  - name: data\n    persistentVolumeClaim: {claimName: held}\n"
+	mount := "    volumeMounts:\n    - {name: data, mountPath: /data}\n"
+	e.must("apply", "-f", claimFile)
+	e.must("apply", "-f", e.manifest("user.yaml", podYAML("user", vols, container("c", "echo kept > /data/f; echo written; sleep 3600", mount))))
+	e.waitLog(t, "user", "c", "written")
+
+	if out := e.must("delete", "-f", claimFile); !strings.Contains(out, `persistentvolumeclaim "held" deleted`) {
+		t.Errorf("delete -f: %s", out)
+	}
+	if out := e.must("volume", "ls"); !strings.Contains(out, "Terminating") || !strings.Contains(out, "default/user") {
+		t.Errorf("volume ls while the pod uses the deleted claim:\n%s", out)
+	}
+	if _, errOut, err := e.run("delete", "-f", claimFile, "--purge-volumes"); err == nil || !strings.Contains(errOut, "in use by pod default/user") {
+		t.Errorf("--purge-volumes while in use: %v %s", err, errOut)
+	}
+	e.must("apply", "-f", e.manifest("late.yaml", podYAML("late", vols, container("c", "sleep 3600", mount))))
+	if w := e.pod("late").Status.ContainerStatuses[0].State.Waiting; w == nil || w.Message != `persistentvolumeclaim "held" is being deleted` {
+		t.Errorf("a new pod naming the Terminating claim: %+v", w)
+	}
+
+	// The last running pod gone, the claim is released; the data stays.
+	e.must("delete", "pod", "user", "--grace-period", "0")
+	if out := e.must("volume", "ls"); !strings.Contains(out, "Released") {
+		t.Errorf("volume ls once the pod is gone:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(e.root, "volumes", "default_held", "_data", "f")); err != nil || string(b) != "kept\n" {
+		t.Errorf("data after the release: %q %v", b, err)
+	}
+	e.must("delete", "pod", "late", "--grace-period", "0")
+	e.must("volume", "rm", "held")
+}

@@ -50,10 +50,7 @@ func newVolumeListCommand(g *globals) *cobra.Command {
 				if !all && v.Namespace != g.ns() {
 					continue
 				}
-				status := "Released"
-				if v.Bound() {
-					status = "Bound"
-				}
+				status := v.Status()
 				pods := strings.Join(v.Pods, ",")
 				if pods == "" {
 					pods = "<none>"

@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podrun/podrun/runner/state"
 )
@@ -41,6 +43,26 @@ type Named struct {
 // Bound reports whether a claim holds the volume.
 func (n *Named) Bound() bool { return n.Claim != nil }
 
+// ProtectionFinalizer keeps a deleted claim while a pod uses it, as the
+// API server's kubernetes.io/pvc-protection finalizer does.
+const ProtectionFinalizer = "kubernetes.io/pvc-protection"
+
+// Terminating reports whether the claim was deleted while a pod used it:
+// it is released once no pod does.
+func (n *Named) Terminating() bool { return n.Claim != nil && n.Claim.DeletionTimestamp != nil }
+
+// Status is the claim's state as kubectl shows it: Bound, Terminating, or
+// Released once the claim is gone.
+func (n *Named) Status() string {
+	switch {
+	case n.Terminating():
+		return "Terminating"
+	case n.Bound():
+		return "Bound"
+	}
+	return "Released"
+}
+
 func (s *Store) dir(namespace, name string) string {
 	return filepath.Join(s.Dir, namespace+"_"+name)
 }
@@ -63,14 +85,42 @@ func (s *Store) Bind(claim *corev1.PersistentVolumeClaim) (bool, error) {
 			return false, err
 		}
 	}
-	b, err := json.Marshal(claim)
-	if err != nil {
+	if old, err := s.read(claim.Namespace + "_" + claim.Name); err == nil && old.Terminating() {
+		// An apply does not undo a deletion: the claim stays Terminating.
+		claim = claim.DeepCopy()
+		claim.DeletionTimestamp, claim.Finalizers = old.Claim.DeletionTimestamp, old.Claim.Finalizers
+	}
+	if err := s.writeClaim(dir, claim); err != nil {
 		return false, err
 	}
-	if err := state.WriteFile(filepath.Join(dir, "claim.json"), b, 0o600); err != nil {
-		return false, fmt.Errorf("recording claim %s/%s: %w", claim.Namespace, claim.Name, err)
-	}
 	return created, nil
+}
+
+func (s *Store) writeClaim(dir string, claim *corev1.PersistentVolumeClaim) error {
+	b, err := json.Marshal(claim)
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFile(filepath.Join(dir, "claim.json"), b, 0o600); err != nil {
+		return fmt.Errorf("recording claim %s/%s: %w", claim.Namespace, claim.Name, err)
+	}
+	return nil
+}
+
+// MarkTerminating records the claim namespace/name deleted at now while
+// pods still use it: it stays bound, Terminating, until Release. A claim
+// that is not there is left alone.
+func (s *Store) MarkTerminating(namespace, name string, now time.Time) error {
+	n, err := s.read(namespace + "_" + name)
+	if err != nil || !n.Bound() || n.Terminating() {
+		return nil
+	}
+	c := n.Claim
+	c.DeletionTimestamp = &metav1.Time{Time: now}
+	if !slices.Contains(c.Finalizers, ProtectionFinalizer) {
+		c.Finalizers = append(c.Finalizers, ProtectionFinalizer)
+	}
+	return s.writeClaim(s.dir(namespace, name), c)
 }
 
 // Release forgets the claim namespace/name and keeps its data. Releasing
