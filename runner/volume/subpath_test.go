@@ -194,3 +194,52 @@ func TestCheckHostPathSafe(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRebindSubPath: resolving again before a restart mounts the subPath
+// as it is now, and refuses one replaced by a symlink out of the volume.
+func TestRebindSubPath(t *testing.T) {
+	testenv.RequireRoot(t)
+	vol, outside, staging := t.TempDir(), t.TempDir(), t.TempDir()
+	target := filepath.Join(staging, "0")
+	unmountCleanup(t, target)
+	fill := func(dir, text string) {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string { b, _ := os.ReadFile(filepath.Join(target, "f")); return string(b) }
+	fill(filepath.Join(vol, "d"), "one")
+	fill(outside, "outside")
+	if err := BindSubPath(vol, "d", target); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(vol, "d")); err != nil {
+		t.Fatal(err)
+	}
+	fill(filepath.Join(vol, "d"), "two")
+	if got := read(); got == "two" {
+		t.Fatal("before the rebind the mount already shows the new directory")
+	}
+	if err := RebindSubPath(vol, "d", target); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != "two" {
+		t.Errorf("after the rebind: %q, want two", got)
+	}
+	if err := os.RemoveAll(filepath.Join(vol, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(vol, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := RebindSubPath(vol, "d", target); !errors.Is(err, ErrEscape) {
+		t.Errorf("rebind through a symlink out of the volume: %v, want ErrEscape", err)
+	}
+	if got := read(); got == "outside" {
+		t.Error("the staging path shows the directory outside the volume")
+	}
+}
