@@ -137,9 +137,9 @@ var Fields = []Field{
 	{StructContainer, "terminationMessagePolicy", Supported, "", nil},
 	{StructContainer, "imagePullPolicy", Supported, issue3, nil},
 	{StructContainer, "securityContext", Supported, "see SecurityContext", nil},
-	{StructContainer, "stdin", Supported, "an open, empty pipe: reads block as on a cluster; no attach yet", nil},
+	{StructContainer, "stdin", Supported, "an open, empty pipe (with tty: the terminal): reads block as on a cluster; no attach yet", nil},
 	{StructContainer, "stdinOnce", Supported, "as stdin, since nothing attaches", nil},
-	{StructContainer, "tty", Unsupported, "no terminal for containers yet", nil},
+	{StructContainer, "tty", Supported, "a pseudo-terminal (80x24) as stdin, stdout and stderr; its output is logged as stdout", nil},
 
 	{StructPodSecurityContext, "seLinuxOptions", Unsupported, "no SELinux", nil},
 	{StructPodSecurityContext, "windowsOptions", Ignored, "Windows only", nil},

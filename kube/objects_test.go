@@ -183,18 +183,18 @@ func TestFieldsWarnAndRefuse(t *testing.T) {
   containers:
   - name: a
     image: busybox
-    tty: true
     securityContext:
+      seLinuxOptions: {level: s0}
       appArmorProfile: {type: RuntimeDefault}
 `
 	_, err := expand(t, Options{}, in)
 	want := `a.yaml:8: spec.runtimeClassName: Forbidden: not supported by podrun yet (choose the OCI runtime with --runtime)
-a.yaml:14: spec.containers[0].tty: Forbidden: not supported by podrun yet (no terminal for containers yet)
+a.yaml:15: spec.containers[0].securityContext.seLinuxOptions: Forbidden: not supported by podrun yet (no SELinux)
 a.yaml:16: spec.containers[0].securityContext.appArmorProfile: Forbidden: not supported by podrun yet (Unconfined only)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
 	}
-	ok := strings.NewReplacer("  runtimeClassName: kata\n", "", "    tty: true\n", "", "RuntimeDefault", "Unconfined").Replace(in)
+	ok := strings.NewReplacer("  runtimeClassName: kata\n", "", "      seLinuxOptions: {level: s0}\n", "", "RuntimeDefault", "Unconfined").Replace(in)
 	set, err := expand(t, Options{}, ok)
 	if err != nil {
 		t.Fatal(err)

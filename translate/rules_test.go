@@ -157,6 +157,7 @@ func TestEnv(t *testing.T) {
 		name     string
 		imageEnv []string
 		env      []corev1.EnvVar
+		tty      bool
 		want     []string
 		wantErr  string
 	}{
@@ -180,11 +181,24 @@ func TestEnv(t *testing.T) {
 			env:  []corev1.EnvVar{{Name: "HOSTNAME", Value: "h"}, {Name: "PATH", Value: "/x"}},
 			want: []string{"PATH=/x", "HOSTNAME=h"},
 		},
+		{
+			name: "tty adds TERM=xterm before HOSTNAME",
+			tty:  true,
+			want: []string{"PATH=" + DefaultPath, "TERM=xterm", "HOSTNAME=web"},
+		},
+		{
+			name:     "the image's TERM replaces tty's in place, the container's wins",
+			tty:      true,
+			imageEnv: []string{"TERM=vt100", "FOO=img"},
+			env:      []corev1.EnvVar{{Name: "TERM", Value: "dumb"}},
+			want:     []string{"PATH=" + DefaultPath, "TERM=dumb", "HOSTNAME=web", "FOO=img"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pod := basePod()
 			pod.Spec.Containers[0].Env = tt.env
+			pod.Spec.Containers[0].TTY = tt.tty
 			in := baseInput(pod)
 			img := in.Images["app"]
 			img.Env = tt.imageEnv
@@ -201,6 +215,9 @@ func TestEnv(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, plan.Containers[0].Spec.Process.Env); diff != "" {
 				t.Errorf("env (-want +got):\n%s", diff)
+			}
+			if got := plan.Containers[0].Spec.Process.Terminal; got != tt.tty {
+				t.Errorf("process.terminal = %v, want %v", got, tt.tty)
 			}
 		})
 	}

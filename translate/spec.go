@@ -214,6 +214,20 @@ func WithNoNewPrivileges(on bool) SpecOpt {
 	}
 }
 
+// WithTTY gives the process a terminal, as containerd's WithTTY: the
+// runtime makes a pseudo-terminal its standard streams, and TERM=xterm
+// comes before the image's and the container's environment, which may
+// replace it. Without tty it does nothing.
+func WithTTY(tty bool) SpecOpt {
+	return func(s *specs.Spec) error {
+		if tty {
+			s.Process.Terminal = true
+			s.Process.Env = mergeEnv(s.Process.Env, []string{"TERM=xterm"})
+		}
+		return nil
+	}
+}
+
 // WithRoot sets the root file system.
 func WithRoot(path string, readonly bool) SpecOpt {
 	return func(s *specs.Spec) error {

@@ -363,6 +363,7 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *spec
 	opts := []SpecOpt{
 		WithRoot(l.Rootfs(c.Name), false),
 		WithProcessArgs(args...),
+		WithTTY(c.TTY),
 		WithEnv(containerEnv(kenv, img, p.hostname)),
 		WithCwd(cwd),
 		WithNamespaces(namespaces(&p.in.Pod.Spec, l, false)),

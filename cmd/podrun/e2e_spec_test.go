@@ -275,9 +275,9 @@ func TestSpecPodShape(t *testing.T) {
 		t.Errorf("apply with scheduler fields: %v\n%s%s", err, out, errOut)
 	}
 	e.must("delete", "pod", "unsafe", "--grace-period", "0")
-	tty := e.manifest("tty.yaml", podYAML("tty", "", container("c", "sleep 1", "    tty: true\n")))
-	if _, errOut, err := e.run("apply", "-f", tty); err == nil || !strings.Contains(errOut, tty+":10: spec.containers[0].tty: Forbidden: not supported by podrun yet") {
-		t.Errorf("tty: %v\n%s", err, errOut)
+	selinux := e.manifest("selinux.yaml", podYAML("selinux", "", container("c", "sleep 1", "    securityContext: {seLinuxOptions: {level: s0}}\n")))
+	if _, errOut, err := e.run("apply", "-f", selinux); err == nil || !strings.Contains(errOut, selinux+":10: spec.containers[0].securityContext.seLinuxOptions: Forbidden: not supported by podrun yet") {
+		t.Errorf("seLinuxOptions: %v\n%s", err, errOut)
 	}
 }
 

@@ -22,17 +22,24 @@ const (
 	MaxLogFiles = 5
 )
 
-// logPipes carries one container's stdout and stderr into its CRI log.
+// logPipes carries one container's stdout and stderr into its CRI log:
+// two pipes, or for a container with a terminal the terminal's master,
+// logged as stdout.
 type logPipes struct {
 	path       string
 	file       *rotatingFile
+	log        *crilog.Log
+	output     func(stream string, line []byte) // nil but in the foreground
 	outW, errW *os.File
+	tty        bool
+	master     *os.File // a tty container's terminal, once the runtime sent it
 	copies     sync.WaitGroup
 }
 
 // openLog creates the log file of a container's run (<restarts>.log, as
 // the kubelet names them) and the pipes whose write ends the container
-// inherits. In the foreground each line is also handed to cfg.Output.
+// inherits; a container with a terminal gets no pipes (attachTerminal).
+// In the foreground each line is also handed to cfg.Output.
 func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
 	dir := m.cfg.Layout.Logs(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -43,11 +50,13 @@ func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the log of container %q: %w", name, err)
 	}
-	l := &logPipes{path: path, file: file}
-	log := crilog.NewLog(file, time.Now) // one line at a time in the shared file
-	var output func(stream string, line []byte)
+	// One line at a time in the shared file.
+	l := &logPipes{path: path, file: file, log: crilog.NewLog(file, time.Now), tty: m.wantsTTY(name)}
 	if m.cfg.Output != nil {
-		output = m.cfg.Output(name)
+		l.output = m.cfg.Output(name)
+	}
+	if l.tty {
+		return l, nil
 	}
 	for _, stream := range []string{"stdout", "stderr"} {
 		r, w, err := os.Pipe()
@@ -60,20 +69,34 @@ func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
 		} else {
 			l.errW = w
 		}
-		l.copies.Add(1)
-		go func() {
-			defer l.copies.Done()
-			defer r.Close()
-			cw := log.Writer(stream)
-			if output == nil {
-				_, _ = io.Copy(cw, r)
-			} else {
-				copyLines(cw, r, func(line []byte) { output(stream, line) })
-			}
-			_ = cw.Close()
-		}()
+		l.copy(stream, r)
 	}
 	return l, nil
+}
+
+// copy copies r into the log as stream until r ends, then closes r.
+func (l *logPipes) copy(stream string, r io.ReadCloser) {
+	l.copies.Add(1)
+	go func() {
+		defer l.copies.Done()
+		defer r.Close()
+		cw := l.log.Writer(stream)
+		if l.output == nil {
+			_, _ = io.Copy(cw, r)
+		} else {
+			copyLines(cw, r, func(line []byte) { l.output(stream, line) })
+		}
+		_ = cw.Close()
+	}()
+}
+
+// attachTerminal logs what a tty container writes to its terminal, as
+// stdout (the kubelet's runtimes log a terminal so), until the container
+// and every process holding the terminal have exited. The master stays
+// open until then.
+func (l *logPipes) attachTerminal(master *os.File) {
+	l.master = master
+	l.copy("stdout", terminalReader(master))
 }
 
 // copyLines copies r to w and hands each line to each.
@@ -114,6 +137,9 @@ func (l *logPipes) wait() {
 // abandon gives up on a container that never started.
 func (l *logPipes) abandon() {
 	l.closeWriters()
+	if l.master != nil {
+		_ = l.master.Close() // the container's init still holds the terminal
+	}
 	l.wait()
 }
 

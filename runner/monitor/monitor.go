@@ -438,22 +438,35 @@ func sameNamespace(a, b string) bool {
 	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Ino == sb.Ino && sa.Dev == sb.Dev
 }
 
-// create runs the runtime's create verb for container id. The container's
-// init is then this process's child: the runtime's create command has
-// exited and we are the subreaper.
+// create runs the runtime's create verb for container id, its output
+// going to logs: pipes, or for a tty container the terminal whose master
+// the runtime sends on a console socket. The container's init is then
+// this process's child: the runtime's create command has exited and we
+// are the subreaper.
 func (m *monitor) create(ctx context.Context, id, name string, logs *logPipes) (*os.Process, error) {
-	var stdio runtime.Stdio // nil streams are /dev/null
-	if logs != nil {
-		stdio.Stdout, stdio.Stderr = logs.outW, logs.errW
-		stdio.Stdin = m.stdin(name)
-	}
 	bundle := m.cfg.Layout.Bundle(name)
-	err := m.rt.Create(ctx, id, bundle, runtime.CreateOpts{
-		PidFile: filepath.Join(bundle, "pid"),
-		Stdio:   stdio,
-	})
+	opts := runtime.CreateOpts{PidFile: filepath.Join(bundle, "pid")} // nil streams are /dev/null
+	var cons *console
+	switch {
+	case logs != nil && logs.tty: // the runtime makes a terminal and sends its master
+		var err error
+		if cons, err = m.listenConsole(name); err != nil {
+			return nil, err
+		}
+		defer cons.close()
+		opts.ConsoleSocket = cons.path
+	case logs != nil:
+		opts.Stdio = runtime.Stdio{Stdin: m.stdin(name), Stdout: logs.outW, Stderr: logs.errW}
+	}
+	err := m.rt.Create(ctx, id, bundle, opts)
 	if logs != nil {
 		logs.closeWriters()
+	}
+	if err == nil && cons != nil {
+		var master *os.File
+		if master, err = cons.master(ctx); err == nil {
+			logs.attachTerminal(master)
+		}
 	}
 	if err != nil {
 		return nil, err
