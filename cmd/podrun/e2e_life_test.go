@@ -254,8 +254,10 @@ func TestLifeReadinessHTTP(t *testing.T) {
 		return fmt.Sprintf("    readinessProbe:\n      httpGet:\n        path: /\n        port: %d\n      periodSeconds: 1\n", port)
 	}
 	path := e.manifest("pod.yaml", podYAML("ready", "  terminationGracePeriodSeconds: 1\n",
+		// failureThreshold 3: httpd may take a moment to listen on a loaded
+		// machine, and a first miss must not restart it.
 		container("web", "exec httpd -f -p 80 -h /www", probe(80)+
-			"    livenessProbe:\n      tcpSocket:\n        port: 80\n      periodSeconds: 1\n      failureThreshold: 1\n"),
+			"    livenessProbe:\n      tcpSocket:\n        port: 80\n      periodSeconds: 1\n      failureThreshold: 3\n"),
 		container("lonely", "exec sleep 600", probe(8081))))
 	e.must("apply", "-f", path)
 	eventually(t, 10*time.Second, func() error {
