@@ -2,14 +2,11 @@ package translate
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -152,36 +149,7 @@ func optionalMissing(optional *bool, format string, args ...any) error {
 
 // fieldRef reads a field of the pod as the kubelet's downward API does.
 func (p *podContext) fieldRef(path string) (string, error) {
-	pod := p.in.Pod
-	ips := p.podIPs()
-	if key, ok := subscript(path, "metadata.labels"); ok {
-		return pod.Labels[key], nil
-	}
-	if key, ok := subscript(path, "metadata.annotations"); ok {
-		return pod.Annotations[key], nil
-	}
-	switch path {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "spec.nodeName":
-		return pod.Spec.NodeName, nil
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName, nil
-	case "status.hostIP", "status.hostIPs":
-		return p.in.Host.HostIP, nil
-	case "status.podIP":
-		if len(ips) == 0 {
-			return "", nil
-		}
-		return ips[0], nil
-	case "status.podIPs":
-		return strings.Join(ips, ","), nil
-	}
-	return "", fmt.Errorf("fieldRef: unsupported fieldPath %q", path)
+	return FieldRef(p.in.Pod, p.in.Host.HostIP, p.podIPs(), path)
 }
 
 // podIPs are the pod's addresses; a hostNetwork pod has the host's.
@@ -195,18 +163,8 @@ func (p *podContext) podIPs() []string {
 	return nil
 }
 
-// subscript reads "prefix['key']".
-func subscript(path, prefix string) (string, bool) {
-	rest, ok := strings.CutPrefix(path, prefix+"['")
-	if !ok {
-		return "", false
-	}
-	return strings.CutSuffix(rest, "']")
-}
-
-// resourceFieldRef reads a container's resource as the kubelet does: a
-// limit that is unset is the node's allocatable amount; the value is
-// divided by the divisor (1 when unset) and rounded up.
+// resourceFieldRef reads a resource of c, or of the container the
+// selector names.
 func (p *podContext) resourceFieldRef(c *corev1.Container, r *corev1.ResourceFieldSelector) (string, error) {
 	target := c
 	if r.ContainerName != "" {
@@ -215,26 +173,7 @@ func (p *podContext) resourceFieldRef(c *corev1.Container, r *corev1.ResourceFie
 			return "", fmt.Errorf("resourceFieldRef: no container %q in the pod", r.ContainerName)
 		}
 	}
-	kind, name, _ := strings.Cut(r.Resource, ".")
-	list := target.Resources.Requests
-	if kind == "limits" {
-		list = target.Resources.Limits
-		if q, ok := list[corev1.ResourceName(name)]; !ok || q.IsZero() {
-			list = p.in.Host.Allocatable
-		}
-	}
-	q := list[corev1.ResourceName(name)]
-	divisor := r.Divisor
-	if divisor.IsZero() {
-		divisor = resource.MustParse("1")
-	}
-	var v float64
-	if name == string(corev1.ResourceCPU) {
-		v = math.Ceil(float64(q.MilliValue()) / float64(divisor.MilliValue()))
-	} else {
-		v = math.Ceil(float64(q.Value()) / float64(divisor.Value()))
-	}
-	return strconv.FormatInt(int64(v), 10), nil
+	return ResourceFieldRef(target, r, p.in.Host.Allocatable)
 }
 
 func findContainer(s *corev1.PodSpec, name string) *corev1.Container {

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/podrun/podrun/translate"
 )
 
 // Objects finds the ConfigMaps and Secrets volumes project. Both return
@@ -142,106 +142,45 @@ func (s payloadSource) downwardPayload(items []corev1.DownwardAPIVolumeFile, def
 	return out, nil
 }
 
-// podField is the value of a fieldRef in a downwardAPI volume: the
+// podField is the value of a fieldRef in a downwardAPI volume, for the
 // fields the API server allows there.
 func podField(pod *corev1.Pod, fieldPath string) (string, error) {
-	if p, key, ok := subscript(fieldPath); ok {
-		switch p {
-		case "metadata.labels":
-			return pod.Labels[key], nil
-		case "metadata.annotations":
-			return pod.Annotations[key], nil
-		}
+	if !volumeField(fieldPath) {
+		return "", fmt.Errorf("fieldRef.fieldPath %q: %w in a downwardAPI volume", fieldPath, ErrNotSupported)
 	}
+	return translate.FieldRef(pod, "", nil, fieldPath)
+}
+
+// volumeField reports whether a downwardAPI volume may name fieldPath.
+func volumeField(fieldPath string) bool {
 	switch fieldPath {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "metadata.labels":
-		return FormatMap(pod.Labels), nil
-	case "metadata.annotations":
-		return FormatMap(pod.Annotations), nil
+	case "metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations":
+		return true
 	}
-	return "", fmt.Errorf("fieldRef.fieldPath %q: %w in a downwardAPI volume", fieldPath, ErrNotSupported)
-}
-
-// subscript splits "metadata.labels['key']".
-func subscript(fieldPath string) (string, string, bool) {
-	if !strings.HasSuffix(fieldPath, "']") {
-		return fieldPath, "", false
-	}
-	p, key, ok := strings.Cut(strings.TrimSuffix(fieldPath, "']"), "['")
-	return p, key, ok && p != ""
-}
-
-// FormatMap renders labels or annotations as the kubelet does: one
-// key="value" line per key, sorted, values quoted as Go quotes them, no
-// final newline.
-func FormatMap(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('\n')
+	for _, prefix := range []string{"metadata.labels['", "metadata.annotations['"} {
+		if strings.HasPrefix(fieldPath, prefix) && strings.HasSuffix(fieldPath, "']") {
+			return true
 		}
-		fmt.Fprintf(&b, "%s=%q", k, m[k])
 	}
-	return b.String()
+	return false
 }
 
-// resourceField is the value of a resourceFieldRef: the container's limit
-// or request divided by the divisor and rounded up, the node's
-// allocatable where a limit is not set, as the kubelet reports it.
+// resourceField is the value of a resourceFieldRef, the node's
+// allocatable standing in for a limit that is not set.
 func (s payloadSource) resourceField(ref *corev1.ResourceFieldSelector) (string, error) {
 	c := findContainer(s.pod, ref.ContainerName)
 	if c == nil {
 		return "", fmt.Errorf("resourceFieldRef.containerName %q: no such container", ref.ContainerName)
 	}
-	kind, name, _ := strings.Cut(ref.Resource, ".")
-	var q resource.Quantity
-	var ok bool
-	switch kind {
-	case "limits":
-		q, ok = c.Resources.Limits[corev1.ResourceName(name)]
-		if !ok {
-			q, ok = s.nodeAllocatable(corev1.ResourceName(name))
-		}
-	case "requests":
-		q, ok = c.Resources.Requests[corev1.ResourceName(name)]
-		if !ok {
-			q, ok = resource.Quantity{}, true
-		}
+	v, err := translate.ResourceFieldRef(c, ref, corev1.ResourceList{
+		corev1.ResourceCPU:              s.node.CPU,
+		corev1.ResourceMemory:           s.node.Memory,
+		corev1.ResourceEphemeralStorage: s.node.EphemeralStorage,
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", err, ErrNotSupported)
 	}
-	if !ok {
-		return "", fmt.Errorf("resourceFieldRef.resource %q: %w", ref.Resource, ErrNotSupported)
-	}
-	divisor := ref.Divisor
-	if divisor.IsZero() {
-		divisor = resource.MustParse("1")
-	}
-	if name == "cpu" {
-		return fmt.Sprint(int64(math.Ceil(float64(q.MilliValue()) / float64(divisor.MilliValue())))), nil
-	}
-	return fmt.Sprint(int64(math.Ceil(float64(q.Value()) / float64(divisor.Value())))), nil
-}
-
-func (s payloadSource) nodeAllocatable(name corev1.ResourceName) (resource.Quantity, bool) {
-	switch name {
-	case corev1.ResourceCPU:
-		return s.node.CPU, true
-	case corev1.ResourceMemory:
-		return s.node.Memory, true
-	case corev1.ResourceEphemeralStorage:
-		return s.node.EphemeralStorage, true
-	}
-	return resource.Quantity{}, false
+	return v, nil
 }
 
 func findContainer(pod *corev1.Pod, name string) *corev1.Container {
