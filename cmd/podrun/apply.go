@@ -22,12 +22,7 @@ func newApplyCommand(g *globals) *cobra.Command {
   cat pod.yaml | podrun apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := loadSet(g, files)
-			if err != nil {
-				return err
-			}
-			printWarnings(cmd, set.Warnings)
-			r, err := g.runner()
+			set, r, err := openSet(cmd, g, files)
 			if err != nil {
 				return err
 			}
@@ -35,10 +30,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 				r.AllowUnsafeHostPaths()
 			}
 			r.AllowUnsafeSysctls(unsafeSysctls)
-			if err := applyObjects(cmd, r, set); err != nil {
-				return err
-			}
-			if err := applyClaims(cmd, r, set.Claims); err != nil {
+			if err := storeObjects(cmd, r, set); err != nil {
 				return err
 			}
 			pods, err := withWaiting(r, set.Pods)

@@ -16,6 +16,30 @@ func printWarnings(cmd *cobra.Command, warnings []string) {
 	}
 }
 
+// openSet reads the manifests in files, shows kube's warnings and opens
+// the runner: the first steps of every verb that takes -f.
+func openSet(cmd *cobra.Command, g *globals, files []string) (*kube.Set, *runner.Runner, error) {
+	set, err := loadSet(g, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	printWarnings(cmd, set.Warnings)
+	r, err := g.runner()
+	if err != nil {
+		return nil, nil, err
+	}
+	return set, r, nil
+}
+
+// storeObjects stores the set's ConfigMaps, Secrets and claims, before
+// any pod that uses them starts.
+func storeObjects(cmd *cobra.Command, r *runner.Runner, set *kube.Set) error {
+	if err := applyObjects(cmd, r, set); err != nil {
+		return err
+	}
+	return applyClaims(cmd, r, set.Claims)
+}
+
 // applyObjects stores the set's ConfigMaps and Secrets before any pod
 // that reads them starts, and says what it did as kubectl does.
 func applyObjects(cmd *cobra.Command, r *runner.Runner, set *kube.Set) error {

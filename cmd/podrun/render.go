@@ -16,12 +16,7 @@ func newRenderCommand(g *globals) *cobra.Command {
 		Short: "Write every pod's OCI bundles (config.json) without running anything",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := loadSet(g, files)
-			if err != nil {
-				return err
-			}
-			printWarnings(cmd, set.Warnings)
-			r, err := g.runner()
+			set, r, err := openSet(cmd, g, files)
 			if err != nil {
 				return err
 			}

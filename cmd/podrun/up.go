@@ -31,19 +31,11 @@ start), 130 when interrupted while a pod still ran.`,
   podrun up -f examples/hello`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := loadSet(g, files)
+			set, r, err := openSet(cmd, g, files)
 			if err != nil {
 				return err
 			}
-			printWarnings(cmd, set.Warnings)
-			r, err := g.runner()
-			if err != nil {
-				return err
-			}
-			if err := applyObjects(cmd, r, set); err != nil {
-				return err
-			}
-			if err := applyClaims(cmd, r, set.Claims); err != nil {
+			if err := storeObjects(cmd, r, set); err != nil {
 				return err
 			}
 			u := &upRun{r: r, out: newPrefixer(cmd.OutOrStdout(), isTerminal(cmd.OutOrStdout())), stop: make(chan struct{})}
