@@ -61,9 +61,9 @@ var structPath = map[Struct]string{
 // Notes shared by several rows.
 const (
 	scheduler = "only a scheduler reads it; podrun has one node"
-	issue3    = "images (issue 3)"
-	issue5    = "volumes (issue 5)"
-	issue6    = "probes, hooks and restarts (issue 6)"
+	issue3    = "see images.md"
+	issue5    = "see volumes.md"
+	issue6    = "see lifecycle.md"
 )
 
 // Fields is every field of PodSpec, Container, PodSecurityContext,
@@ -148,7 +148,7 @@ var Fields = []Field{
 	{StructPodSecurityContext, "runAsNonRoot", Supported, "", nil},
 	{StructPodSecurityContext, "supplementalGroups", Supported, "", nil},
 	{StructPodSecurityContext, "supplementalGroupsPolicy", Supported, "Merge and Strict", nil},
-	{StructPodSecurityContext, "fsGroup", Supported, "as a supplementary group; volume ownership is issue 5's", nil},
+	{StructPodSecurityContext, "fsGroup", Supported, "as a supplementary group, and volume ownership (see volumes.md)", nil},
 	{StructPodSecurityContext, "sysctls", Supported, "the kubelet's safe set; others with --allowed-unsafe-sysctls", nil},
 	{StructPodSecurityContext, "fsGroupChangePolicy", Supported, issue5, nil},
 	{StructPodSecurityContext, "seccompProfile", Supported, "RuntimeDefault (the default), Unconfined, Localhost", nil},
