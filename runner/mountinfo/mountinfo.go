@@ -21,6 +21,10 @@ type Mount struct {
 	Root   string // the file system's directory mounted here
 	Point  string // mount point, unescaped
 	FSType string // file system type, after the separator
+	// Optional holds the optional fields, space-separated: "shared:N",
+	// "master:N", "propagate_from:N" or "unbindable"; empty for a
+	// private mount.
+	Optional string
 }
 
 // Read returns every mount of this process's mount namespace, in the
@@ -48,6 +52,7 @@ func Parse(data []byte) ([]Mount, error) {
 		for i := 6; i < len(f)-1; i++ {
 			if f[i] == "-" {
 				m.FSType = f[i+1]
+				m.Optional = strings.Join(f[6:i], " ")
 				break
 			}
 		}
@@ -71,6 +76,19 @@ func Under(dir string) ([]string, error) {
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(points)))
 	return points, nil
+}
+
+// Containing returns the mount that path (absolute, symlinks resolved)
+// lies on: the last mounted of those whose point is the longest prefix.
+func Containing(mounts []Mount, path string) (Mount, bool) {
+	var best Mount
+	found := false
+	for _, m := range mounts {
+		if Within(path, m.Point) && (!found || len(m.Point) >= len(best.Point)) {
+			best, found = m, true
+		}
+	}
+	return best, found
 }
 
 // IsMountPoint reports whether path, with symlinks resolved, is a mount
