@@ -203,6 +203,48 @@ func TestLifeInitContainers(t *testing.T) {
 	}
 }
 
+// TestLifeSidecarStartupGate: the init container after a sidecar starts
+// only once the sidecar's startup probe has passed, not when its first
+// run ends. The sidecar's first run exits after 1 s; its second makes the
+// probe's file 3 s after the pod began. The next init container fails
+// (and with it the pod, under Never) if it starts before the file exists.
+func TestLifeSidecarStartupGate(t *testing.T) {
+	e := lifeEnv(t)
+	side := `n=$(cat /dev/shm/side 2>/dev/null || echo 0); echo $((n+1)) > /dev/shm/side; ` +
+		`if [ $n = 0 ]; then date +%s > /dev/shm/t0; sleep 1; exit 1; fi; sleep 2; touch /dev/shm/ready; exec sleep 600`
+	initc := func(name, script, more string) string {
+		return fmt.Sprintf("  - name: %s\n    image: %s\n    command: [\"sh\", \"-c\", %q]\n%s", name, lifeImage, script, more)
+	}
+	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("gate", "  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n  initContainers:\n"+
+		initc("side", side, "    restartPolicy: Always\n    startupProbe:\n      exec:\n        command: [\"test\", \"-f\", \"/dev/shm/ready\"]\n      periodSeconds: 1\n      failureThreshold: 30\n")+
+		initc("next", "test -f /dev/shm/ready && date +%s > /dev/shm/next", ""),
+		container("app", "exec sleep 600", ""))))
+	eventually(t, 20*time.Second, func() error {
+		p := e.pod("gate")
+		next := lifeStatus(p, "next")
+		if p.Status.Phase == corev1.PodFailed {
+			t.Fatalf("the pod failed: next %+v\n%s", next, lifeDump(e, "gate"))
+		}
+		if p.Status.Phase != corev1.PodRunning || lifeCondition(p, corev1.PodReady) != corev1.ConditionTrue {
+			return fmt.Errorf("phase %s, next %+v", p.Status.Phase, next)
+		}
+		if next.State.Terminated == nil || next.State.Terminated.ExitCode != 0 || next.RestartCount != 0 {
+			return fmt.Errorf("next: %+v", next)
+		}
+		if cs := lifeStatus(p, "side"); cs.RestartCount != 1 || cs.Started == nil || !*cs.Started {
+			return fmt.Errorf("side: %+v", cs)
+		}
+		return nil
+	})
+	// Whole seconds: 3 s apart reads as at least 2.
+	var t0, next int
+	times := e.must("exec", "gate", "-c", "app", "--", "cat", "/dev/shm/t0", "/dev/shm/next")
+	if _, err := fmt.Sscan(times, &t0, &next); err != nil || next-t0 < 2 {
+		t.Errorf("the sidecar began and the next init container started at %q (%v): want 3 s apart", times, err)
+	}
+	e.must("delete", "pod", "gate")
+}
+
 // TestLifeLivenessRestarts: an exec liveness probe that starts failing
 // after a few seconds gets the container restarted, with events.
 func TestLifeLivenessRestarts(t *testing.T) {

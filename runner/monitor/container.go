@@ -36,8 +36,10 @@ type ctr struct {
 
 	mu      sync.Mutex
 	current *run
-	// settled is closed once the first run has started (for a sidecar:
-	// is started) or has failed to.
+	// settled is closed once the first run has started or has failed to;
+	// for a sidecar, once a run is started (its startup probe passed, its
+	// postStart hook returned), as the next init container waits for that,
+	// or once supervise returns.
 	settled     chan struct{}
 	settleOnce  sync.Once
 	firstExited bool
@@ -65,6 +67,23 @@ func (c *ctr) object() string {
 }
 
 func (c *ctr) settle() { c.settleOnce.Do(func() { close(c.settled) }) }
+
+// settleRun is called when a run has ended. A regular container is
+// settled by its first run, started or not. A sidecar that ended before
+// it counted as started is not: the next init container keeps waiting
+// while it is restarted, as the kubelet does, but apply may return as
+// for a failed init container.
+func (c *ctr) settleRun() {
+	if !c.sidecar {
+		c.settle()
+		return
+	}
+	select {
+	case <-c.settled:
+	default:
+		c.m.report()
+	}
+}
 
 // shouldRestart applies the restart policy to an exit: a sidecar always
 // restarts; an init container restarts on failure unless the pod's
@@ -99,7 +118,7 @@ func (c *ctr) supervise(ctx context.Context) int {
 			<-r.exited
 			code = r.code
 		}
-		c.settle() // the first run started, or ended before it counted as started
+		c.settleRun()
 		if c.m.halted() || !c.shouldRestart(code) {
 			return code
 		}

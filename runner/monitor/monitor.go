@@ -248,20 +248,28 @@ func (m *monitor) live(ctx context.Context) {
 
 // runInits runs the init containers in order: each regular one to
 // success (its supervisor retries as the policy says), each sidecar until
-// it has started, after which it keeps running. It reports whether the
-// app containers may start.
+// it has started (its startup probe passed: a run that ends before is
+// restarted and the next init container waits), after which it keeps
+// running. It reports whether the app containers may start.
 func (m *monitor) runInits(ctx context.Context, sidecars *sync.WaitGroup) bool {
 	for _, c := range m.inits {
 		if m.halted() {
 			return false
 		}
 		if c.sidecar {
+			done := make(chan struct{})
 			sidecars.Add(1)
 			go func() {
 				defer sidecars.Done()
+				defer close(done)
 				c.supervise(ctx)
 			}()
 			<-c.settled
+			select {
+			case <-done: // it gave up without ever starting
+				return false
+			default:
+			}
 			continue
 		}
 		if c.superviseInit(ctx) != 0 {
