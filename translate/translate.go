@@ -371,6 +371,7 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *spec
 		WithResources(p.in.Pod, c, p.in.Host),
 		WithAnnotations(p.annotations(c.Name, c.Image)),
 		WithMounts(append(unshadowed(append(slices.Clone(p.mounts), p.terminationMount(c)), vmounts), vmounts...)...),
+		WithRootfsPropagation(),
 	}
 	s, err = newSpec(append(opts, security...)...)
 	return s, cfgErr, err

@@ -86,6 +86,56 @@ func propagation(m *corev1.MountPropagationMode) string {
 	return "rprivate"
 }
 
+// WithRootfsPropagation sets the propagation of the container's root as
+// containerd's CRI plugin does for the mounts it is given: rshared when a
+// mount is rshared (else runc makes the root rslave, and a mount made in
+// a Bidirectional volume would never reach the host), rslave when a
+// mount is rslave, the runtime's default otherwise.
+func WithRootfsPropagation() SpecOpt {
+	return func(s *specs.Spec) error {
+		prop := ""
+		for _, m := range s.Mounts {
+			switch {
+			case slices.Contains(m.Options, "rshared"):
+				prop = "rshared"
+			case slices.Contains(m.Options, "rslave") && prop == "":
+				prop = "rslave"
+			}
+		}
+		if prop != "" {
+			if s.Linux == nil {
+				s.Linux = &specs.Linux{}
+			}
+			s.Linux.RootfsPropagation = prop
+		}
+		return nil
+	}
+}
+
+// SharedVolumes lists, sorted, the volumes of pod that a container mounts
+// with mountPropagation HostToContainer or Bidirectional. Before any
+// container starts, the runner makes each (hostPath excepted) a shared
+// mount of its own, as the kubelet keeps its pods' volumes under a shared
+// mount: a mount made in it then reaches the host's side and every
+// container that mounts it with propagation. A hostPath must already
+// lie on a shared (for HostToContainer, or slave) mount, as on Kubernetes.
+func SharedVolumes(pod *corev1.Pod) []string {
+	hostPaths := map[string]bool{}
+	for _, v := range pod.Spec.Volumes {
+		hostPaths[v.Name] = v.HostPath != nil
+	}
+	var names []string
+	for _, c := range allPodContainers(&pod.Spec) {
+		for _, m := range c.VolumeMounts {
+			if propagation(m.MountPropagation) != "rprivate" && !hostPaths[m.Name] && !slices.Contains(names, m.Name) {
+				names = append(names, m.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // containerVolumes turns c's volumeMounts (and its image's VOLUMEs) into
 // bind mounts, and lists the subPaths and image volumes the runner must
 // prepare first.

@@ -82,6 +82,50 @@ func TestVolumeMounts(t *testing.T) {
 	}
 }
 
+func TestRootfsPropagation(t *testing.T) {
+	none, h2c, bidi := corev1.MountPropagationNone, corev1.MountPropagationHostToContainer, corev1.MountPropagationBidirectional
+	tests := []struct {
+		name  string
+		modes []*corev1.MountPropagationMode
+		want  string
+	}{
+		{"no propagation", []*corev1.MountPropagationMode{nil, &none}, ""},
+		{"HostToContainer", []*corev1.MountPropagationMode{&none, &h2c}, "rslave"},
+		{"Bidirectional wins", []*corev1.MountPropagationMode{&bidi, &h2c}, "rshared"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := volumePod()
+			for i, m := range tt.modes {
+				pod.Spec.Containers[0].VolumeMounts = append(pod.Spec.Containers[0].VolumeMounts,
+					corev1.VolumeMount{Name: "scratch", MountPath: "/v" + string(rune('0'+i)), MountPropagation: m})
+			}
+			plan, err := Pod(baseInput(pod))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.Containers[0].Spec.Linux.RootfsPropagation; got != tt.want {
+				t.Errorf("rootfsPropagation %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSharedVolumes(t *testing.T) {
+	h2c, bidi := corev1.MountPropagationHostToContainer, corev1.MountPropagationBidirectional
+	pod := volumePod()
+	pod.Spec.InitContainers = []corev1.Container{{Name: "init", VolumeMounts: []corev1.VolumeMount{{Name: "db", MountPath: "/db", MountPropagation: &h2c}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{
+		{Name: "scratch", MountPath: "/a", MountPropagation: &bidi},
+		{Name: "scratch", MountPath: "/b", MountPropagation: &h2c},
+		{Name: "cfg", MountPath: "/cfg"},
+		{Name: "host", MountPath: "/host", MountPropagation: &bidi},
+	}
+	if diff := cmp.Diff([]string{"db", "scratch"}, SharedVolumes(pod)); diff != "" {
+		t.Errorf("SharedVolumes (-want +got):\n%s", diff)
+	}
+}
+
 func TestSubPaths(t *testing.T) {
 	tests := []struct {
 		name          string
