@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podrun/podrun/runner/crilog"
@@ -21,11 +23,15 @@ type LogOptions struct {
 	Container string // required when the pod has more than one container
 	Follow    bool   // keep printing until the container stops
 	Previous  bool   // the log of the previous run of the container
-	// AllContainers prints every container's log, init containers first.
+	// AllContainers prints every container's log, init containers first;
+	// with Follow, every container's at once, line by line as they come.
 	AllContainers bool
 	Tail          *int64        // only the last lines
 	Since         time.Duration // only lines newer than this
 	Timestamps    bool          // each line starts with its RFC 3339 time
+	// Prefix starts each line with [pod/<pod>/<container>] and a space,
+	// as kubectl logs --prefix.
+	Prefix bool
 }
 
 // ErrContainerRequired is returned by Logs for a pod of several containers
@@ -47,15 +53,54 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 		if err != nil {
 			return err
 		}
-		return r.containerLog(ctx, namespace, name, c, opts, w)
+		return r.prefixedLog(ctx, namespace, name, c, opts, w, nil)
+	}
+	if opts.Follow && !opts.Previous {
+		return r.followAll(ctx, namespace, name, st.Containers, opts, w)
 	}
 	var errs []error
 	for _, c := range st.Containers {
-		if err := r.containerLog(ctx, namespace, name, c, opts, w); err != nil {
+		if err := r.prefixedLog(ctx, namespace, name, c, opts, w, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// followAll follows every container's log at once, as kubectl logs -f
+// --all-containers: lines are written as they come, each whole, until
+// every container has stopped or ctx ends.
+func (r *Runner) followAll(ctx context.Context, namespace, name string, containers []state.Container, opts LogOptions, w io.Writer) error {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs = make([]error, len(containers))
+	)
+	for i, c := range containers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.prefixedLog(ctx, namespace, name, c, opts, w, &mu)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// prefixedLog is containerLog through a lineWriter when lines need a
+// prefix or share w with other containers (mu not nil); else straight.
+func (r *Runner) prefixedLog(ctx context.Context, namespace, name string, c state.Container, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
+	if !opts.Prefix && mu == nil {
+		return r.containerLog(ctx, namespace, name, c, opts, w)
+	}
+	if mu == nil {
+		mu = new(sync.Mutex)
+	}
+	lw := &lineWriter{mu: mu, w: w}
+	if opts.Prefix {
+		lw.prefix = []byte(fmt.Sprintf("[pod/%s/%s] ", name, c.Name))
+	}
+	return errors.Join(r.containerLog(ctx, namespace, name, c, opts, lw), lw.Close())
 }
 
 // containerLog copies the log of one container's current or previous run.
@@ -151,4 +196,49 @@ func (fl *follower) Read(p []byte) (int, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// lineWriter writes whole lines, each with a prefix, to a writer it may
+// share with others: one Write under mu per batch of lines, so lines of
+// different containers never mix. Close ends a last line left without
+// its newline.
+type lineWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix []byte
+	buf    []byte // the start of a line not yet ended
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	end := bytes.LastIndexByte(l.buf, '\n') + 1
+	if end == 0 {
+		return len(p), nil
+	}
+	err := l.emit(l.buf[:end])
+	l.buf = l.buf[:copy(l.buf, l.buf[end:])]
+	return len(p), err
+}
+
+func (l *lineWriter) Close() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	err := l.emit(append(l.buf, '\n'))
+	l.buf = l.buf[:0]
+	return err
+}
+
+// emit writes lines, each ended with a newline, prefixed.
+func (l *lineWriter) emit(lines []byte) error {
+	out := make([]byte, 0, len(lines)+len(l.prefix)*bytes.Count(lines, []byte{'\n'}))
+	for line := range bytes.Lines(lines) {
+		out = append(append(out, l.prefix...), line...)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.w.Write(out); err != nil {
+		return fmt.Errorf("writing log: %w", err)
+	}
+	return nil
 }

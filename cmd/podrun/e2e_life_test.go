@@ -532,6 +532,60 @@ func TestLifeUp(t *testing.T) {
 	}
 }
 
+// TestLifeLogsFollowAll: logs -f --all-containers --prefix follows both
+// containers at once: their alternating lines come interleaved, each
+// whole with its own prefix, and logs returns once both have exited.
+func TestLifeLogsFollowAll(t *testing.T) {
+	e := lifeEnv(t)
+	loop := "for i in 1 2 3 4 5; do echo %s $i; sleep 0.4; done"
+	e.must("apply", "-f", e.manifest("pod.yaml", podYAML("talk", "  restartPolicy: Never\n",
+		container("a", fmt.Sprintf(loop, "a"), ""),
+		container("b", "sleep 0.2; "+fmt.Sprintf(loop, "b"), ""))))
+	cmd := exec.Command(e.bin, "--root", e.root, "--run-root", e.runRoot, "logs", "-f", "--all-containers", "--prefix", "talk")
+	var out, errOut syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("logs -f: %v: %s", err, errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("logs -f did not return once both containers exited; printed %q", out.String())
+	}
+	if p := e.pod("talk"); p.Status.Phase != corev1.PodSucceeded {
+		t.Errorf("logs -f returned while the pod is %s", p.Status.Phase)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	whole := regexp.MustCompile(`^\[pod/talk/([ab])\] ([ab]) [1-5]$`)
+	lastA, firstB, count := -1, -1, map[string]int{}
+	for i, l := range lines {
+		m := whole.FindStringSubmatch(l)
+		if m == nil || m[1] != m[2] {
+			t.Errorf("line %d is not whole or has the wrong prefix: %q", i, l)
+			continue
+		}
+		count[m[1]]++
+		if m[1] == "a" {
+			lastA = i
+		} else if firstB < 0 {
+			firstB = i
+		}
+	}
+	if count["a"] != 5 || count["b"] != 5 {
+		t.Errorf("lines per container %v, want 5 each:\n%s", count, out.String())
+	}
+	if firstB > lastA {
+		t.Errorf("the containers were followed one after the other, not together:\n%s", out.String())
+	}
+	e.must("delete", "pod", "talk")
+}
+
 // syncBuffer is a bytes.Buffer safe for a process's output and a test.
 type syncBuffer struct {
 	mu sync.Mutex

@@ -17,7 +17,8 @@ func newLogsCommand(g *globals) *cobra.Command {
 		Example: `  podrun logs hello -c web
   podrun logs -f hello -c web
   podrun logs hello -c web --previous --tail 20 --timestamps
-  podrun logs hello --all-containers --since 5m`,
+  podrun logs hello --all-containers --since 5m
+  podrun logs -f hello --all-containers --prefix`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.runner()
@@ -37,6 +38,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	f.Int64Var(&tail, "tail", -1, "print only the last N lines (-1: all)")
 	f.DurationVar(&opts.Since, "since", 0, "print only lines newer than this (5s, 2m, 3h)")
 	f.BoolVar(&opts.Timestamps, "timestamps", false, "start each line with its time (RFC 3339)")
-	f.BoolVar(&opts.AllContainers, "all-containers", false, "print the logs of every container, init containers first")
+	f.BoolVar(&opts.AllContainers, "all-containers", false, "print the logs of every container, init containers first (with -f, all at once)")
+	f.BoolVar(&opts.Prefix, "prefix", false, "start each line with [pod/<pod>/<container>]")
 	return cmd
 }
