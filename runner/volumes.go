@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,9 +60,17 @@ func (r *Runner) volumeObjects() volume.Objects { return storeObjects{r.Objects(
 // on the host, its path handed to translate. It runs after the pod is
 // recorded, so teardown finds and unmounts what it made.
 func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string]string, error) {
-	paths, err := volume.Prepare(r.volumeConfig(l), pod)
+	cfg := r.volumeConfig(l)
+	paths, err := volume.Prepare(cfg, pod)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range translate.SharedVolumes(pod) {
+		dir := volume.Path(cfg.Dir, name)
+		if err := volume.Share(paths[name], dir); err != nil {
+			return nil, fmt.Errorf("preparing volume %q for mount propagation: %w", name, err)
+		}
+		paths[name] = dir
 	}
 	return paths, nil
 }
@@ -69,7 +78,8 @@ func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string
 // prepareContainerVolumes makes the image volumes of the plan and
 // bind-mounts each subPath at its staging path. It returns, by
 // container, the reason a container cannot be created (an invalid or
-// escaping subPath); that container stays waiting while the others run.
+// escaping subPath, a propagated mount whose source is not shared); that
+// container stays waiting while the others run.
 func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[string]string, error) {
 	for _, iv := range plan.ImageVolumes {
 		if err := makeImageVolume(iv, l); err != nil {
@@ -91,7 +101,34 @@ func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[stri
 			configErrs[sp.Container] = msg
 		}
 	}
+	for name, msg := range propagationErrors(plan) {
+		if _, failed := configErrs[name]; !failed {
+			configErrs[name] = msg
+		}
+	}
 	return configErrs, nil
+}
+
+// propagationErrors checks, as containerd does when it creates a
+// container (so after the subPaths are bound), that the source of each
+// rshared mount lies on a shared mount and that of each rslave mount on
+// a shared or slave one (a hostPath on a private mount fails it), and
+// returns the reason by container.
+func propagationErrors(plan *translate.Plan) map[string]string {
+	errs := map[string]string{}
+	for _, c := range planContainers(plan) {
+		for _, m := range c.Spec.Mounts {
+			shared, slave := slices.Contains(m.Options, "rshared"), slices.Contains(m.Options, "rslave")
+			if !shared && !slave {
+				continue
+			}
+			if err := volume.CheckShared(m.Source, slave); err != nil {
+				errs[c.Name] = fmt.Sprintf("failed to generate container %q spec: %v", c.Name, err)
+				break
+			}
+		}
+	}
+	return errs
 }
 
 // makeImageVolume creates an anonymous volume for an image's VOLUME with
