@@ -26,7 +26,11 @@ func TestVolumePropagation(t *testing.T) {
   - {name: shared, emptyDir: {}}
   - {name: host, hostPath: {path: %s}}
 `, hostDir),
-		container("mounter", "mkdir -p /vol/sub && mount -t tmpfs tmpfs /vol/sub && echo propagated > /vol/sub/file && echo mounted; sleep 3600",
+		// Nested and stacked mounts, and a bind of one (a peer of it):
+		// teardown must find every copy that propagated to the host.
+		container("mounter", `mkdir -p /vol/sub /vol/again && mount -t tmpfs tmpfs /vol/sub && mkdir /vol/sub/deep &&
+mount -t tmpfs tmpfs /vol/sub/deep && mount -t tmpfs tmpfs /vol/sub/deep && mount --bind /vol/sub /vol/again &&
+echo propagated > /vol/sub/file && echo mounted; sleep 3600`,
 			mount("Bidirectional")+"    securityContext: {privileged: true}\n"),
 		container("watcher", "until [ -f /vol/sub/file ]; do sleep 0.1; done; cat /vol/sub/file; sleep 3600", mount("HostToContainer")),
 		container("private", "sleep 3600", mount("None")),
@@ -38,6 +42,9 @@ func TestVolumePropagation(t *testing.T) {
 	sub := filepath.Join(e.runRoot, "pods", "default_prop", "volumes", "shared", "sub")
 	if ok, err := mountinfo.IsMountPoint(sub); !ok {
 		t.Errorf("the container's tmpfs did not reach the host at %s: %v", sub, err)
+	}
+	if points, _ := mountinfo.Under(filepath.Dir(sub)); len(points) < 5 {
+		t.Errorf("mounts under the volume on the host: %q, want the volume, sub, deep twice and again", points)
 	}
 	if b, err := os.ReadFile(filepath.Join(sub, "file")); string(b) != "propagated\n" {
 		t.Errorf("host side of the volume: %q, %v", b, err)
