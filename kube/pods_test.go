@@ -140,6 +140,29 @@ a.yaml:19: spec.containers[0].volumeMounts[2].mountPath: Required value
 a.yaml:20: spec.containers[0].volumeMounts[3].name: Not found: "nope"
 a.yaml:20: spec.containers[0].volumeMounts[3].mountPath: Invalid value: "/cache": must be unique`,
 	}, {
+		name: "mountPropagation",
+		in: []string{podHead + `  volumes: [{name: v, emptyDir: {}}]
+  initContainers:
+  - name: i
+    image: busybox
+    volumeMounts: [{name: v, mountPath: /v, mountPropagation: Bidirectional}]
+  containers:
+  - name: a
+    image: busybox
+    securityContext: {privileged: false}
+    volumeMounts:
+    - {name: v, mountPath: /a, mountPropagation: Bidirectional}
+    - {name: v, mountPath: /b, mountPropagation: Sideways}
+    - {name: v, mountPath: /c, mountPropagation: HostToContainer}
+  - name: b
+    image: busybox
+    securityContext: {privileged: true}
+    volumeMounts: [{name: v, mountPath: /v, mountPropagation: Bidirectional}]
+`},
+		want: `a.yaml:10: spec.initContainers[0].volumeMounts[0].mountPropagation: Forbidden: Bidirectional mount propagation is available only to privileged containers
+a.yaml:16: spec.containers[0].volumeMounts[0].mountPropagation: Forbidden: Bidirectional mount propagation is available only to privileged containers
+a.yaml:17: spec.containers[0].volumeMounts[1].mountPropagation: Unsupported value: "Sideways": supported values: "Bidirectional", "HostToContainer", "None"`,
+	}, {
 		name: "env and resources",
 		in: []string{podHead + `  containers:
   - name: a
