@@ -2,8 +2,10 @@ package kube
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -197,11 +199,14 @@ func privileged(c *corev1.Container) bool {
 func validateResources(r *corev1.ResourceRequirements, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	limPath, reqPath := p.Child("limits"), p.Child("requests")
-	for name, q := range r.Limits {
+	// In name order, so that the errors come out the same every time.
+	for _, name := range slices.Sorted(maps.Keys(r.Limits)) {
+		q := r.Limits[name]
 		errs = append(errs, validateResourceName(name, limPath.Key(string(name)))...)
 		errs = append(errs, nonNegative(q, limPath.Key(string(name)))...)
 	}
-	for name, q := range r.Requests {
+	for _, name := range slices.Sorted(maps.Keys(r.Requests)) {
+		q := r.Requests[name]
 		errs = append(errs, validateResourceName(name, reqPath.Key(string(name)))...)
 		errs = append(errs, nonNegative(q, reqPath.Key(string(name)))...)
 		limit, ok := r.Limits[name]
