@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,8 +25,10 @@ import (
 )
 
 // scheme knows the typed kinds decoded strictly. Other kinds decode as
-// unstructured objects, so that Pods can name them.
-var scheme = newScheme()
+// unstructured objects, so that Pods can name them. It is made on first
+// use: registering the kinds walks every type of three API groups, which
+// a pod's monitor (the same binary) should not pay for.
+var scheme = sync.OnceValue(newScheme)
 
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -144,7 +147,7 @@ func isList(gvk schema.GroupVersionKind) bool {
 	if gvk.Kind == "List" {
 		return true
 	}
-	return strings.HasSuffix(gvk.Kind, "List") && scheme.Recognizes(gvk)
+	return strings.HasSuffix(gvk.Kind, "List") && scheme().Recognizes(gvk)
 }
 
 // listShape is what a List document may hold besides its items.
@@ -187,7 +190,7 @@ func decodeList(file string, n *yaml.Node, gvk schema.GroupVersionKind, nodes *i
 func decodeObject(file string, n *yaml.Node, gvk schema.GroupVersionKind, nodes *int) (runtime.Object, Lines, ErrorList) {
 	w := newWalker(file, nodes)
 	w.lines[""] = n.Line
-	obj, err := scheme.New(gvk)
+	obj, err := scheme().New(gvk)
 	if err != nil {
 		m, _ := w.value(n, nil, nil).(map[string]any)
 		u := &unstructured.Unstructured{Object: m}
