@@ -63,7 +63,9 @@ func TestMain(m *testing.M) {
 }
 
 // envCount numbers the tests' networks: each gets its own bridge, subnet
-// (10.212.N.0/24) and hostPort range (32000+10N ...).
+// (10.P.N.0/24, P from the test process's pid, so that two test runs at
+// once neither share addresses nor see each other's rules in their leak
+// checks) and hostPort range (32000+10N ...).
 var envCount atomic.Int32
 
 // env is one test's world: roots, a CNI network of its own, the binary.
@@ -76,7 +78,7 @@ type env struct {
 	confDir  string
 	network  string
 	bridge   string
-	subnet   string // "10.212.N."
+	subnet   string // "10.P.N."
 	portBase int
 	runtime  string
 }
@@ -99,7 +101,7 @@ func newEnv(t testing.TB) *env {
 		confDir:  filepath.Join(dir, "net.d"),
 		network:  fmt.Sprintf("podrun-e2e-%d-%d", os.Getpid()%10000, n),
 		bridge:   fmt.Sprintf("pre%d-%d", os.Getpid()%10000, n),
-		subnet:   fmt.Sprintf("10.212.%d.", n),
+		subnet:   fmt.Sprintf("10.%d.%d.", 100+os.Getpid()%100, n),
 		portBase: 32000 + 10*n,
 		runtime:  "runc",
 	}
