@@ -44,7 +44,9 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
+	timed := r.timeStep("resolve images")
 	images, err := r.resolveImages(ctx, pods, nil)
+	timed()
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +167,10 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 	l := r.layout(pod.Namespace, pod.Name)
 	dir := r.pods.Pod(pod.Namespace, pod.Name)
 
+	defer r.timeStep("total", "pod", pod.Name)()
+	done := r.timeStep("record")
 	st, err := r.recordPod(dir, p, pod)
+	done()
 	if err != nil {
 		return err
 	}
@@ -175,27 +180,43 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 		}
 		return r.recordWaiting(ctx, dir, pod, msg) // as the kubelet: the pod waits
 	}
+	done = r.timeStep("network")
 	podIP, err := r.attachNetwork(ctx, dir, st, pod, l, net)
+	done()
 	if err != nil {
 		return err
 	}
-	if err := mountRootfs(pod, l, images); err != nil {
+	done = r.timeStep("rootfs mounts")
+	err = mountRootfs(pod, l, images)
+	done()
+	if err != nil {
 		return err
 	}
+	done = r.timeStep("volumes")
 	vols, err := r.prepareVolumes(pod, l)
+	done()
 	if err != nil {
 		return err
 	}
+	done = r.timeStep("plan")
 	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l), vols)
+	done()
 	if err != nil {
 		return err
 	}
-	if err := r.prepare(dir, plan, l); err != nil {
+	done = r.timeStep("prepare")
+	err = r.prepare(dir, plan, l)
+	done()
+	if err != nil {
 		return err
 	}
-	if err := recordImageIDs(ctx, dir, images); err != nil {
+	done = r.timeStep("record image IDs")
+	err = recordImageIDs(ctx, dir, images)
+	done()
+	if err != nil {
 		return err
 	}
+	defer r.timeStep("monitor")()
 	return r.startMonitor(ctx, dir, l)
 }
 
@@ -232,7 +253,10 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 	if _, err := dir.Update(ctx, func(s *state.Pod) error { s.NetNS = netns; return nil }); err != nil {
 		return "", err
 	}
-	if err := network.NewNS(netns); err != nil {
+	done := r.timeStep("netns")
+	err := network.NewNS(netns)
+	done()
+	if err != nil {
 		return "", fmt.Errorf("creating the pod's network namespace: %w", err)
 	}
 	ports := translate.Ports(pod)
@@ -244,7 +268,9 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 	if err := r.checkHostPorts(pod, ports); err != nil {
 		return "", err
 	}
+	done = r.timeStep("CNI ADD")
 	att, err := net.Attach(ctx, string(pod.UID), netns, ports)
+	done()
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,10 +72,11 @@ func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translat
 
 // MonitorArgs is the command line, after the binary, of a pod's monitor.
 func (r *Runner) MonitorArgs(namespace, name string) []string {
-	return []string{
-		"--root", r.cfg.Root, "--run-root", r.cfg.RunRoot, "--runtime", r.cfg.Runtime,
-		MonitorCommand, namespace, name,
+	args := []string{"--root", r.cfg.Root, "--run-root", r.cfg.RunRoot, "--runtime", r.cfg.Runtime}
+	if r.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+		args = append(args, "--log-level", "debug") // the monitor times its steps too
 	}
+	return append(args, MonitorCommand, namespace, name)
 }
 
 // Report is the monitor's one message to the command that started it.

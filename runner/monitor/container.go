@@ -186,9 +186,13 @@ func (c *ctr) start(ctx context.Context) *run {
 		c.startFailed(ctx, err)
 		return nil
 	}
+	done := c.m.timeStep("create", "container", c.name)
 	proc, err := c.m.create(ctx, c.id, c.name, logs)
+	done()
 	if err == nil {
+		done = c.m.timeStep("start", "container", c.name)
 		err = c.m.rt.Start(ctx, c.id)
+		done()
 	}
 	if err != nil {
 		logs.abandon()

@@ -103,6 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if stop == nil {
 		stop = signalled()
 	}
+	done := (&monitor{cfg: cfg}).timeStep("read state")
 	m, err := newMonitor(cfg)
 	if err != nil {
 		return report(cfg.Ready, err)
@@ -111,9 +112,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return report(cfg.Ready, fmt.Errorf("reading the pod's state: %w", err))
 	}
+	done()
+	done = m.timeStep("infra")
 	if err := m.startInfra(ctx, *st.Infra); err != nil {
 		return report(cfg.Ready, err)
 	}
+	done()
 	go m.enforceDeadline(st.Created)
 	go m.enforceSizeLimits()
 	lifecycleDone := make(chan struct{})
@@ -238,9 +242,11 @@ func (m *monitor) live(ctx context.Context) {
 			c.supervise(ctx)
 		}()
 	}
+	done := m.timeStep("apps")
 	for _, c := range m.apps {
 		<-c.settled
 	}
+	done()
 	m.report()
 	apps.Wait()
 	m.stopSidecars(ctx)
@@ -377,19 +383,26 @@ func (m *monitor) enforceDeadline(created time.Time) {
 
 // startInfra starts the infra container and pins the namespaces it made.
 func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
+	done := m.timeStep("infra create")
 	if _, err := m.create(ctx, c.ID, c.Name, nil); err != nil {
 		return fmt.Errorf("creating the infra container: %w", err)
 	}
+	done()
+	done = m.timeStep("infra start")
 	if err := m.rt.Start(ctx, c.ID); err != nil {
 		return fmt.Errorf("starting the infra container: %w", err)
 	}
+	done()
 	pid, err := m.pid(ctx, c.ID)
 	if err != nil {
 		return err
 	}
+	done = m.timeStep("pin namespaces")
 	if err := m.pinNamespaces(pid); err != nil {
 		return err
 	}
+	done()
+	defer m.timeStep("infra record")()
 	return m.updateErr(func(s *state.Pod) {
 		if s.Infra == nil {
 			return
