@@ -384,7 +384,8 @@ func (m *monitor) enforceDeadline(created time.Time) {
 // startInfra starts the infra container and pins the namespaces it made.
 func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
 	done := m.timeStep("infra create")
-	if _, err := m.create(ctx, c.ID, c.Name, nil); err != nil {
+	proc, err := m.create(ctx, c.ID, c.Name, nil)
+	if err != nil {
 		return fmt.Errorf("creating the infra container: %w", err)
 	}
 	done()
@@ -393,10 +394,9 @@ func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
 		return fmt.Errorf("starting the infra container: %w", err)
 	}
 	done()
-	pid, err := m.pid(ctx, c.ID)
-	if err != nil {
-		return err
-	}
+	// The infra's init is this process's child, so its pid names it
+	// until it is reaped: no need to ask the runtime again.
+	pid := proc.Pid
 	done = m.timeStep("pin namespaces")
 	if err := m.pinNamespaces(pid); err != nil {
 		return err
@@ -492,9 +492,11 @@ func (m *monitor) create(ctx context.Context, id, name string, logs *logPipes) (
 	if err != nil {
 		return nil, err
 	}
-	pid, err := m.pid(ctx, id)
+	pid, err := createdPid(opts.PidFile)
 	if err != nil {
-		return nil, err
+		if pid, err = m.pid(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	restoreOOMScore(bundle, pid)
 	return os.FindProcess(pid)
@@ -534,6 +536,21 @@ func trimNewline(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// createdPid reads the pid file the runtime's create wrote: the
+// container's init, this process's child, as `runc state` would report
+// it, without running the runtime again.
+func createdPid(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(string(trimNewline(data)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("pid file %s holds no pid: %q", path, data)
+	}
+	return pid, nil
 }
 
 func (m *monitor) pid(ctx context.Context, id string) (int, error) {
