@@ -80,7 +80,10 @@ func newTestNet(t *testing.T, extra ...string) *testNet {
   ]
 }`, tn.name, tn.subnet, filepath.Join(tn.dir, "ipam"), strings.Join(append([]string{""}, extra...), ",\n    "))
 	conf := filepath.Join(tn.dir, "net.d")
-	if err := writeAtomic(filepath.Join(conf, "10-test.conflist"), []byte(conflist)); err != nil {
+	if err := os.MkdirAll(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(conf, "10-test.conflist"), []byte(conflist), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tn.snap = leakcheck.Take(t, leakcheck.Options{

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/podrun/podrun/runner/state"
 )
 
 // DefaultName is the network Open writes on first use.
@@ -67,7 +69,10 @@ func loadConflist(dir, name string) (*libcni.NetworkConfigList, error) {
 	if err == nil || !errors.Is(err, ErrUnknownNetwork) || name != DefaultName {
 		return list, err
 	}
-	if err := writeAtomic(filepath.Join(dir, DefaultConflistFile), DefaultConflist()); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("writing the default network: %w", err)
+	}
+	if err := state.WriteFile(filepath.Join(dir, DefaultConflistFile), DefaultConflist(), 0o644); err != nil {
 		return nil, fmt.Errorf("writing the default network: %w", err)
 	}
 	return findConflist(dir, name)
@@ -97,35 +102,6 @@ func findConflist(dir, name string) (*libcni.NetworkConfigList, error) {
 		found = strings.Join(names, ", ")
 	}
 	return nil, fmt.Errorf("%w %q: the networks in %s are: %s", ErrUnknownNetwork, name, dir, found)
-}
-
-// writeAtomic writes data to path through a temporary file, fsync and
-// rename, so a reader sees all of it or nothing.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // checkPlugins makes sure each plugin type in list, their IPAM plugins and
