@@ -4,32 +4,53 @@
 GO        ?= go
 BIN       := bin/podrun
 DEMO_TAR  := bin/busybox-demo.tar
-PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman
+PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman \
+             gcc pkg-config libseccomp-dev
+# podrun's own runc, built from its Go module at a pinned version that has
+# every known fix (Debian 12's runc 1.1.5 has not), and used by default.
+RUNC_VERSION := 1.5.3
+RUNC         := /usr/local/lib/podrun/runc
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 PODRUN    := $(SUDO) ./$(BIN)
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
 export CGO_ENABLED := 0
 
-.PHONY: all build deps demo-image demo test unit bench vet fmt clean
+.PHONY: all build deps packages runc demo-image demo test unit bench vet fmt clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/podrun
 
-# deps installs, from Debian, what podrun and its tests run: the OCI
-# runtime, the CNI plugins, iptables, busybox-static for the demo image,
-# skopeo and podman, which the tests use to write and read archives, and
-# docker-registry with apache2-utils' htpasswd, the registry (on 127.0.0.1
-# only) that the pull tests and benchmarks push to and pull from.
-deps:
+# deps installs what podrun and its tests run: from Debian, the CNI
+# plugins, iptables, busybox-static for the demo image, skopeo and podman,
+# which the tests use to write and read archives, docker-registry with
+# apache2-utils' htpasswd, the registry (on 127.0.0.1 only) that the pull
+# tests and benchmarks push to and pull from, Debian's own runc (the tests
+# show that podrun keeps even it from writing on the host), and what
+# building runc with seccomp needs; then podrun's own runc.
+deps: packages runc
+
+packages:
 	@missing=""; \
 	for p in $(PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# runc builds runc $(RUNC_VERSION) from its Go module (through the module
+# proxy, with cgo and libseccomp for seccomp filters) into $(RUNC), where
+# podrun looks first. A runc of that version already there is kept, so a
+# second `make deps` costs nothing.
+runc: packages
+	@if $(RUNC) --version 2>/dev/null | grep -qx 'runc version $(RUNC_VERSION)'; then exit 0; fi; \
+	echo "building runc $(RUNC_VERSION) into $(RUNC)"; \
+	tmp=$$(mktemp -d) && \
+	GOBIN=$$tmp CGO_ENABLED=1 $(GO) install -trimpath -tags seccomp github.com/opencontainers/runc@v$(RUNC_VERSION) && \
+	$(SUDO) install -D -m 0755 $$tmp/runc $(RUNC); \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 demo-image: $(DEMO_TAR)
 

@@ -41,7 +41,7 @@ var ErrPodExists = errors.New("pod exists with a different spec")
 // records as a kubelet would), handing each pod to its monitor. A pod
 // whose start fails is torn down completely; the others stay.
 func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) {
-	if err := r.preflight(); err != nil {
+	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
 	timed := r.timeStep("resolve images")

@@ -20,7 +20,7 @@ import (
 type Config struct {
 	Root    string // images and other data that survive reboots
 	RunRoot string // pods, bundles, mounts, logs, locks: gone on reboot
-	Runtime string // OCI runtime binary: "runc", "crun" or a path
+	Runtime string // OCI runtime binary: "runc", "crun" or a path; "" is runtime.Default()
 	Network network.Config
 	// Self is the podrun binary: re-executed as each pod's monitor and
 	// bind-mounted into every infra container as its pause process.
@@ -59,7 +59,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Runtime == "" {
-		cfg.Runtime = "runc"
+		cfg.Runtime = runtime.Default()
 	}
 	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot} {
 		abs, err := filepath.Abs(*dir)
@@ -115,13 +115,26 @@ func (r *Runner) lockPod(ctx context.Context, namespace, name string) (func(), e
 }
 
 // preflight checks, before anything is created, that the programs a pod
-// needs are installed.
-func (r *Runner) preflight() error {
+// needs are installed, and warns when the runtime is below podrun's floor.
+func (r *Runner) preflight(ctx context.Context) error {
 	if _, err := exec.LookPath(r.cfg.Runtime); err != nil {
-		return fmt.Errorf("OCI runtime %q not found: install it (Debian: apt-get install runc, or run `make deps`), or pick another with --runtime", r.cfg.Runtime)
+		return fmt.Errorf("OCI runtime %q not found: run `make deps`, which builds the current runc into %s, or pick another with --runtime", r.cfg.Runtime, runtime.Bundled)
 	}
 	if _, err := os.Stat(r.cfg.Self); err != nil {
 		return fmt.Errorf("finding the podrun binary for the pod monitor: %w", err)
 	}
+	info, err := r.RuntimeInfo(ctx)
+	if err != nil {
+		return err
+	}
+	r.cfg.Log.Debug("runtime", "runtime", info.String())
+	if err := runtime.Floor(info); err != nil {
+		r.cfg.Log.Warn(err.Error())
+	}
 	return nil
+}
+
+// RuntimeInfo is what the OCI runtime podrun uses says of itself.
+func (r *Runner) RuntimeInfo(ctx context.Context) (runtime.Info, error) {
+	return runtime.Version(ctx, r.cfg.Runtime)
 }

@@ -143,7 +143,7 @@ func TestBadManifest(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, bin: bin, root: filepath.Join(dir, "root"), runRoot: filepath.Join(dir, "run"), runtime: "runc"}
+	e := &env{t: t, bin: bin, root: filepath.Join(dir, "root"), runRoot: filepath.Join(dir, "run")}
 	_, errOut, err := e.run("apply", "-f", path)
 	if err == nil {
 		t.Fatal("apply of a bad manifest succeeded")

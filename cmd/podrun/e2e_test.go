@@ -141,17 +141,18 @@ func TestRuntimeFailureRollsBack(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
 	wrapper := filepath.Join(t.TempDir(), "failing-runc")
-	script := "#!/bin/sh\nfor a; do [ \"$a\" = create ] && { echo 'injected create failure' >&2; exit 3; }; done\nexec runc \"$@\"\n"
+	script := "#!/bin/sh\nfor a; do [ \"$a\" = create ] && { echo 'injected create failure' >&2; exit 3; }; done\nexec " + e.runtime + " \"$@\"\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	real := e.runtime
 	e.runtime = wrapper
 	path := e.manifest("pod.yaml", podYAML("doomed", "", container("main", "sleep 600", "")))
 	_, errOut, err := e.run("apply", "-f", path)
 	if err == nil || !strings.Contains(errOut, "infra container") {
 		t.Fatalf("apply with a failing runtime: %v, %s", err, errOut)
 	}
-	e.runtime = "runc"
+	e.runtime = real
 	if out := e.must("get", "pods"); !strings.Contains(out, "No resources found") {
 		t.Errorf("a failed apply left a pod:\n%s", out)
 	}
@@ -279,11 +280,12 @@ func TestMissingPrerequisites(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
 	path := e.manifest("pod.yaml", podYAML("prereq", "", container("main", "sleep 60", "")))
+	real := e.runtime
 	e.runtime = "no-such-runtime"
 	if _, errOut, err := e.run("apply", "-f", path); err == nil || !strings.Contains(errOut, `"no-such-runtime" not found`) || !strings.Contains(errOut, "make deps") {
 		t.Errorf("missing runtime: %v %s", err, errOut)
 	}
-	e.runtime = "runc"
+	e.runtime = real
 	_, errOut, err := e.run("--cni-plugin-dir", t.TempDir(), "apply", "-f", path)
 	if err == nil || !strings.Contains(errOut, "CNI plugin missing") || !strings.Contains(errOut, "containernetworking-plugins") {
 		t.Errorf("missing CNI plugins: %v %s", err, errOut)

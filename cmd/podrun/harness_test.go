@@ -24,6 +24,7 @@ import (
 	"github.com/podrun/podrun/internal/demoimage"
 	"github.com/podrun/podrun/internal/leakcheck"
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/runtime"
 )
 
 var (
@@ -88,7 +89,8 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	testenv.RequireRoot(t)
-	testenv.RequireBinary(t, "runc", "iptables", "ip")
+	testenv.RequireBinary(t, "iptables", "ip")
+	rt := testenv.RequireRuntime(t, runtime.Bundled)
 	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
 	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
 	n := int(envCount.Add(1))
@@ -103,7 +105,7 @@ func newEnv(t testing.TB) *env {
 		bridge:   fmt.Sprintf("pre%d-%d", os.Getpid()%10000, n),
 		subnet:   fmt.Sprintf("10.%d.%d.", 100+os.Getpid()%100, n),
 		portBase: 32000 + 10*n,
-		runtime:  "runc",
+		runtime:  rt,
 	}
 	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/runtime"
 )
 
 // globals are the flags every verb shares.
@@ -44,7 +45,7 @@ each pod is supervised by a small monitor process of its own.`,
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.root, "root", "/var/lib/podrun", "directory for images and other data that survive reboots")
 	f.StringVar(&g.runRoot, "run-root", "/run/podrun", "directory for pods, bundles, logs and locks")
-	f.StringVar(&g.runtime, "runtime", "runc", "OCI runtime binary (runc, crun or a path)")
+	f.StringVar(&g.runtime, "runtime", "", "OCI runtime binary: runc, crun or a path (default: podrun's own runc, "+runtime.Bundled+", where `make deps` installed it; else runc from $PATH)")
 	f.StringVar(&g.network, "network", "podrun", "CNI network for pods (written on first use if it is \"podrun\")")
 	f.StringVar(&g.cniConfDir, "cni-config-dir", "/etc/cni/net.d", "directory of CNI network configurations")
 	f.StringVar(&g.cniPluginDirs, "cni-plugin-dir", "/usr/lib/cni:/opt/cni/bin", "directories of CNI plugins, colon-separated")
@@ -64,7 +65,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newExecCommand(g),
 		newWaitCommand(g),
 		newUpCommand(g),
-		newVersionCommand(),
+		newVersionCommand(g),
 		newMonitorCommand(g),
 	)
 	return cmd

@@ -48,3 +48,17 @@ func RequireFile(t testing.TB, path, hint string) {
 	_, err := os.Stat(path)
 	Need(t, err == nil, path+" is missing ("+hint+")")
 }
+
+// RequireRuntime needs the OCI runtime the tests run, bundled: podrun's own
+// runc (runtime.Bundled, passed in to keep this package free of podrun's),
+// which `make deps` builds. In CI it must be there; elsewhere a missing one
+// falls back to runc from $PATH, with a note in the test's log.
+func RequireRuntime(t testing.TB, bundled string) string {
+	t.Helper()
+	if fi, err := os.Stat(bundled); err == nil && fi.Mode()&0o111 != 0 {
+		return bundled
+	}
+	Need(t, !InCI(), bundled+" is missing (run `make deps`, which builds it)")
+	t.Logf("%s is missing (run `make deps`); testing with runc from $PATH", bundled)
+	return RequireBinary(t, "runc")[0]
+}

@@ -82,7 +82,7 @@ func minimalSpec(args []string) *specs.Spec {
 
 func TestRunc(t *testing.T) {
 	testenv.RequireRoot(t)
-	runc := testenv.RequireBinary(t, "runc")[0]
+	runc := testenv.RequireRuntime(t, Bundled)
 	testenv.RequireFile(t, "/usr/bin/busybox", "apt-get install busybox-static")
 
 	// Orphaned container processes come to us, so we can reap them.
@@ -211,7 +211,7 @@ func reap(t *testing.T, pid int) {
 // stderr is the container's, is still readable from the log.
 func TestRuncCreateError(t *testing.T) {
 	testenv.RequireRoot(t)
-	runc := testenv.RequireBinary(t, "runc")[0]
+	runc := testenv.RequireRuntime(t, Bundled)
 	testenv.RequireFile(t, "/usr/bin/busybox", "apt-get install busybox-static")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
