@@ -3,7 +3,6 @@ package kube
 import (
 	"fmt"
 	"math"
-	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
@@ -46,6 +45,7 @@ func validateSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	errs = append(errs, validateContainers(s, vols, p)...)
 	errs = append(errs, validateRestartPolicy(s.RestartPolicy, p.Child("restartPolicy"))...)
 	errs = append(errs, validateDNS(s, p)...)
+	errs = append(errs, validateHostnames(s, p)...)
 	errs = append(errs, validateProcess(s, p)...)
 	if s.TerminationGracePeriodSeconds != nil {
 		errs = append(errs, apivalidation.ValidateNonnegativeField(*s.TerminationGracePeriodSeconds, p.Child("terminationGracePeriodSeconds"))...)
@@ -310,53 +310,5 @@ func setFields(v any) int {
 // come out the same on every run.
 func sortedByField(errs field.ErrorList) field.ErrorList {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
-	return errs
-}
-
-const (
-	maxNameservers = 3
-	maxSearches    = 32
-)
-
-var dnsPolicies = []corev1.DNSPolicy{corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSNone}
-
-// validateDNS checks dnsPolicy and dnsConfig; policy None needs a config
-// with at least one nameserver.
-func validateDNS(s *corev1.PodSpec, p *field.Path) field.ErrorList {
-	errs := oneOf(s.DNSPolicy, p.Child("dnsPolicy"), dnsPolicies...)
-	cp := p.Child("dnsConfig")
-	c := s.DNSConfig
-	if s.DNSPolicy == corev1.DNSNone {
-		if c == nil {
-			return append(errs, field.Required(cp, "must provide `dnsConfig` when `dnsPolicy` is None"))
-		}
-		if len(c.Nameservers) == 0 {
-			return append(errs, field.Required(cp.Child("nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None"))
-		}
-	}
-	if c == nil {
-		return errs
-	}
-	if len(c.Nameservers) > maxNameservers {
-		errs = append(errs, field.Invalid(cp.Child("nameservers"), c.Nameservers, fmt.Sprintf("must not have more than %v nameservers", maxNameservers)))
-	}
-	for i, ns := range c.Nameservers {
-		if _, err := netip.ParseAddr(ns); err != nil {
-			errs = append(errs, field.Invalid(cp.Child("nameservers").Index(i), ns, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
-		}
-	}
-	if len(c.Searches) > maxSearches {
-		errs = append(errs, field.Invalid(cp.Child("searches"), c.Searches, fmt.Sprintf("must not have more than %v search paths", maxSearches)))
-	}
-	for i, search := range c.Searches {
-		for _, msg := range validation.IsDNS1123Subdomain(strings.TrimSuffix(search, ".")) {
-			errs = append(errs, field.Invalid(cp.Child("searches").Index(i), search, msg))
-		}
-	}
-	for i, o := range c.Options {
-		if o.Name == "" {
-			errs = append(errs, field.Required(cp.Child("options").Index(i), "Option.Name must not be empty"))
-		}
-	}
 	return errs
 }
