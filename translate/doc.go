@@ -38,7 +38,9 @@
 //     or leaves to the host (hostNetwork, hostIPC, hostPID,
 //     shareProcessNamespace).
 //   - podHostname, hostsFile, resolvConf: the kubelet's hostname,
-//     Kubernetes-managed /etc/hosts and /etc/resolv.conf.
+//     Kubernetes-managed /etc/hosts and /etc/resolv.conf. They refuse a
+//     value with a control character (ErrControlCharacter), whatever
+//     validation let through, so that no value adds a line of its own.
 //
 // # Paths the runner must honour
 //

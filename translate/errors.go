@@ -17,4 +17,8 @@ var (
 	ErrUnknownCapability = errors.New("unknown capability")
 	// ErrMissingImage: Input.Images has no config for a container.
 	ErrMissingImage = errors.New("no image config")
+	// ErrControlCharacter: a value bound for a generated file (/etc/hosts,
+	// /etc/hostname, /etc/resolv.conf) or the pod's hostname holds a
+	// control character, such as a newline that would add a line.
+	ErrControlCharacter = errors.New("has a control character")
 )

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // ClusterDomain is the cluster domain podrun pretends to be in, used for a
@@ -21,13 +23,26 @@ const maxHostnameLen = 63
 // spec.hostname, else the pod name, cut to 63 characters without a
 // trailing '-' or '.'; the domain is <subdomain>.<namespace>.svc.<cluster
 // domain> when spec.subdomain is set.
+//
+// A name with a control character is refused: it would split /etc/hosts
+// and go into the UTS namespace as it is.
 func podHostname(pod *corev1.Pod) (hostname, domain string, err error) {
 	if o := pod.Spec.HostnameOverride; o != nil && *o != "" {
+		if err := refuseControl(field.NewPath("spec", "hostnameOverride"), *o); err != nil {
+			return "", "", fmt.Errorf("choosing the hostname: %w", err)
+		}
 		return *o, "", nil
 	}
-	hostname = pod.Name
+	hostname, from := pod.Name, field.NewPath("metadata", "name")
 	if pod.Spec.Hostname != "" {
-		hostname = pod.Spec.Hostname
+		hostname, from = pod.Spec.Hostname, field.NewPath("spec", "hostname")
+	}
+	if err := refuseControls(
+		fieldValue{from, hostname},
+		fieldValue{field.NewPath("spec", "subdomain"), pod.Spec.Subdomain},
+		fieldValue{field.NewPath("metadata", "namespace"), pod.Namespace},
+	); err != nil {
+		return "", "", fmt.Errorf("choosing the hostname: %w", err)
 	}
 	if len(hostname) > maxHostnameLen {
 		hostname = strings.TrimRight(hostname[:maxHostnameLen], "-.")
@@ -55,11 +70,39 @@ func kernelHostname(pod *corev1.Pod, hostname, domain string) (string, error) {
 	return fqdn, nil
 }
 
+// podFiles are the pod's /etc/hostname (holding name, the hostname in its
+// UTS namespace or the node's on the host network), /etc/hosts and
+// /etc/resolv.conf.
+func podFiles(in Input, name string, podIPs []string, hostname, domain string) ([]File, error) {
+	hostnameData, err := hostnameFile(name)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := hostsFile(in.Pod, in.Host.Hosts, podIPs, hostname, domain)
+	if err != nil {
+		return nil, err
+	}
+	resolv, err := resolvConf(&in.Pod.Spec, in.Host.ResolvConf)
+	if err != nil {
+		return nil, err
+	}
+	return []File{
+		{Path: in.Layout.EtcFile("hostname"), Data: hostnameData, Mode: 0o644},
+		{Path: in.Layout.EtcFile("hosts"), Data: hosts, Mode: 0o644},
+		{Path: in.Layout.EtcFile("resolv.conf"), Data: resolv, Mode: 0o644},
+	}, nil
+}
+
 // hostsFile is the kubelet's Kubernetes-managed /etc/hosts. A pod on the
 // host network gets the host's file under its own header; other pods get
 // localhost entries and a line for their IP and hostname (with the FQDN
 // first when the pod has a domain). spec.hostAliases follow in both cases.
-func hostsFile(pod *corev1.Pod, hostHosts []byte, podIPs []string, hostname, domain string) []byte {
+// Every value written is checked for control characters (refuseControl);
+// the host's own file is copied as it is.
+func hostsFile(pod *corev1.Pod, hostHosts []byte, podIPs []string, hostname, domain string) ([]byte, error) {
+	if err := refuseControls(hostsValues(pod, podIPs, hostname, domain)...); err != nil {
+		return nil, fmt.Errorf("writing /etc/hosts: %w", err)
+	}
 	var b bytes.Buffer
 	if pod.Spec.HostNetwork {
 		b.WriteString("# Kubernetes-managed hosts file (host network).\n")
@@ -86,7 +129,61 @@ func hostsFile(pod *corev1.Pod, hostHosts []byte, podIPs []string, hostname, dom
 			fmt.Fprintf(&b, "%s\t%s\n", a.IP, strings.Join(a.Hostnames, "\t"))
 		}
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
+}
+
+// hostsValues are the values hostsFile writes, named by their fields.
+func hostsValues(pod *corev1.Pod, podIPs []string, hostname, domain string) []fieldValue {
+	vals := []fieldValue{{field.NewPath("hostname"), hostname}, {field.NewPath("domain"), domain}}
+	for i, ip := range podIPs {
+		vals = append(vals, fieldValue{field.NewPath("status", "podIPs").Index(i), ip})
+	}
+	for i, a := range pod.Spec.HostAliases {
+		ap := field.NewPath("spec", "hostAliases").Index(i)
+		vals = append(vals, fieldValue{ap.Child("ip"), a.IP})
+		for j, h := range a.Hostnames {
+			vals = append(vals, fieldValue{ap.Child("hostnames").Index(j), h})
+		}
+	}
+	return vals
+}
+
+// hostnameFile is /etc/hostname: the name and a newline.
+func hostnameFile(hostname string) ([]byte, error) {
+	if err := refuseControl(field.NewPath("hostname"), hostname); err != nil {
+		return nil, fmt.Errorf("writing /etc/hostname: %w", err)
+	}
+	return []byte(hostname + "\n"), nil
+}
+
+// fieldValue is a value bound for a generated file, and the field it
+// comes from.
+type fieldValue struct {
+	path  *field.Path
+	value string
+}
+
+// refuseControl refuses a value bound for a generated file that holds a
+// control character (newline, carriage return, tab, NUL, other C0 and C1
+// codes, DEL): a newline would give it a line of its own, such as
+// "6.6.6.6 evil" in /etc/hosts or "nameserver 6.6.6.6" in
+// /etc/resolv.conf. kube's validation refuses such values first; this is
+// the writers' own guard, whatever validation missed.
+func refuseControl(p *field.Path, value string) error {
+	if strings.IndexFunc(value, unicode.IsControl) < 0 {
+		return nil
+	}
+	return fmt.Errorf("%s %q: %w", p, value, ErrControlCharacter)
+}
+
+// refuseControls is refuseControl over values, the first refusal wins.
+func refuseControls(vals ...fieldValue) error {
+	for _, v := range vals {
+		if err := refuseControl(v.path, v.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dnsConfig is a resolver configuration, as the kubelet hands it to the
@@ -110,8 +207,13 @@ const (
 // nameservers and searches appended without duplicates, options merged by
 // name with the pod's values winning. The kubelet's limits apply (3
 // nameservers, 32 search domains, 2048 characters of search line). Like
-// containerd, an empty result means a copy of the host's file.
-func resolvConf(spec *corev1.PodSpec, host []byte) []byte {
+// containerd, an empty result means a copy of the host's file. A value
+// with a control character is refused (refuseControl), the pod's with its
+// field path.
+func resolvConf(spec *corev1.PodSpec, host []byte) ([]byte, error) {
+	if err := refuseControls(dnsConfigValues(spec.DNSConfig)...); err != nil {
+		return nil, fmt.Errorf("writing /etc/resolv.conf: %w", err)
+	}
 	var cfg dnsConfig
 	if spec.DNSPolicy != corev1.DNSNone {
 		cfg = parseResolvConf(host)
@@ -122,6 +224,9 @@ func resolvConf(spec *corev1.PodSpec, host []byte) []byte {
 		cfg.Options = mergeDNSOptions(cfg.Options, d.Options)
 	}
 	cfg = fitDNSLimits(cfg)
+	if err := refuseControls(cfg.values()...); err != nil {
+		return nil, fmt.Errorf("writing /etc/resolv.conf: reading the host's: %w", err)
+	}
 	var b bytes.Buffer
 	if len(cfg.Searches) > 0 {
 		fmt.Fprintf(&b, "search %s\n", strings.Join(cfg.Searches, " "))
@@ -133,9 +238,47 @@ func resolvConf(spec *corev1.PodSpec, host []byte) []byte {
 		fmt.Fprintf(&b, "options %s\n", strings.Join(cfg.Options, " "))
 	}
 	if b.Len() == 0 {
-		return slices.Clone(host)
+		return slices.Clone(host), nil
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
+}
+
+// dnsConfigValues are the values of a pod's dnsConfig, named by their
+// fields.
+func dnsConfigValues(c *corev1.PodDNSConfig) []fieldValue {
+	if c == nil {
+		return nil
+	}
+	p := field.NewPath("spec", "dnsConfig")
+	var vals []fieldValue
+	for i, s := range c.Nameservers {
+		vals = append(vals, fieldValue{p.Child("nameservers").Index(i), s})
+	}
+	for i, s := range c.Searches {
+		vals = append(vals, fieldValue{p.Child("searches").Index(i), s})
+	}
+	for i, o := range c.Options {
+		vals = append(vals, fieldValue{p.Child("options").Index(i).Child("name"), o.Name})
+		if o.Value != nil {
+			vals = append(vals, fieldValue{p.Child("options").Index(i).Child("value"), *o.Value})
+		}
+	}
+	return vals
+}
+
+// values are the merged configuration's values, which once the pod's
+// have passed can only hold a control character from the host's file.
+func (c dnsConfig) values() []fieldValue {
+	var vals []fieldValue
+	for _, list := range []struct {
+		name string
+		vs   []string
+	}{{"nameserver", c.Servers}, {"search", c.Searches}, {"options", c.Options}} {
+		for i, v := range list.vs {
+			vals = append(vals, fieldValue{field.NewPath(list.name).Index(i), v})
+		}
+	}
+	return vals
 }
 
 // parseResolvConf reads a resolv.conf as the kubelet does: nameserver lines

@@ -458,7 +458,7 @@ func planFiles(plan *Plan) map[string]string {
 func TestHostsFile(t *testing.T) {
 	pod := basePod()
 	pod.Spec.HostAliases = []corev1.HostAlias{{IP: "10.1.1.1", Hostnames: []string{"foo", "foo.local"}}, {IP: "10.1.1.2", Hostnames: []string{"bar"}}}
-	got := string(hostsFile(pod, nil, []string{"10.90.0.5"}, "web", ""))
+	got := mustFile(t)(hostsFile(pod, nil, []string{"10.90.0.5"}, "web", ""))
 	want := "# Kubernetes-managed hosts file.\n" +
 		"127.0.0.1\tlocalhost\n" +
 		"::1\tlocalhost ip6-localhost ip6-loopback\n" +
@@ -474,7 +474,7 @@ func TestHostsFile(t *testing.T) {
 		t.Errorf("hosts (-want +got):\n%s", diff)
 	}
 	pod.Spec.HostNetwork = true
-	got = string(hostsFile(pod, []byte("127.0.0.1 localhost\n"), nil, "web", ""))
+	got = mustFile(t)(hostsFile(pod, []byte("127.0.0.1 localhost\n"), nil, "web", ""))
 	want = "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n" +
 		"\n# Entries added by HostAliases.\n10.1.1.1\tfoo\tfoo.local\n10.1.1.2\tbar\n"
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -523,7 +523,7 @@ func TestResolvConf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := &corev1.PodSpec{DNSPolicy: tt.policy, HostNetwork: tt.hostNW, DNSConfig: tt.config}
-			if diff := cmp.Diff(tt.want, string(resolvConf(spec, []byte(tt.host)))); diff != "" {
+			if diff := cmp.Diff(tt.want, mustFile(t)(resolvConf(spec, []byte(tt.host)))); diff != "" {
 				t.Errorf("resolv.conf (-want +got):\n%s", diff)
 			}
 		})

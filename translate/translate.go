@@ -205,12 +205,12 @@ func translatePod(in Input) (*Plan, error) {
 	if spec.HostNetwork {
 		p.hostname = in.Host.NodeName
 	}
+	files, err := podFiles(in, p.hostname, podIPs, hostname, domain)
+	if err != nil {
+		return nil, err
+	}
 	plan := &Plan{
-		Files: []File{
-			{Path: in.Layout.EtcFile("hostname"), Data: []byte(p.hostname + "\n"), Mode: 0o644},
-			{Path: in.Layout.EtcFile("hosts"), Data: hostsFile(in.Pod, in.Host.Hosts, podIPs, hostname, domain), Mode: 0o644},
-			{Path: in.Layout.EtcFile("resolv.conf"), Data: resolvConf(spec, in.Host.ResolvConf), Mode: 0o644},
-		},
+		Files:      files,
 		Ports:      Ports(in.Pod),
 		PodNetwork: !spec.HostNetwork,
 		Pin:        pinned(spec, in.Layout),
