@@ -93,13 +93,17 @@ func allContainers(spec *corev1.PodSpec) []corev1.Container {
 func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) (Outcome, error) {
 	pod := p.Pod
 	out := Outcome{Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
-	unlock, err := r.lockPod(ctx, pod.Namespace, pod.Name)
+	k, err := state.PodKey(pod.Namespace, pod.Name)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", p.Source, err)
+	}
+	unlock, err := r.lockPod(ctx, k)
 	if err != nil {
 		return out, err
 	}
 	defer unlock()
 
-	dir := r.pods.Pod(pod.Namespace, pod.Name)
+	dir := r.pods.Pod(k)
 	old, err := dir.Read()
 	switch {
 	case err == nil && old.Monitor.Alive():
@@ -118,20 +122,20 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 			}
 			return out, err
 		}
-		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
+		if err := r.teardown(ctx, k); err != nil {
 			return out, err
 		}
 	case err == nil || exists(dir.Dir):
 		// The remains of a pod whose apply was killed half-way, or whose
 		// monitor is gone: finish them off and start afresh.
 		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name)
-		if err := r.teardown(ctx, pod.Namespace, pod.Name); err != nil {
+		if err := r.teardown(ctx, k); err != nil {
 			return out, err
 		}
 	}
 
-	if err := r.createPod(ctx, p, images, net); err != nil {
-		if terr := r.teardown(context.WithoutCancel(ctx), pod.Namespace, pod.Name); terr != nil {
+	if err := r.createPod(ctx, dir, p, images, net); err != nil {
+		if terr := r.teardown(context.WithoutCancel(ctx), k); terr != nil {
 			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
 		}
 		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
@@ -153,10 +157,10 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 	return bytes.Equal(a, b)
 }
 
-// createPod is apply's sequence of named steps. Each step records what it
-// made in the pod's state before the next begins, so that teardown, on
-// failure now or at a later delete, finds everything.
-func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) error {
+// createPod is apply's sequence of named steps, for pod p in dir. Each
+// step records what it made in the pod's state before the next begins, so
+// that teardown, on failure now or at a later delete, finds everything.
+func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, images map[string]*image.Image, net *network.Network) error {
 	pod := p.Pod.DeepCopy()
 	pod.UID = types.UID(newUID())
 	pod.CreationTimestamp = metav1.Now()
@@ -164,8 +168,7 @@ func (r *Runner) createPod(ctx context.Context, p kube.Pod, images map[string]*i
 		// This machine is the node, as the scheduler would have said.
 		pod.Spec.NodeName, _ = os.Hostname()
 	}
-	l := r.layout(pod.Namespace, pod.Name)
-	dir := r.pods.Pod(pod.Namespace, pod.Name)
+	l := r.layout(dir.Key)
 
 	defer r.timeStep("total", "pod", pod.Name)()
 	done := r.timeStep("record")
@@ -438,7 +441,7 @@ func writeBundle(c translate.Container) error {
 // containerID names a container for the runtime: unique under podrun's
 // runtime root and recognisable in `runc list`.
 func containerID(dir *state.PodDir, name string) string {
-	return filepath.Base(dir.Dir) + "_" + name
+	return dir.File() + "_" + name
 }
 
 func newUID() string {

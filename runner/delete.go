@@ -34,16 +34,19 @@ type DeleteOptions struct {
 // ErrPodNotFound, which callers that want kubectl's --ignore-not-found
 // treat as success; a pod left half-made is finished off all the same.
 func (r *Runner) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) error {
-	unlock, err := r.lockPod(ctx, namespace, name)
+	k, err := state.PodKey(namespace, name)
+	if err != nil {
+		return err
+	}
+	unlock, err := r.lockPod(ctx, k)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	l := r.layout(namespace, name)
-	if _, err := os.Stat(l.Dir); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+	dir := r.pods.Pod(k)
+	if _, err := os.Stat(dir.Dir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
-	dir := r.pods.Pod(namespace, name)
 	st, err := dir.Read()
 	if err == nil {
 		grace := gracePeriod(st, opts)
@@ -51,11 +54,11 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 			r.stop(ctx, st, grace)
 		}
 	}
-	if err := r.teardown(ctx, namespace, name); err != nil {
-		return fmt.Errorf("deleting pod %s/%s: %w", namespace, name, err)
+	if err := r.teardown(ctx, k); err != nil {
+		return fmt.Errorf("deleting pod %s: %w", k, err)
 	}
 	if err := r.releaseUnusedClaims(); err != nil {
-		return fmt.Errorf("releasing the claims pod %s/%s kept: %w", namespace, name, err)
+		return fmt.Errorf("releasing the claims pod %s kept: %w", k, err)
 	}
 	return nil
 }

@@ -24,9 +24,13 @@ type ExecOptions struct {
 // the container's user, with its environment and working directory, and
 // returns its exit code.
 func (r *Runner) Exec(ctx context.Context, namespace, name string, opts ExecOptions) (int, error) {
-	st, err := r.pods.Pod(namespace, name).Read()
+	k, err := podKey(namespace, name, opts.Container)
+	if err != nil {
+		return -1, err
+	}
+	st, err := r.pods.Pod(k).Read()
 	if errors.Is(err, state.ErrNoState) {
-		return -1, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+		return -1, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
 	if err != nil {
 		return -1, err
@@ -43,6 +47,21 @@ func (r *Runner) Exec(ctx context.Context, namespace, name string, opts ExecOpti
 		Tty:  opts.Tty,
 		IO:   runtime.IO{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr},
 	})
+}
+
+// podKey checks pod namespace/name and, if one is named, a container
+// of it, as the API server would, and returns the pod's Key.
+func podKey(namespace, name, container string) (state.Key, error) {
+	k, err := state.PodKey(namespace, name)
+	if err != nil {
+		return state.Key{}, err
+	}
+	if container != "" {
+		if err := state.CheckContainerName(container); err != nil {
+			return state.Key{}, err
+		}
+	}
+	return k, nil
 }
 
 // execContainer picks the named container, or the first app container.

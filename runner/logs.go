@@ -40,10 +40,13 @@ var ErrContainerRequired = errors.New("a container name must be specified")
 
 // Logs copies a container's log, as written, to w.
 func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptions, w io.Writer) error {
-	dir := r.pods.Pod(namespace, name)
-	st, err := dir.Read()
+	k, err := podKey(namespace, name, opts.Container)
+	if err != nil {
+		return err
+	}
+	st, err := r.pods.Pod(k).Read()
 	if errors.Is(err, state.ErrNoState) {
-		return fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+		return fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
 	if err != nil {
 		return err
@@ -53,14 +56,14 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 		if err != nil {
 			return err
 		}
-		return r.prefixedLog(ctx, namespace, name, c, opts, w, nil)
+		return r.prefixedLog(ctx, k, c, opts, w, nil)
 	}
 	if opts.Follow && !opts.Previous {
-		return r.followAll(ctx, namespace, name, st.Containers, opts, w)
+		return r.followAll(ctx, k, st.Containers, opts, w)
 	}
 	var errs []error
 	for _, c := range st.Containers {
-		if err := r.prefixedLog(ctx, namespace, name, c, opts, w, nil); err != nil {
+		if err := r.prefixedLog(ctx, k, c, opts, w, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -70,7 +73,7 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 // followAll follows every container's log at once, as kubectl logs -f
 // --all-containers: lines are written as they come, each whole, until
 // every container has stopped or ctx ends.
-func (r *Runner) followAll(ctx context.Context, namespace, name string, containers []state.Container, opts LogOptions, w io.Writer) error {
+func (r *Runner) followAll(ctx context.Context, k state.Key, containers []state.Container, opts LogOptions, w io.Writer) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -80,7 +83,7 @@ func (r *Runner) followAll(ctx context.Context, namespace, name string, containe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = r.prefixedLog(ctx, namespace, name, c, opts, w, &mu)
+			errs[i] = r.prefixedLog(ctx, k, c, opts, w, &mu)
 		}()
 	}
 	wg.Wait()
@@ -89,23 +92,23 @@ func (r *Runner) followAll(ctx context.Context, namespace, name string, containe
 
 // prefixedLog is containerLog through a lineWriter when lines need a
 // prefix or share w with other containers (mu not nil); else straight.
-func (r *Runner) prefixedLog(ctx context.Context, namespace, name string, c state.Container, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
+func (r *Runner) prefixedLog(ctx context.Context, k state.Key, c state.Container, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
 	if !opts.Prefix && mu == nil {
-		return r.containerLog(ctx, namespace, name, c, opts, w)
+		return r.containerLog(ctx, k, c, opts, w)
 	}
 	if mu == nil {
 		mu = new(sync.Mutex)
 	}
 	lw := &lineWriter{mu: mu, w: w}
 	if opts.Prefix {
-		lw.prefix = []byte(fmt.Sprintf("[pod/%s/%s] ", name, c.Name))
+		lw.prefix = []byte(fmt.Sprintf("[pod/%s/%s] ", k.Name(), c.Name))
 	}
-	return errors.Join(r.containerLog(ctx, namespace, name, c, opts, lw), lw.Close())
+	return errors.Join(r.containerLog(ctx, k, c, opts, lw), lw.Close())
 }
 
 // containerLog copies the log of one container's current or previous run.
-func (r *Runner) containerLog(ctx context.Context, namespace, name string, c state.Container, opts LogOptions, w io.Writer) error {
-	path, err := r.logPath(namespace, name, c, opts.Previous)
+func (r *Runner) containerLog(ctx context.Context, k state.Key, c state.Container, opts LogOptions, w io.Writer) error {
+	path, err := r.logPath(k, c, opts.Previous)
 	if err != nil {
 		return err
 	}
@@ -116,7 +119,7 @@ func (r *Runner) containerLog(ctx context.Context, namespace, name string, c sta
 	defer f.Close()
 	var src io.Reader = f
 	if opts.Follow && !opts.Previous {
-		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(namespace, name, c.Name, path) }}
+		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(k, c.Name, path) }}
 	}
 	copts := crilog.CopyOptions{Timestamps: opts.Timestamps, TailLines: opts.Tail}
 	if opts.Since > 0 {
@@ -140,17 +143,17 @@ func pickContainer(st *state.Pod, name string) (state.Container, error) {
 }
 
 // logPath finds the log of the current run or, with previous, the one before.
-func (r *Runner) logPath(namespace, name string, c state.Container, previous bool) (string, error) {
-	dir := r.layout(namespace, name).Logs(c.Name)
+func (r *Runner) logPath(k state.Key, c state.Container, previous bool) (string, error) {
+	dir := r.layout(k).Logs(c.Name)
 	runs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	sort.Slice(runs, func(i, j int) bool { return logNumber(runs[i]) < logNumber(runs[j]) })
 	switch {
 	case previous && len(runs) < 2:
-		return "", fmt.Errorf("previous terminated container %q in pod %q not found", c.Name, name)
+		return "", fmt.Errorf("previous terminated container %q in pod %q not found", c.Name, k.Name())
 	case previous:
 		return runs[len(runs)-2], nil
 	case len(runs) == 0:
-		return "", fmt.Errorf("container %q in pod %q is waiting to start: %s", c.Name, name, c.Reason)
+		return "", fmt.Errorf("container %q in pod %q is waiting to start: %s", c.Name, k.Name(), c.Reason)
 	default:
 		return runs[len(runs)-1], nil
 	}
@@ -163,8 +166,8 @@ func logNumber(path string) int {
 
 // running reports whether the run of container that writes the log at
 // path still runs: a restarted container writes a new file.
-func (r *Runner) running(namespace, name, container, path string) bool {
-	st, err := r.pods.Pod(namespace, name).Read()
+func (r *Runner) running(k state.Key, container, path string) bool {
+	st, err := r.pods.Pod(k).Read()
 	if err != nil {
 		return false
 	}

@@ -137,11 +137,15 @@ type MonitorOptions struct {
 // Monitor runs the monitor of pod namespace/name in this process until
 // the pod is stopped (SIGTERM, or opts.Stop closed).
 func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts MonitorOptions) error {
+	k, err := state.PodKey(namespace, name)
+	if err != nil {
+		return err
+	}
 	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
 	housekeeping, _ := time.ParseDuration(os.Getenv(HousekeepingEnv))
 	return monitor.Run(ctx, monitor.Config{
-		Pod:          r.pods.Pod(namespace, name),
-		Layout:       r.layout(namespace, name),
+		Pod:          r.pods.Pod(k),
+		Layout:       r.layout(k),
 		Runtime:      r.runtime,
 		Image:        r.monitorImage,
 		Ready:        opts.Ready,
@@ -197,7 +201,7 @@ func (r *Runner) startForeground(ctx context.Context, dir *state.PodDir, l trans
 		readyW.Close()
 		return err
 	}
-	pod := dir.Name
+	pod := dir.Name()
 	opts := MonitorOptions{Ready: readyW, Stop: fg.Stop}
 	if fg.Output != nil {
 		opts.Output = func(container string) func(string, []byte) {
@@ -205,11 +209,11 @@ func (r *Runner) startForeground(ctx context.Context, dir *state.PodDir, l trans
 		}
 	}
 	go func() {
-		err := r.Monitor(context.WithoutCancel(ctx), dir.Namespace, dir.Name, opts)
+		err := r.Monitor(context.WithoutCancel(ctx), dir.Namespace(), dir.Name(), opts)
 		// The monitor is gone; delete must not signal this process.
 		_, _ = dir.Update(context.Background(), func(s *state.Pod) error { s.Monitor = state.Process{}; return nil })
 		if fg.Done != nil {
-			fg.Done(dir.Namespace, dir.Name, err)
+			fg.Done(dir.Namespace(), dir.Name(), err)
 		}
 	}()
 	return waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log"))

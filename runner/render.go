@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
 
@@ -39,7 +40,11 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 	for _, p := range pods {
 		pod := p.Pod.DeepCopy()
 		pod.UID = types.UID(newUID())
-		l := translate.Layout{Dir: filepath.Join(abs, pod.Namespace+"_"+pod.Name)}
+		k, err := state.PodKey(pod.Namespace, pod.Name)
+		if err != nil {
+			return dirs, fmt.Errorf("%s: %w", p.Source, err)
+		}
+		l := translate.Layout{Dir: filepath.Join(abs, k.File())}
 		ip := ""
 		if pod.Spec.HostNetwork {
 			ip = hostIP()

@@ -89,27 +89,27 @@ func New(cfg Config) (*Runner, error) {
 // Images is the runner's image store.
 func (r *Runner) Images() *image.Store { return r.images }
 
-// layout is where the files of pod namespace/name live.
-func (r *Runner) layout(namespace, name string) translate.Layout {
-	return translate.Layout{Dir: filepath.Join(r.cfg.RunRoot, "pods", namespace+"_"+name)}
+// layout is where the files of pod k live.
+func (r *Runner) layout(k state.Key) translate.Layout {
+	return translate.Layout{Dir: filepath.Join(r.cfg.RunRoot, "pods", k.File())}
 }
 
-// lockFile serialises commands on one pod. It lives outside the pod's
+// lockFile serialises commands on pod k. It lives outside the pod's
 // directory, which teardown removes.
-func (r *Runner) lockFile(namespace, name string) string {
-	return filepath.Join(r.cfg.RunRoot, "locks", namespace+"_"+name+".lock")
+func (r *Runner) lockFile(k state.Key) string {
+	return filepath.Join(r.cfg.RunRoot, "locks", k.File()+".lock")
 }
 
-// lockPod takes the lock that serialises commands on pod namespace/name,
-// returning its release.
-func (r *Runner) lockPod(ctx context.Context, namespace, name string) (func(), error) {
-	path := r.lockFile(namespace, name)
+// lockPod takes the lock that serialises commands on pod k, returning its
+// release.
+func (r *Runner) lockPod(ctx context.Context, k state.Key) (func(), error) {
+	path := r.lockFile(k)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	l, err := state.Lock(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("locking pod %s/%s: %w", namespace, name, err)
+		return nil, fmt.Errorf("locking pod %s: %w", k, err)
 	}
 	return func() { _ = l.Unlock() }, nil
 }

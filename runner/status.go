@@ -19,9 +19,13 @@ import (
 // Get returns pod namespace/name as the API server would show it: the
 // manifest with a status that reflects the containers as they are now.
 func (r *Runner) Get(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
-	st, err := r.pods.Pod(namespace, name).Read()
+	k, err := state.PodKey(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.pods.Pod(k).Read()
 	if errors.Is(err, state.ErrNoState) {
-		return nil, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+		return nil, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
 	if err != nil {
 		return nil, err
@@ -296,9 +300,13 @@ func ptrTime(t time.Time) *metav1.Time {
 // Events returns what the pod's monitor recorded as a kubelet would post
 // events, oldest first.
 func (r *Runner) Events(ctx context.Context, namespace, name string) ([]corev1.Event, error) {
-	st, err := r.pods.Pod(namespace, name).Read()
+	k, err := state.PodKey(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.pods.Pod(k).Read()
 	if errors.Is(err, state.ErrNoState) {
-		return nil, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrPodNotFound)
+		return nil, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
 	if err != nil {
 		return nil, err

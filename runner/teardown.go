@@ -20,21 +20,21 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// teardown removes every trace of pod namespace/name, in the reverse order
+// teardown removes every trace of pod k, in the reverse order
 // of creation: monitor, containers, network, mounts, cgroups, files. It
 // works from what is on disk and in the kernel, not only from the state
 // file, so it also finishes pods whose creation was cut short. Each step is
 // idempotent; teardown of a pod that is gone succeeds. The caller holds
 // the pod's lock.
-func (r *Runner) teardown(ctx context.Context, namespace, name string) error {
-	l := r.layout(namespace, name)
-	dir := r.pods.Pod(namespace, name)
+func (r *Runner) teardown(ctx context.Context, k state.Key) error {
+	l := r.layout(k)
+	dir := r.pods.Pod(k)
 	st, err := dir.Read()
 	if err != nil && !errors.Is(err, state.ErrNoState) {
-		r.cfg.Log.Warn("pod state unreadable; tearing down from what is on disk", "pod", name, "error", err)
+		r.cfg.Log.Warn("pod state unreadable; tearing down from what is on disk", "pod", k.Name(), "error", err)
 	}
 	if st == nil {
-		st = &state.Pod{Namespace: namespace, Name: name}
+		st = &state.Pod{Namespace: k.Namespace(), Name: k.Name()}
 	}
 	var errs []error
 	if st.Monitor.Pid > 0 {
@@ -46,7 +46,7 @@ func (r *Runner) teardown(ctx context.Context, namespace, name string) error {
 	errs = append(errs, r.detachNetwork(ctx, st, l))
 	errs = append(errs, unmountUnder(l.Dir))
 	errs = append(errs, removeCgroups(st.UID))
-	errs = append(errs, removePodDir(l.Dir))
+	errs = append(errs, removePodDir(dir))
 	return errors.Join(errs...)
 }
 

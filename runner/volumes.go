@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/podrun/podrun/runner/mountinfo"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
 	"github.com/podrun/podrun/translate"
 )
@@ -244,18 +245,15 @@ func memTotalKB() int64 {
 // it. A mount left there (a subPath of a named volume, a hostPath bound
 // through a staging path) would let the removal reach into data that must
 // outlive the pod, so it is refused; the next delete finishes the job.
-func removePodDir(dir string) error {
-	left, err := mountinfo.Under(dir)
+func removePodDir(dir *state.PodDir) error {
+	left, err := mountinfo.Under(dir.Dir)
 	if err != nil {
 		return err
 	}
 	if len(left) > 0 {
-		return fmt.Errorf("not removing %s: %d mounts remain under it (first %s): run delete again", dir, len(left), left[0])
+		return fmt.Errorf("not removing %s: %d mounts remain under it (first %s): run delete again", dir.Dir, len(left), left[0])
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("removing %s: %w", dir, err)
-	}
-	return nil
+	return dir.Remove()
 }
 
 // VolumeInfo is a named volume and the pods that mount it.

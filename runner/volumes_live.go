@@ -224,7 +224,7 @@ func (r *Runner) RefreshVolumes(ctx context.Context, changed []ObjectOutcome) er
 			}
 			return false
 		}
-		errs = append(errs, r.refreshPod(ctx, ns, e.Pod.Name, uses))
+		errs = append(errs, r.refreshPod(ctx, e.Key, uses))
 	}
 	return errors.Join(errs...)
 }
@@ -269,22 +269,22 @@ func usesDownwardAPI(v *corev1.Volume) bool {
 
 // refreshPod rewrites the volumes of a running pod for which only is
 // true, from its recorded manifest, under the pod's lock.
-func (r *Runner) refreshPod(ctx context.Context, namespace, name string, only func(*corev1.Volume) bool) error {
-	unlock, err := r.lockPod(ctx, namespace, name)
+func (r *Runner) refreshPod(ctx context.Context, k state.Key, only func(*corev1.Volume) bool) error {
+	unlock, err := r.lockPod(ctx, k)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := r.pods.Pod(namespace, name).Read()
+	st, err := r.pods.Pod(k).Read()
 	if err != nil || !st.Monitor.Alive() {
 		return nil // deleted or stopped meanwhile: nothing to refresh
 	}
 	var pod corev1.Pod
 	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
-		return fmt.Errorf("reading the manifest of pod %s/%s: %w", namespace, name, err)
+		return fmt.Errorf("reading the manifest of pod %s: %w", k, err)
 	}
-	if err := volume.Refresh(r.volumeConfig(r.layout(namespace, name)), &pod, only); err != nil {
-		return fmt.Errorf("refreshing the volumes of pod %s/%s (they keep their last contents): %w", namespace, name, err)
+	if err := volume.Refresh(r.volumeConfig(r.layout(k)), &pod, only); err != nil {
+		return fmt.Errorf("refreshing the volumes of pod %s (they keep their last contents): %w", k, err)
 	}
 	return nil
 }
@@ -318,7 +318,7 @@ func (r *Runner) updateMetadata(ctx context.Context, dir *state.PodDir, pod *cor
 	if changed == nil {
 		return "unchanged", nil
 	}
-	if err := volume.Refresh(r.volumeConfig(r.layout(pod.Namespace, pod.Name)), changed, usesDownwardAPI); err != nil {
+	if err := volume.Refresh(r.volumeConfig(r.layout(dir.Key)), changed, usesDownwardAPI); err != nil {
 		return "", fmt.Errorf("refreshing the downwardAPI volumes of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return "configured", nil

@@ -4,8 +4,11 @@
 // Contract:
 //
 //   - Each pod has one directory, <Store.Dir>/<namespace>_<name>/, holding
-//     its record as JSON in state.json and a lock file. Namespaces and names
-//     are DNS labels or subdomains, so "_" cannot be part of either.
+//     its record as JSON in state.json and a lock file. It is reached only
+//     through a Key, whose namespace is a DNS label and name a DNS subdomain
+//     as the API server checks them: "_" cannot be part of either, and no
+//     Key names a path outside the store. Removal works beneath the store
+//     (os.Root), so not even a bug can remove anything outside it.
 //   - Files are written atomically (WriteFile: temp file in the same
 //     directory, fsync, rename, fsync of the directory): a reader sees the
 //     old record or the new one, never half of one. Reading needs no lock.

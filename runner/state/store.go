@@ -24,26 +24,23 @@ type Store struct {
 
 // PodDir is one pod's directory, <Store.Dir>/<namespace>_<name>.
 type PodDir struct {
-	Dir       string
-	Namespace string
-	Name      string
+	Key
+	Dir   string
+	store string // Store.Dir: Remove works beneath it
 }
 
-// Pod returns the directory of pod namespace/name; nothing is created.
-func (s Store) Pod(namespace, name string) *PodDir {
-	return &PodDir{Dir: filepath.Join(s.Dir, namespace+"_"+name), Namespace: namespace, Name: name}
+// Pod returns the directory of the pod k names; nothing is created.
+func (s Store) Pod(k Key) *PodDir {
+	return &PodDir{Key: k, Dir: filepath.Join(s.Dir, k.File()), store: s.Dir}
 }
 
+// check refuses a PodDir that Store.Pod did not make from a Key.
 func (d *PodDir) check() error {
-	for _, s := range []string{d.Namespace, d.Name} {
-		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/_") {
-			return fmt.Errorf("pod %q/%q: namespace and name must be DNS names", d.Namespace, d.Name)
-		}
+	if d.Key == (Key{}) || d.store == "" {
+		return fmt.Errorf("pod directory %q: not made by Store.Pod", d.Dir)
 	}
 	return nil
 }
-
-func (d *PodDir) String() string { return d.Namespace + "/" + d.Name }
 
 // Lock creates the pod's directory if needed and takes its lock, waiting
 // until ctx is done. Hold it across every change to the pod.
@@ -91,7 +88,7 @@ func (d *PodDir) Write(p *Pod) error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	if p.Namespace != d.Namespace || p.Name != d.Name {
+	if p.Namespace != d.Namespace() || p.Name != d.Name() {
 		return fmt.Errorf("writing pod %s: the record is of pod %s/%s", d, p.Namespace, p.Name)
 	}
 	p.Version = Version
@@ -155,18 +152,27 @@ func (d *PodDir) removeIfOnlyLock() {
 }
 
 // Remove removes the pod's directory and all in it; a missing one is not
-// an error. The caller holds the lock and must have undone everything the
-// directory refers to (mounts under it first of all).
+// an error. It works beneath the store's directory (os.Root), so nothing
+// outside it can go. The caller holds the lock and must have undone
+// everything the directory refers to (mounts under it first of all).
 func (d *PodDir) Remove() error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	// The state file goes first, so that an interrupted removal leaves a
-	// directory that List reports as ErrNoState.
-	if err := os.Remove(filepath.Join(d.Dir, stateFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	root, err := os.OpenRoot(d.store)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("removing pod %s: %w", d, err)
 	}
-	if err := os.RemoveAll(d.Dir); err != nil {
+	defer root.Close()
+	// The state file goes first, so that an interrupted removal leaves a
+	// directory that List reports as ErrNoState.
+	if err := root.Remove(filepath.Join(d.File(), stateFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing pod %s: %w", d, err)
+	}
+	if err := root.RemoveAll(d.File()); err != nil {
 		return fmt.Errorf("removing pod %s: %w", d, err)
 	}
 	return nil
@@ -197,10 +203,11 @@ func (s Store) List() ([]Entry, error) {
 		if !de.IsDir() || !ok {
 			continue
 		}
-		d := s.Pod(namespace, name)
-		if d.check() != nil {
+		k, err := PodKey(namespace, name)
+		if err != nil {
 			continue
 		}
+		d := s.Pod(k)
 		p, err := d.Read()
 		entries = append(entries, Entry{PodDir: d, Pod: p, Err: err})
 	}

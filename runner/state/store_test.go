@@ -53,7 +53,7 @@ func TestPodRoundTrip(t *testing.T) {
 		{Namespace: "kube-system", Name: "a.b-c", Phase: PhasePending}, // the least a record holds
 	}
 	for _, want := range tests {
-		d := s.Pod(want.Namespace, want.Name)
+		d := s.Pod(key(t, want.Namespace, want.Name))
 		if err := d.Create(ctx, want); err != nil {
 			t.Fatal(err)
 		}
@@ -79,12 +79,11 @@ func TestPodRoundTrip(t *testing.T) {
 func TestPodDirChecks(t *testing.T) {
 	s := Store{Dir: t.TempDir()}
 	for _, nn := range [][2]string{{"", "a"}, {"a", ""}, {"a_b", "c"}, {"a", "b/c"}, {"..", "a"}} {
-		d := s.Pod(nn[0], nn[1])
-		if _, err := d.Lock(context.Background()); err == nil {
-			t.Errorf("Lock of pod %q/%q succeeded", nn[0], nn[1])
+		if k, err := PodKey(nn[0], nn[1]); err == nil {
+			t.Errorf("PodKey(%q, %q) = %v, want an error", nn[0], nn[1], k)
 		}
 	}
-	d := s.Pod("default", "web")
+	d := s.Pod(key(t, "default", "web"))
 	if err := d.Write(&Pod{Namespace: "default", Name: "other"}); err == nil {
 		t.Errorf("writing another pod's record into %s succeeded", d)
 	}
@@ -101,7 +100,7 @@ func TestPodDirChecks(t *testing.T) {
 func TestUpdateContention(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
-	if err := s.Pod("default", "web").Create(ctx, samplePod()); err != nil {
+	if err := s.Pod(key(t, "default", "web")).Create(ctx, samplePod()); err != nil {
 		t.Fatal(err)
 	}
 	const writers, each = 8, 10
@@ -110,7 +109,7 @@ func TestUpdateContention(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := s.Pod("default", "web") // its own fds, as another process would
+			d := s.Pod(key(t, "default", "web")) // its own fds, as another process would
 			for range each {
 				_, err := d.Update(ctx, func(p *Pod) error {
 					p.Container("app").RestartCount++
@@ -124,7 +123,7 @@ func TestUpdateContention(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	p, err := s.Pod("default", "web").Read()
+	p, err := s.Pod(key(t, "default", "web")).Read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +135,7 @@ func TestUpdateContention(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
-	d := s.Pod("default", "web")
+	d := s.Pod(key(t, "default", "web"))
 	called := false
 	_, err := d.Update(ctx, func(*Pod) error { called = true; return nil })
 	if !errors.Is(err, ErrNoState) || called {
@@ -163,7 +162,7 @@ func TestUpdate(t *testing.T) {
 func TestRemove(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
-	d := s.Pod("default", "web")
+	d := s.Pod(key(t, "default", "web"))
 	d.Create(ctx, samplePod())
 	l, err := d.Lock(ctx)
 	if err != nil {
@@ -172,7 +171,7 @@ func TestRemove(t *testing.T) {
 	// Someone waits to update the pod while we remove it.
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Pod("default", "web").Update(ctx, func(*Pod) error { return nil })
+		_, err := s.Pod(key(t, "default", "web")).Update(ctx, func(*Pod) error { return nil })
 		done <- err
 	}()
 	time.Sleep(20 * time.Millisecond)
@@ -197,8 +196,8 @@ func TestList(t *testing.T) {
 	if entries, err := s.List(); err != nil || entries != nil {
 		t.Errorf("List of a missing store = %v, %v; want empty", entries, err)
 	}
-	s.Pod("default", "web").Create(ctx, samplePod())
-	s.Pod("ns1", "half").Lock(ctx) // created, never written: a killed apply
+	s.Pod(key(t, "default", "web")).Create(ctx, samplePod())
+	s.Pod(key(t, "ns1", "half")).Lock(ctx) // created, never written: a killed apply
 	os.WriteFile(filepath.Join(s.Dir, "ns1_half", ".state.json.tmp-123"), []byte("{"), 0o600)
 	os.MkdirAll(filepath.Join(s.Dir, "ns2_bad"), 0o700)
 	os.WriteFile(filepath.Join(s.Dir, "ns2_bad", "state.json"), []byte("{not json"), 0o600)
@@ -216,7 +215,7 @@ func TestList(t *testing.T) {
 	}
 	var got []row
 	for _, e := range entries {
-		r := row{Namespace: e.Namespace, Name: e.Name, NoState: errors.Is(e.Err, ErrNoState), Err: e.Err != nil}
+		r := row{Namespace: e.Namespace(), Name: e.Name(), NoState: errors.Is(e.Err, ErrNoState), Err: e.Err != nil}
 		if e.Pod != nil {
 			r.Phase = e.Pod.Phase
 		}
