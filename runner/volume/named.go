@@ -63,16 +63,24 @@ func (n *Named) Status() string {
 	return "Released"
 }
 
-func (s *Store) dir(namespace, name string) string {
-	return filepath.Join(s.Dir, namespace+"_"+name)
+// claimKey checks a claim's namespace and name as the API server does:
+// the only names whose volume directory stays in the store.
+func claimKey(namespace, name string) (state.Key, error) {
+	return state.NewKey("persistentvolumeclaim", namespace, name)
 }
+
+func (s *Store) dir(k state.Key) string { return filepath.Join(s.Dir, k.File()) }
 
 // Bind records claim and makes its volume, or binds the claim to the
 // volume already there, data and all. It reports whether the volume is new.
 func (s *Store) Bind(claim *corev1.PersistentVolumeClaim) (bool, error) {
-	dir := s.dir(claim.Namespace, claim.Name)
+	k, err := claimKey(claim.Namespace, claim.Name)
+	if err != nil {
+		return false, err
+	}
+	dir := s.dir(k)
 	data := filepath.Join(dir, "_data")
-	_, err := os.Stat(data)
+	_, err = os.Stat(data)
 	created := errors.Is(err, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, fmt.Errorf("creating volume %s/%s: %w", claim.Namespace, claim.Name, err)
@@ -85,7 +93,7 @@ func (s *Store) Bind(claim *corev1.PersistentVolumeClaim) (bool, error) {
 			return false, err
 		}
 	}
-	if old, err := s.read(claim.Namespace + "_" + claim.Name); err == nil && old.Terminating() {
+	if old, err := s.read(k.File()); err == nil && old.Terminating() {
 		// An apply does not undo a deletion: the claim stays Terminating.
 		claim = claim.DeepCopy()
 		claim.DeletionTimestamp, claim.Finalizers = old.Claim.DeletionTimestamp, old.Claim.Finalizers
@@ -111,7 +119,11 @@ func (s *Store) writeClaim(dir string, claim *corev1.PersistentVolumeClaim) erro
 // pods still use it: it stays bound, Terminating, until Release. A claim
 // that is not there is left alone.
 func (s *Store) MarkTerminating(namespace, name string, now time.Time) error {
-	n, err := s.read(namespace + "_" + name)
+	k, err := claimKey(namespace, name)
+	if err != nil {
+		return err
+	}
+	n, err := s.read(k.File())
 	if err != nil || !n.Bound() || n.Terminating() {
 		return nil
 	}
@@ -120,13 +132,17 @@ func (s *Store) MarkTerminating(namespace, name string, now time.Time) error {
 	if !slices.Contains(c.Finalizers, ProtectionFinalizer) {
 		c.Finalizers = append(c.Finalizers, ProtectionFinalizer)
 	}
-	return s.writeClaim(s.dir(namespace, name), c)
+	return s.writeClaim(s.dir(k), c)
 }
 
 // Release forgets the claim namespace/name and keeps its data. Releasing
 // a claim that is not there succeeds.
 func (s *Store) Release(namespace, name string) error {
-	err := os.Remove(filepath.Join(s.dir(namespace, name), "claim.json"))
+	k, err := claimKey(namespace, name)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(filepath.Join(s.dir(k), "claim.json"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("releasing claim %s/%s: %w", namespace, name, err)
 	}
@@ -136,7 +152,7 @@ func (s *Store) Release(namespace, name string) error {
 // Get returns the volume bound to claim namespace/name; an error matching
 // ErrNotFound when no such claim was applied.
 func (s *Store) Get(namespace, name string) (*Named, error) {
-	n, err := s.read(namespace + "_" + name)
+	n, err := s.Claimed(namespace, name)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +164,11 @@ func (s *Store) Get(namespace, name string) (*Named, error) {
 
 // Claimed returns the volume of claim name in namespace, bound or released.
 func (s *Store) Claimed(namespace, name string) (*Named, error) {
-	return s.read(namespace + "_" + name)
+	k, err := claimKey(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.read(k.File())
 }
 
 func (s *Store) read(base string) (*Named, error) {
@@ -203,19 +223,28 @@ func (s *Store) List() ([]*Named, error) {
 
 // Remove deletes the volume namespace/name and its data. The caller
 // checks that no pod uses it. Removing a volume that is gone succeeds.
+// It works beneath Dir (os.Root), so nothing outside the store can go.
 func (s *Store) Remove(namespace, name string) error {
-	dir := s.dir(namespace, name)
+	k, err := claimKey(namespace, name)
+	if err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("removing volume %s: %w", k, err)
+	}
+	defer root.Close()
 	// Rename first, so that a crash half-way leaves no half-volume that a
 	// claim could bind to.
-	trash := filepath.Join(s.Dir, ".trash-"+namespace+"_"+name)
-	if err := os.Rename(dir, trash); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return os.RemoveAll(trash)
-		}
-		return fmt.Errorf("removing volume %s/%s: %w", namespace, name, err)
+	trash := ".trash-" + k.File()
+	if err := root.Rename(k.File(), trash); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing volume %s: %w", k, err)
 	}
-	if err := os.RemoveAll(trash); err != nil {
-		return fmt.Errorf("removing volume %s/%s: %w", namespace, name, err)
+	if err := root.RemoveAll(trash); err != nil {
+		return fmt.Errorf("removing volume %s: %w", k, err)
 	}
 	return nil
 }
