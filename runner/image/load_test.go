@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -323,7 +324,11 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("Normalize(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := Normalize("UPPER/case"); err == nil {
-		t.Error("Normalize accepted an invalid reference")
+	for _, in := range []string{
+		"UPPER/case", "", "../../x", "../x", "x/..", "a/../b", "a/./b", "./x", "/x", "a//b", "x/", "a\x00b", "a\nb",
+	} {
+		if got, err := Normalize(in); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("invalid image reference %q: ", in)) {
+			t.Errorf("Normalize(%q) = %q, %v; want an invalid image reference", in, got, err)
+		}
 	}
 }

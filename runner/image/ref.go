@@ -2,19 +2,28 @@ package image
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Normalize returns ref in the form Docker and Kubernetes resolve it to:
 // "busybox" is "docker.io/library/busybox:latest", "localhost/x:y" stays,
-// a digest reference keeps its digest ("REPO@sha256:...").
+// a digest reference keeps its digest ("REPO@sha256:..."). A ref that is
+// not an image reference is an error, whose message says so.
 func Normalize(ref string) (string, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
-		return "", fmt.Errorf("parsing image reference %q: %w", ref, err)
+		return "", fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
 	repo := repository(r.Context())
+	// The name package lets through what no registry serves: empty, "."
+	// and ".." path components ("../x", "/x", "a//b").
+	for _, c := range strings.Split(repo, "/") {
+		if c == "" || c == "." || c == ".." {
+			return "", fmt.Errorf("invalid image reference %q: %q is not a path component of a repository: name images as [REGISTRY/]REPOSITORY[:TAG|@DIGEST]", ref, c)
+		}
+	}
 	switch r := r.(type) {
 	case name.Digest:
 		return repo + "@" + r.DigestStr(), nil
