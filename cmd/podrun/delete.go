@@ -82,21 +82,28 @@ func deleteTargets(g *globals, files, args []string) ([]podRef, error) {
 	}
 }
 
-// podRefs reads kubectl's ways of naming pods: "pod a b" or "pod/a pod/b".
+// podRefs reads kubectl's ways of naming pods, "pod a b" or "pod/a
+// pod/b", and checks the names.
 func podRefs(g *globals, args []string) ([]podRef, error) {
-	var refs []podRef
+	var names []string
 	if len(args) > 1 && isPodKind(args[0]) {
-		for _, name := range args[1:] {
-			refs = append(refs, podRef{g.ns(), name})
+		names = args[1:]
+	} else {
+		for _, a := range args {
+			kind, name, ok := strings.Cut(a, "/")
+			if !ok || !isPodKind(kind) || name == "" {
+				return nil, fmt.Errorf("say which pods: pod NAME..., pod/NAME, or -f FILE (got %q)", a)
+			}
+			names = append(names, name)
 		}
-		return refs, nil
 	}
-	for _, a := range args {
-		kind, name, ok := strings.Cut(a, "/")
-		if !ok || !isPodKind(kind) || name == "" {
-			return nil, fmt.Errorf("say which pods: pod NAME..., pod/NAME, or -f FILE (got %q)", a)
+	var refs []podRef
+	for _, name := range names {
+		ref, err := g.podRef(name)
+		if err != nil {
+			return nil, err
 		}
-		refs = append(refs, podRef{g.ns(), name})
+		refs = append(refs, ref)
 	}
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("say what to delete: podrun delete -f FILE, or podrun delete pod NAME")

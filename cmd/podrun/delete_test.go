@@ -32,6 +32,10 @@ func TestPodRefs(t *testing.T) {
 		{name: "another kind, spaced", args: []string{"svc", "a"}, err: `(got "svc")`},
 		{name: "slash without a name", args: []string{"pod/"}, err: `(got "pod/")`},
 		{name: "a bare name after pod/NAME", args: []string{"pod/a", "b"}, err: `(got "b")`},
+		{name: "a path as a name", args: []string{"pod", "../../x"}, err: `invalid pod name "../../x": a lowercase RFC 1123 subdomain`},
+		{name: "a path as pod/NAME", args: []string{"pod/../../x"}, err: `invalid pod name "../../x"`},
+		{name: "an uppercase name", args: []string{"pod", "a", "B"}, err: `invalid pod name "B"`},
+		{name: "a path as -n", namespace: "../..", args: []string{"pod", "a"}, err: `invalid namespace "../..": a lowercase RFC 1123 label`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

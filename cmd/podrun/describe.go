@@ -23,16 +23,20 @@ func newDescribeCommand(g *globals) *cobra.Command {
 			if !isPodKind(args[0]) {
 				return fmt.Errorf("podrun describes pods only: podrun describe pod NAME")
 			}
+			ref, err := g.podRef(args[1])
+			if err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err
 			}
 			ctx := contextOf(cmd)
-			pod, err := r.Get(ctx, g.ns(), args[1])
+			pod, err := r.Get(ctx, ref.namespace, ref.name)
 			if err != nil {
 				return err
 			}
-			events, err := r.Events(ctx, g.ns(), args[1])
+			events, err := r.Events(ctx, ref.namespace, ref.name)
 			if err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ func newExecCommand(g *globals) *cobra.Command {
 		stdin, tty bool
 	)
 	cmd := &cobra.Command{
-		Use:   "exec [-it] POD [-c CONTAINER] -- COMMAND [ARG...]",
+		Use:   "exec [-it] POD|pod/POD [-c CONTAINER] -- COMMAND [ARG...]",
 		Short: "Run a command in a running container",
 		Example: `  podrun exec hello -c web -- cat /etc/hostname
   podrun exec -it hello -- sh`,
@@ -24,6 +24,13 @@ func newExecCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 1 {
 				return fmt.Errorf("usage: podrun exec POD [-c CONTAINER] -- COMMAND [ARG...]")
+			}
+			ref, err := g.podArg(args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkContainer(opts.Container); err != nil {
+				return err
 			}
 			r, err := g.runner()
 			if err != nil {
@@ -43,7 +50,7 @@ func newExecCommand(g *globals) *cobra.Command {
 				}
 				defer restore()
 			}
-			code, err := r.Exec(contextOf(cmd), g.ns(), args[0], opts)
+			code, err := r.Exec(contextOf(cmd), ref.namespace, ref.name, opts)
 			if err != nil {
 				return err
 			}

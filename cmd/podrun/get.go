@@ -33,6 +33,11 @@ func newGetCommand(g *globals) *cobra.Command {
 			if !isPodKind(args[0]) {
 				return fmt.Errorf("podrun gets pods only: podrun get pods")
 			}
+			for _, n := range args[1:] {
+				if _, err := g.podRef(n); err != nil {
+					return err
+				}
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err

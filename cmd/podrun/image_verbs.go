@@ -60,6 +60,9 @@ func newImageSaveCommand(g *globals) *cobra.Command {
 		Short: "Save images to a docker-archive or OCI archive that docker load and podman load read",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkImageRefs(args); err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err
@@ -80,6 +83,9 @@ func newImageRemoveCommand(g *globals) *cobra.Command {
 		Short:   "Forget images; `podrun image prune` frees their space",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkImageRefs(args); err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err
@@ -121,6 +127,9 @@ func newImageInspectCommand(g *globals) *cobra.Command {
 		Short: "Show images' manifests, configs and layers as JSON",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkImageRefs(args); err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err

@@ -12,7 +12,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 		tail int64
 	)
 	cmd := &cobra.Command{
-		Use:   "logs POD [-c CONTAINER]",
+		Use:   "logs POD|pod/POD [-c CONTAINER]",
 		Short: "Print a container's log",
 		Example: `  podrun logs hello -c web
   podrun logs -f hello -c web
@@ -21,6 +21,13 @@ func newLogsCommand(g *globals) *cobra.Command {
   podrun logs -f hello --all-containers --prefix`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := g.podArg(args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkContainer(opts.Container); err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err
@@ -28,7 +35,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 			if tail >= 0 {
 				opts.Tail = &tail
 			}
-			return r.Logs(contextOf(cmd), g.ns(), args[0], opts, cmd.OutOrStdout())
+			return r.Logs(contextOf(cmd), ref.namespace, ref.name, opts, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()

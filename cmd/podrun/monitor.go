@@ -8,6 +8,7 @@ import (
 
 	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/monitor"
+	"github.com/podrun/podrun/runner/state"
 )
 
 // newMonitorCommand is the per-pod monitor that apply starts; not for users.
@@ -20,6 +21,9 @@ func newMonitorCommand(g *globals) *cobra.Command {
 			ready := os.NewFile(3, "ready")
 			if ready == nil {
 				return fmt.Errorf("the monitor is started by podrun apply, not by hand")
+			}
+			if _, err := state.PodKey(args[0], args[1]); err != nil {
+				return err
 			}
 			r, err := g.runner()
 			if err != nil {

@@ -39,8 +39,9 @@ func newRootCommand() *cobra.Command {
 containers share an infra container's namespaces, and runs them with runc
 (or crun) and CNI networking. There is no cluster, API server or daemon:
 each pod is supervised by a small monitor process of its own.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: g.checkNamespace,
 	}
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.root, "root", "/var/lib/podrun", "directory for images and other data that survive reboots")

@@ -71,6 +71,9 @@ func newVolumeRemoveCommand(g *globals) *cobra.Command {
 		Short:   "Remove named volumes and their data (refused while a pod uses one)",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.checkClaims(args); err != nil {
+				return err
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err

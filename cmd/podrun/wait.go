@@ -37,6 +37,11 @@ func newWaitCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, n := range names {
+				if _, err := g.podRef(n); err != nil {
+					return err
+				}
+			}
 			r, err := g.runner()
 			if err != nil {
 				return err
