@@ -190,7 +190,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		return err
 	}
 	done = r.timeStep("rootfs mounts")
-	err = mountRootfs(pod, l, images)
+	err = r.mountRootfs(pod, l, images)
 	done()
 	if err != nil {
 		return err
@@ -356,6 +356,9 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 	}
 	var records []state.Container
 	for i, c := range planContainers(plan) {
+		if err := rootfs.Contain(c.Spec.Root.Path, c.Spec.Mounts); err != nil {
+			return fmt.Errorf("container %q of image %s: %w", c.Name, c.Image, err)
+		}
 		if err := writeBundle(c); err != nil {
 			return err
 		}
@@ -399,10 +402,14 @@ func recordedSubPaths(plan *translate.Plan, container string) []state.SubPath {
 // mountRootfs mounts every container's root file system from its image's
 // layers, before the plan, so that user names resolve through what the
 // container will see.
-func mountRootfs(pod *corev1.Pod, l translate.Layout, images map[string]*image.Image) error {
+func (r *Runner) mountRootfs(pod *corev1.Pod, l translate.Layout, images map[string]*image.Image) error {
 	for _, c := range allContainers(&pod.Spec) {
 		bundle := l.Bundle(c.Name)
-		if err := rootfs.Mount(l.Rootfs(c.Name), images[c.Image].Layers, filepath.Join(bundle, "scratch")); err != nil {
+		masked, err := rootfs.Mount(l.Rootfs(c.Name), images[c.Image].Layers, filepath.Join(bundle, "scratch"))
+		for _, m := range masked {
+			r.cfg.Log.Warn(rootfs.MaskWarning(c.Image, m), "pod", pod.Namespace+"/"+pod.Name, "container", c.Name)
+		}
+		if err != nil {
 			return fmt.Errorf("preparing the root file system of container %q: %w", c.Name, err)
 		}
 	}

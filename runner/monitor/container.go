@@ -227,7 +227,11 @@ func (c *ctr) renew(ctx context.Context) error {
 	if err := rootfs.Unmount(target, scratch); err != nil {
 		return err
 	}
-	if err := rootfs.Mount(target, img.Layers, scratch); err != nil {
+	masked, err := rootfs.Mount(target, img.Layers, scratch)
+	for _, m := range masked {
+		c.m.cfg.Log.Warn(rootfs.MaskWarning(c.image, m), "container", c.name)
+	}
+	if err != nil {
 		return err
 	}
 	return emptyTerminationLog(c.m.cfg.Layout.TerminationLog(c.name))

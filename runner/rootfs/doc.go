@@ -17,6 +17,12 @@
 //   - Where overlayfs cannot be mounted at all (no privilege, no overlay,
 //     an upper dir it rejects) Mount copies the layers into target in
 //     order, applying whiteouts and opaque dirs as overlayfs would.
+//   - No runtime meets a symlink of the image where it writes while setting
+//     a container up: Mount replaces /dev, /proc and /sys with empty
+//     directories where the image has anything else there (Docker's init
+//     layer does the same), and Contain rewrites mount destinations into
+//     their symlink-free paths inside the root, resolved as the container
+//     sees them. Both hold whatever the runtime's age (CVE-2026-41579).
 //   - Unmount is idempotent: it unmounts target while it is a mount
 //     point, then removes target and scratch; what is gone is success.
 //   - The package prints nothing.

@@ -13,7 +13,20 @@ import (
 // Mount makes target the union of layers (bottom first) with a writable
 // upper layer under scratch (which it creates: scratch/upper, scratch/work).
 // Where overlayfs cannot be mounted it copies the layers into target.
-func Mount(target string, layers []string, scratch string) error {
+// Then it masks what the image has at /dev, /proc or /sys that is not a
+// directory, and says what it masked.
+func Mount(target string, layers []string, scratch string) ([]Masked, error) {
+	if err := mount(target, layers, scratch); err != nil {
+		return nil, err
+	}
+	masked, err := maskRuntimeDirs(target)
+	if err != nil {
+		return masked, fmt.Errorf("guarding rootfs %s: %w", target, err)
+	}
+	return masked, nil
+}
+
+func mount(target string, layers []string, scratch string) error {
 	upper, work := filepath.Join(scratch, "upper"), filepath.Join(scratch, "work")
 	for _, d := range []string{target, upper, work} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

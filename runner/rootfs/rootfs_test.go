@@ -127,7 +127,7 @@ func TestMountOverlay(t *testing.T) {
 	layers := demoLayers(t)
 	dir := t.TempDir()
 	target, scratch := filepath.Join(dir, "rootfs"), filepath.Join(dir, "scratch")
-	if err := Mount(target, layers, scratch); err != nil {
+	if _, err := Mount(target, layers, scratch); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Unmount(target, scratch) })
@@ -157,7 +157,7 @@ func TestCopyFallbackGivesSameTree(t *testing.T) {
 	layers := demoLayers(t)
 	dir := t.TempDir()
 	target, scratch := filepath.Join(dir, "rootfs"), filepath.Join(dir, "scratch")
-	if err := Mount(target, layers, scratch); err != nil {
+	if _, err := Mount(target, layers, scratch); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Unmount(target, scratch) })
@@ -226,7 +226,7 @@ func TestMountManyLongLayers(t *testing.T) {
 		layers = append(layers, l)
 	}
 	target, scratch := filepath.Join(dir, "rootfs"), filepath.Join(dir, "scratch")
-	if err := Mount(target, layers, scratch); err != nil {
+	if _, err := Mount(target, layers, scratch); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Unmount(target, scratch) })
@@ -248,7 +248,7 @@ func TestMountNoLayers(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := t.TempDir()
 	target, scratch := filepath.Join(dir, "rootfs"), filepath.Join(dir, "scratch")
-	if err := Mount(target, nil, scratch); err != nil {
+	if _, err := Mount(target, nil, scratch); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Unmount(target, scratch) })
