@@ -134,7 +134,8 @@ func (r *Runner) preflight(ctx context.Context) error {
 	return nil
 }
 
-// RuntimeInfo is what the OCI runtime podrun uses says of itself.
+// RuntimeInfo is what the OCI runtime podrun uses says of itself,
+// remembered under the run root while the binary stays the same.
 func (r *Runner) RuntimeInfo(ctx context.Context) (runtime.Info, error) {
-	return runtime.Version(ctx, r.cfg.Runtime)
+	return runtime.CachedVersion(ctx, r.cfg.Runtime, filepath.Join(r.cfg.RunRoot, "runtime-version.json"))
 }

@@ -26,6 +26,12 @@
 //     never return.
 //   - Only flags that runc and crun share are used, except where a field
 //     says otherwise.
+//   - Default is the runtime to use when none is named: podrun's own runc
+//     at Bundled, which `make deps` builds at a pinned version, else runc
+//     from $PATH. Version reads what a runtime says of itself (CachedVersion
+//     remembers it while the binary stays the same file), and Floor says
+//     whether that is older than the releases with the fixes podrun knows
+//     of, naming the CVEs: callers warn, they do not refuse.
 //
 // The package is silent: it prints nothing and returns errors.
 package runtime

@@ -4,11 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/runner/state"
 )
 
 // Bundled is where `make deps` installs the runc that podrun builds from
@@ -77,6 +83,48 @@ func parseVersion(out []byte) (Info, bool) {
 		}
 	}
 	return info, info.Name != ""
+}
+
+// CachedVersion is Version, remembered in cacheFile for as long as the
+// binary is the same file (path, inode, size and modification time):
+// asking a runtime costs a process start (about 20 ms), on every apply.
+// A cache that cannot be read or written is only a cost, never an error.
+func CachedVersion(ctx context.Context, binary, cacheFile string) (Info, error) {
+	path, err := exec.LookPath(binary)
+	if err != nil {
+		return Info{}, fmt.Errorf("finding OCI runtime %q: %w", binary, err)
+	}
+	key, err := fileKey(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("finding OCI runtime %q: %w", binary, err)
+	}
+	var cached struct {
+		Key  string
+		Info Info
+	}
+	if data, err := os.ReadFile(cacheFile); err == nil && json.Unmarshal(data, &cached) == nil && cached.Key == key {
+		return cached.Info, nil
+	}
+	info, err := Version(ctx, path)
+	if err != nil {
+		return Info{}, err
+	}
+	cached.Key, cached.Info = key, info
+	if data, err := json.Marshal(cached); err == nil {
+		if os.MkdirAll(filepath.Dir(cacheFile), 0o700) == nil {
+			_ = state.WriteFile(cacheFile, data, 0o600)
+		}
+	}
+	return info, nil
+}
+
+// fileKey names one version of the file at path.
+func fileKey(path string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s:%d:%d:%d:%d.%d", path, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec), nil
 }
 
 func firstLine(b []byte) string {

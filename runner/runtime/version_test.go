@@ -89,3 +89,42 @@ func TestVersion(t *testing.T) {
 		t.Error("Version of a missing binary succeeded")
 	}
 }
+
+// TestCachedVersion asks the runtime once, and again once it changes.
+func TestCachedVersion(t *testing.T) {
+	dir := t.TempDir()
+	bin, calls := filepath.Join(dir, "runc"), filepath.Join(dir, "calls")
+	write := func(version string) {
+		script := "#!/bin/sh\necho x >> " + calls + "\nprintf 'runc version " + version + "\\nspec: 1.2.1\\n'\n"
+		// A new file, as `install` makes one: a new inode.
+		os.Remove(bin)
+		if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		b, _ := os.ReadFile(calls)
+		return strings.Count(string(b), "x")
+	}
+	cache := filepath.Join(dir, "cache", "version.json")
+	write("1.4.3")
+	for range 3 {
+		info, err := CachedVersion(t.Context(), bin, cache)
+		if err != nil || info.Version != "1.4.3" {
+			t.Fatalf("CachedVersion = %+v, %v", info, err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Errorf("the runtime was asked %d times, want once", n)
+	}
+	write("1.5.3")
+	if info, err := CachedVersion(t.Context(), bin, cache); err != nil || info.Version != "1.5.3" {
+		t.Errorf("after the binary changed: %+v, %v; want 1.5.3", info, err)
+	}
+	if err := os.WriteFile(cache, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := CachedVersion(t.Context(), bin, cache); err != nil || info.Version != "1.5.3" {
+		t.Errorf("with a garbage cache: %+v, %v", info, err)
+	}
+}
