@@ -84,7 +84,26 @@ func runSymlinkCase(t *testing.T, e *env, name string, links []string) {
 	c := strings.Replace(container("main", script, "    imagePullPolicy: Never\n    volumeMounts:\n    - {name: data, mountPath: /data}\n"),
 		"localhost/podrun/busybox:demo", ref, 1)
 	pod := podYAML("symlinks-"+name, "  volumes:\n  - {name: data, emptyDir: {}}\n", c)
-	e.must("apply", "-f", e.manifest("pod.yaml", pod))
+	_, stderr, err := e.run("apply", "-f", e.manifest("pod.yaml", pod))
+	if err != nil {
+		t.Fatalf("%s: apply: %v\n%s", name, err, stderr)
+	}
+	// What was masked is said, naming the image and the path.
+	for _, p := range links {
+		if p == "dev" || p == "proc" || p == "sys" {
+			if want := "image " + ref + ": /" + p + " is a symlink"; !strings.Contains(stderr, want) {
+				t.Errorf("%s: apply's stderr does not say %q:\n%s", name, want, stderr)
+			}
+		}
+	}
+	// Under a runtime below the floor, apply warns once, naming the CVE.
+	wantWarnings := 0
+	if strings.HasPrefix(e.runtime, "/usr/sbin/") {
+		wantWarnings = 1
+	}
+	if n := strings.Count(stderr, "CVE-2026-41579"); n != wantWarnings {
+		t.Errorf("%s: apply with %s warned %d times of CVE-2026-41579, want %d:\n%s", name, e.runtime, n, wantWarnings, stderr)
+	}
 	want := "hosts-ok\nresolv-ok\ndev-ok\nproc-ok\nsys-ok\nwritten\n"
 	// Not fatal: the canaries are checked whatever the pod said.
 	var out string
