@@ -37,12 +37,12 @@ func BenchmarkPodStart(b *testing.B) {
 		b.StartTimer()
 		start = time.Now()
 		for j, bundle := range bundles {
-			runDetached(b, "runc", "--root", runcRoot, "run", "-d", "--bundle", bundle, fmt.Sprintf("bare%d", j))
+			runDetached(b, e.runtime, "--root", runcRoot, "run", "-d", "--bundle", bundle, fmt.Sprintf("bare%d", j))
 		}
 		bare += time.Since(start)
 		b.StopTimer()
 		for j := range bundles {
-			run(b, "runc", "--root", runcRoot, "delete", "-f", fmt.Sprintf("bare%d", j))
+			run(b, e.runtime, "--root", runcRoot, "delete", "-f", fmt.Sprintf("bare%d", j))
 		}
 		b.StartTimer()
 	}
@@ -67,7 +67,7 @@ func bareBundles(b *testing.B, e *env, n int) []string {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}
-		run(b, "runc", "spec", "--bundle", dir)
+		run(b, e.runtime, "spec", "--bundle", dir)
 		var spec map[string]any
 		data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 		if err != nil {
