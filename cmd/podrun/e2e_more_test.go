@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube"
 )
 
 // TestExitCodes: the monitor records each container's exit as the kubelet
@@ -103,17 +106,20 @@ func TestNamespaces(t *testing.T) {
 	e.must("delete", "pod", "twin")
 }
 
-// TestRender writes bundles that runc accepts, and starts nothing.
+// TestRender writes each container's bundle as the manifest says, every
+// path in it pointing into the output directory, and starts nothing.
 func TestRender(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
 	out := filepath.Join(t.TempDir(), "bundles")
 	dirs := e.must("render", "-f", "../../examples/hello", "-o", out)
-	if strings.TrimSpace(dirs) != filepath.Join(out, "default_hello") {
+	pod := filepath.Join(out, "default_hello")
+	if strings.TrimSpace(dirs) != pod {
 		t.Errorf("render printed %q", dirs)
 	}
-	for _, c := range []string{"infra", "containers/web", "containers/client"} {
-		data, err := os.ReadFile(filepath.Join(out, "default_hello", c, "config.json"))
+	read := func(c string) specs.Spec {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(pod, c, "config.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,16 +127,61 @@ func TestRender(t *testing.T) {
 		if err := json.Unmarshal(data, &spec); err != nil {
 			t.Fatalf("%s: %v", c, err)
 		}
-		if spec.Process == nil || len(spec.Process.Args) == 0 || spec.Root == nil {
-			t.Errorf("%s: incomplete spec", c)
+		if spec.Process == nil || spec.Root == nil || spec.Linux == nil {
+			t.Fatalf("%s: incomplete spec", c)
+		}
+		if spec.Root.Path != filepath.Join(pod, c, "rootfs") {
+			t.Errorf("%s: root %q, want the bundle's rootfs", c, spec.Root.Path)
+		}
+		return spec
+	}
+
+	infra := read("infra")
+	if !slices.Equal(infra.Process.Args, []string{"/pause"}) || infra.Hostname != "hello" {
+		t.Errorf("infra: args %q, hostname %q; want /pause and hello", infra.Process.Args, infra.Hostname)
+	}
+	objs, err := kube.Load([]string{"../../examples/hello"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := kube.Pods(objs, kube.Options{})
+	if err != nil || len(pods) != 1 {
+		t.Fatalf("examples/hello: %d pods, %v", len(pods), err)
+	}
+	for _, c := range pods[0].Pod.Spec.Containers {
+		spec := read("containers/" + c.Name)
+		if want := append(slices.Clone(c.Command), c.Args...); !slices.Equal(spec.Process.Args, want) {
+			t.Errorf("%s: args %q, want %q", c.Name, spec.Process.Args, want)
+		}
+		if !slices.Contains(spec.Process.Env, "HOSTNAME=hello") {
+			t.Errorf("%s: env %q lacks HOSTNAME=hello", c.Name, spec.Process.Env)
+		}
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace && ns.Path != filepath.Join(pod, "ns", "net") {
+				t.Errorf("%s: network namespace %q, want the pod's", c.Name, ns.Path)
+			}
+		}
+		for _, m := range spec.Mounts {
+			if m.Type != "bind" {
+				continue
+			}
+			if !strings.HasPrefix(m.Source, pod+"/") {
+				t.Errorf("%s: mount %s from %s, outside the rendered pod", c.Name, m.Destination, m.Source)
+			}
+			if strings.HasPrefix(m.Destination, "/etc/") {
+				if _, err := os.Stat(m.Source); err != nil {
+					t.Errorf("%s: %s is not rendered: %v", c.Name, m.Destination, err)
+				}
+			}
 		}
 	}
-	if hosts, err := os.ReadFile(filepath.Join(out, "default_hello", "etc", "hosts")); err != nil || !strings.Contains(string(hosts), "Kubernetes-managed") {
+	if hosts, err := os.ReadFile(filepath.Join(pod, "etc", "hosts")); err != nil || !strings.Contains(string(hosts), "Kubernetes-managed") {
 		t.Errorf("rendered hosts: %q, %v", hosts, err)
 	}
 	if pods := e.must("get", "pods"); !strings.Contains(pods, "No resources found") {
 		t.Errorf("render started something:\n%s", pods)
 	}
+	assertEmptyDir(t, filepath.Join(e.runRoot, "pods"))
 }
 
 // TestBadManifest: every problem at once, with file, line and field path,

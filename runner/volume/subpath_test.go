@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,6 +102,23 @@ func TestBindSubPathRace(t *testing.T) {
 	os.Mkdir(real, 0o755)
 	os.WriteFile(filepath.Join(real, "marker"), []byte("volume"), 0o644)
 	os.Symlink("/", filepath.Join(vol, "evil"))
+	os.Symlink("real", filepath.Join(vol, "inside"))
+
+	// Without the race, each outcome is certain: a link inside the volume
+	// is mounted, a link out of it refused.
+	target := filepath.Join(staging, "calm")
+	if err := BindSubPath(vol, "inside", target); err != nil {
+		t.Fatalf("subPath through a link inside the volume: %v", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(target, "marker"))
+	unix.Unmount(target, unix.MNT_DETACH)
+	if string(b) != "volume" {
+		t.Fatalf("subPath through a link inside the volume mounted something else (marker %q)", b)
+	}
+	if err := BindSubPath(vol, "evil", filepath.Join(staging, "evil")); err == nil {
+		unix.Unmount(filepath.Join(staging, "evil"), unix.MNT_DETACH)
+		t.Fatal("subPath through a link to / was mounted")
+	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -115,8 +133,9 @@ func TestBindSubPathRace(t *testing.T) {
 		}
 	}()
 	mounted, refused := 0, 0
-	for i := range 300 {
-		target := filepath.Join(staging, "t", string(rune('a'+i%26)), string(rune('a'+i/26)))
+	// At least 300 tries, and on until both outcomes have been seen.
+	for i := 0; i < 300 || (mounted == 0 || refused == 0) && i < 100000; i++ {
+		target := filepath.Join(staging, "t", strconv.Itoa(i))
 		err := BindSubPath(vol, "sub", target)
 		if err != nil {
 			refused++
@@ -135,6 +154,10 @@ func TestBindSubPathRace(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("%d mounted, %d refused", mounted, refused)
+	// Both outcomes must have happened, or the race was not run.
+	if mounted == 0 || refused == 0 {
+		t.Errorf("%d mounted, %d refused: the race did not exercise both outcomes", mounted, refused)
+	}
 }
 
 func TestCheckHostPath(t *testing.T) {
