@@ -9,7 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/runner/flock"
 	"github.com/podrun/podrun/translate"
 )
 
@@ -20,7 +20,7 @@ func (r *Runner) lockPorts(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	l, err := state.Lock(ctx, path)
+	l, err := flock.Exclusive(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/flock"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
@@ -107,7 +108,7 @@ func (r *Runner) lockPod(ctx context.Context, k state.Key) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	l, err := state.Lock(ctx, path)
+	l, err := flock.Exclusive(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("locking pod %s: %w", k, err)
 	}

@@ -1,13 +1,14 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/runner/flock"
 )
 
 // The store has three kinds of lock, all flock(2):
@@ -19,71 +20,41 @@ import (
 //   - locks/HEX, one per layer diffID, held while a writer fetches and
 //     unpacks that layer, so that two pulls of one image do the work once.
 
-// flock opens path, creating it, and takes the lock how, retrying EINTR.
-func flock(path string, how int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	if err := flockFile(f, how); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return f, nil
-}
-
-func flockFile(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
-
 // share takes the store lock shared, for a writer. When no other writer
 // is at work it first cleans tmp of what writers killed half-way left.
 func (s *Store) share() (unlock func(), err error) {
 	path := filepath.Join(s.Dir, "lock")
-	f, err := flock(path, unix.LOCK_EX|unix.LOCK_NB)
+	l, err := flock.TryExclusive(path)
 	if err == nil {
 		if err := s.cleanTmp(); err != nil {
-			f.Close()
+			l.Unlock()
 			return nil, err
 		}
-		if err := flockFile(f, unix.LOCK_SH); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
+		if err := l.Share(); err != nil {
+			l.Unlock()
+			return nil, err
 		}
-		return func() { f.Close() }, nil
+		return func() { l.Unlock() }, nil
 	}
-	if !errors.Is(err, unix.EWOULDBLOCK) {
+	if !errors.Is(err, flock.ErrLocked) {
 		return nil, fmt.Errorf("locking the image store: %w", err)
 	}
-	f, err = flock(path, unix.LOCK_SH)
-	if err != nil {
-		return nil, fmt.Errorf("locking the image store: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return lock(path, flock.Shared, "the image store")
 }
 
 // exclusive takes the store lock exclusive, waiting for every writer.
 func (s *Store) exclusive() (unlock func(), err error) {
-	f, err := flock(filepath.Join(s.Dir, "lock"), unix.LOCK_EX)
-	if err != nil {
-		return nil, fmt.Errorf("locking the image store: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return lock(filepath.Join(s.Dir, "lock"), flock.Exclusive, "the image store")
 }
 
 // updateIndex applies fn to images.json under the index lock. The caller
 // holds the store lock (shared at least): writeIndex uses tmp.
 func (s *Store) updateIndex(fn func(*index) error) error {
-	f, err := flock(filepath.Join(s.Dir, "index.lock"), unix.LOCK_EX)
+	unlock, err := lock(filepath.Join(s.Dir, "index.lock"), flock.Exclusive, "the image index")
 	if err != nil {
-		return fmt.Errorf("locking the image index: %w", err)
+		return err
 	}
-	defer f.Close()
+	defer unlock()
 	idx, err := s.readIndex()
 	if err != nil {
 		return err
@@ -99,11 +70,17 @@ func (s *Store) lockLayer(diffID v1.Hash) (unlock func(), err error) {
 	if err := checkHash(diffID); err != nil {
 		return nil, err
 	}
-	f, err := flock(filepath.Join(s.Dir, "locks", diffID.Algorithm+"-"+diffID.Hex), unix.LOCK_EX)
+	return lock(filepath.Join(s.Dir, "locks", diffID.Algorithm+"-"+diffID.Hex), flock.Exclusive, "layer "+diffID.String())
+}
+
+// lock takes the lock at path with take, waiting in the kernel; what names
+// the lock in an error.
+func lock(path string, take func(context.Context, string) (*flock.Lock, error), what string) (unlock func(), err error) {
+	l, err := take(context.Background(), path)
 	if err != nil {
-		return nil, fmt.Errorf("locking layer %s: %w", diffID, err)
+		return nil, fmt.Errorf("locking %s: %w", what, err)
 	}
-	return func() { f.Close() }, nil
+	return func() { l.Unlock() }, nil
 }
 
 // checkHash refuses a digest that is not a well-formed sha256 before any

@@ -26,7 +26,7 @@ const rollbackTimeout = 30 * time.Second
 // network, then the conflist. A hostPort already in use on the host is
 // ErrPortInUse; on any error DEL has undone whatever ADD began.
 func (n *Network) Attach(ctx context.Context, id, netns string, ports []translate.Port) (*Attachment, error) {
-	unlock, err := lockFile(ctx, n.cfg.LockFile)
+	unlock, err := n.lock(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("attaching pod %s to network %q: %w", id, n.list.Name, err)
 	}
@@ -97,7 +97,7 @@ func attachment(res types.Result, cniVersion string) (*Attachment, error) {
 // still cleaned up (and the masquerading rules the bridge plugin cannot
 // find then are removed by cleanMasq). att may be nil.
 func (n *Network) Detach(ctx context.Context, id, netns string, ports []translate.Port, att *Attachment) error {
-	unlock, err := lockFile(ctx, n.cfg.LockFile)
+	unlock, err := n.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("detaching pod %s from network %q: %w", id, n.list.Name, err)
 	}
@@ -134,7 +134,7 @@ func (n *Network) del(ctx context.Context, rt *libcni.RuntimeConf) error {
 // Check runs CNI CHECK for the pod's attachment, against the result cached
 // at ADD: an error says the network is not as ADD left it.
 func (n *Network) Check(ctx context.Context, id, netns string, ports []translate.Port) error {
-	unlock, err := lockFile(ctx, n.cfg.LockFile)
+	unlock, err := n.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("checking pod %s on network %q: %w", id, n.list.Name, err)
 	}

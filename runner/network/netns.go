@@ -174,17 +174,3 @@ func isSelfBind(dir string) (bool, error) {
 	}
 	return atDir != "" && atDir == parentDev, nil
 }
-
-// lockDir takes an exclusive flock on dir, so NewNS and RemoveNS in
-// different processes do not race on its shared mount.
-func lockDir(dir string) (func(), error) {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s to lock it: %w", dir, err)
-	}
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("locking %s: %w", dir, err)
-	}
-	return func() { unix.Close(fd) }, nil
-}

@@ -3,8 +3,6 @@ package state
 import "errors"
 
 var (
-	// ErrLocked is returned by TryLock when another holder has the lock.
-	ErrLocked = errors.New("locked by another process")
 	// ErrProcessGone means a recorded process has exited, or its pid now
 	// belongs to another process.
 	ErrProcessGone = errors.New("process is gone")

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/podrun/podrun/runner/flock"
 )
 
 // File names inside a pod directory.
@@ -44,7 +46,7 @@ func (d *PodDir) check() error {
 
 // Lock creates the pod's directory if needed and takes its lock, waiting
 // until ctx is done. Hold it across every change to the pod.
-func (d *PodDir) Lock(ctx context.Context) (*FileLock, error) {
+func (d *PodDir) Lock(ctx context.Context) (*flock.Lock, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
@@ -52,7 +54,7 @@ func (d *PodDir) Lock(ctx context.Context) (*FileLock, error) {
 		if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("locking pod %s: %w", d, err)
 		}
-		l, err := Lock(ctx, filepath.Join(d.Dir, lockFile))
+		l, err := flock.Exclusive(ctx, filepath.Join(d.Dir, lockFile))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // the holder removed the pod while we waited
 		}

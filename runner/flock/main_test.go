@@ -1,4 +1,4 @@
-package state
+package flock
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 // holdLock is the child process of the lock tests: it takes the lock,
 // says so on stdout, and holds it until stdin closes or it is killed.
 func holdLock(path string) int {
-	l, err := Lock(context.Background(), path)
+	l, err := Exclusive(context.Background(), path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

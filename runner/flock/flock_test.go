@@ -1,4 +1,4 @@
-package state
+package flock
 
 import (
 	"bufio"
@@ -26,7 +26,7 @@ func TestLockContention(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 20 {
-				l, err := Lock(ctx, path)
+				l, err := Exclusive(ctx, path)
 				if err != nil {
 					t.Error(err)
 					return
@@ -60,23 +60,23 @@ func maxInt(a, b int) int {
 
 func TestLockContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lock")
-	l, err := Lock(context.Background(), path)
+	l, err := Exclusive(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := TryLock(path); !errors.Is(err, ErrLocked) {
-		t.Errorf("TryLock of a held lock = %v, want ErrLocked", err)
+	if _, err := TryExclusive(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("TryExclusive of a held lock = %v, want ErrLocked", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := Lock(ctx, path); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := Exclusive(ctx, path); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Lock of a held lock = %v, want DeadlineExceeded", err)
 	}
 	l.Unlock()
 	l.Unlock() // twice is harmless
-	l2, err := TryLock(path)
+	l2, err := TryExclusive(path)
 	if err != nil {
-		t.Fatalf("TryLock after Unlock: %v", err)
+		t.Fatalf("TryExclusive after Unlock: %v", err)
 	}
 	l2.Unlock()
 }
@@ -85,13 +85,13 @@ func TestLockContext(t *testing.T) {
 // a file that its holder removed, while a newcomer locks a new file.
 func TestLockRemoved(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lock")
-	l, err := Lock(context.Background(), path)
+	l, err := Exclusive(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan *FileLock)
+	got := make(chan *Lock)
 	go func() {
-		l2, err := Lock(context.Background(), path)
+		l2, err := Exclusive(context.Background(), path)
 		if err != nil {
 			t.Error(err)
 		}
@@ -102,8 +102,8 @@ func TestLockRemoved(t *testing.T) {
 	l.Unlock()
 	l2 := <-got
 	defer l2.Unlock()
-	if _, err := TryLock(path); !errors.Is(err, ErrLocked) {
-		t.Errorf("TryLock while the waiter holds the lock = %v, want ErrLocked", err)
+	if _, err := TryExclusive(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("TryExclusive while the waiter holds the lock = %v, want ErrLocked", err)
 	}
 }
 
@@ -123,12 +123,12 @@ func TestLockChildProcess(t *testing.T) {
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
 		t.Fatalf("child said %q, %v", line, err)
 	}
-	if _, err := TryLock(path); !errors.Is(err, ErrLocked) {
-		t.Errorf("TryLock while the child holds the lock = %v, want ErrLocked", err)
+	if _, err := TryExclusive(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("TryExclusive while the child holds the lock = %v, want ErrLocked", err)
 	}
 	got := make(chan error, 1)
 	go func() {
-		l, err := Lock(context.Background(), path)
+		l, err := Exclusive(context.Background(), path)
 		if err == nil {
 			l.Unlock()
 		}
@@ -148,5 +148,60 @@ func TestLockChildProcess(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Lock still waiting after the child died")
+	}
+}
+
+// TestShared: shared locks coexist and keep an exclusive one out; an
+// exclusive lock turned shared lets other sharers in.
+func TestShared(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	ctx := context.Background()
+	a, err := Shared(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Shared(ctx, path)
+	if err != nil {
+		t.Fatalf("a second shared lock: %v", err)
+	}
+	if _, err := TryExclusive(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("TryExclusive under shared locks = %v, want ErrLocked", err)
+	}
+	a.Unlock()
+	b.Unlock()
+
+	x, err := TryExclusive(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if _, err := Shared(short, path); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shared under an exclusive lock = %v, want DeadlineExceeded", err)
+	}
+	if err := x.Share(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Shared(ctx, path)
+	if err != nil {
+		t.Fatalf("Shared after Share: %v", err)
+	}
+	s.Unlock()
+	x.Unlock()
+}
+
+// TestDirectory: a directory is locked as it is, not replaced by a file.
+func TestDirectory(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Exclusive(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TryExclusive(dir); !errors.Is(err, ErrLocked) {
+		t.Errorf("TryExclusive of a held directory = %v, want ErrLocked", err)
+	}
+	l.Unlock()
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("the directory after locking: %v, %v", fi, err)
 	}
 }
