@@ -146,17 +146,36 @@ func removeCgroups(uid string) error {
 	}
 	var errs []error
 	for _, d := range dirs {
+		if err := removeCgroup(d); err != nil {
+			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeCgroup removes the cgroup directory d and its children. A cgroup
+// whose last task has just exited can stay busy for a moment (cgroup v1
+// above all), so EBUSY is retried with back-off for about a second, as
+// runc retries its own removals.
+func removeCgroup(d string) error {
+	delay := 10 * time.Millisecond
+	for {
 		// Leftover child cgroups of containers that the runtime never
 		// created fully are empty and go first.
 		children, _ := filepath.Glob(d + "/*/")
 		for _, c := range children {
 			_ = unix.Rmdir(c)
 		}
-		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
-			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
+		err := unix.Rmdir(d)
+		if err == nil || err == unix.ENOENT {
+			return nil
 		}
+		if err != unix.EBUSY || delay > 640*time.Millisecond {
+			return err
+		}
+		time.Sleep(delay)
+		delay *= 2
 	}
-	return errors.Join(errs...)
 }
 
 func exists(path string) bool {
