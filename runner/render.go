@@ -28,7 +28,9 @@ func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]st
 }
 
 func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
-	images, err := r.resolveImages(ctx, pods, nil)
+	// The set's Secrets are not stored, so its imagePullSecrets are
+	// handed to the pulls here; apply stores them before it pulls.
+	images, err := r.resolveImages(ctx, pods, r.unstored.Secrets)
 	if err != nil {
 		return nil, err
 	}

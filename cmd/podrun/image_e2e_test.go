@@ -104,4 +104,14 @@ func TestImagePullSecrets(t *testing.T) {
 	}
 	e.must("apply", "-f", e.manifest("auth.yaml", secret+podYAML("auth", "  imagePullSecrets:\n  - name: regcred\n", c)))
 	e.must("delete", "pod", "auth", "--grace-period", "0")
+
+	// render stores nothing, so it pulls with the Secret of its input:
+	// another Secret name, an image not pulled yet.
+	ref2 := reg.Push(t, "private/busybox:v2", testregistry.Demo(t))
+	secret2 := strings.Replace(secret, "name: regcred", "name: rendercred", 1)
+	c2 := strings.Replace(c, ref, ref2, 1)
+	manifest := e.manifest("render.yaml", secret2+podYAML("rendered", "  imagePullSecrets:\n  - name: rendercred\n", c2))
+	if _, errOut, err := e.run("render", "-f", manifest, "-o", t.TempDir()); err != nil {
+		t.Errorf("render with the input's pull secret: %v\n%s", err, errOut)
+	}
 }
