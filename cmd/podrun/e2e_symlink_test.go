@@ -2,8 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -13,12 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-
 	"github.com/podrun/podrun/internal/testenv"
-	"github.com/podrun/podrun/internal/testregistry"
 )
 
 // TestImageSymlinksOutOfRoot is CVE-2026-41579 and its kin: images whose
@@ -186,39 +179,13 @@ func snapshotTree(t *testing.T, dir string) map[string]string {
 // which is absolute.
 func writeSymlinkImage(t *testing.T, ref, path string, links map[string]string) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	headers := []*tar.Header{{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}}
+	entries := []layerEntry{{Header: tar.Header{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755}}}
 	for _, p := range slices.Sorted(maps.Keys(links)) {
 		target := strings.Repeat("../", 32) + strings.TrimPrefix(links[p], "/")
 		if p == "data" {
 			target = links[p]
 		}
-		headers = append(headers, &tar.Header{Name: p, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777})
+		entries = append(entries, layerEntry{Header: tar.Header{Name: p, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}})
 	}
-	for _, h := range headers {
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(buf.Bytes())), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(testregistry.Demo(t), layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteToFile(path, tag, img); err != nil {
-		t.Fatal(err)
-	}
+	writeArchive(t, ref, path, demoPlusLayer(t, entries))
 }

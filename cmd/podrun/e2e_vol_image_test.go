@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
@@ -49,18 +50,42 @@ func TestVolumeImageVolume(t *testing.T) {
 // holding /data/seed.txt, with VOLUME /data in its config.
 func writeVolumeImage(t *testing.T, ref, path string) {
 	t.Helper()
+	img := demoPlusLayer(t, []layerEntry{
+		{Header: tar.Header{Name: "data/", Typeflag: tar.TypeDir, Mode: 0o755}},
+		{Header: tar.Header{Name: "data/seed.txt", Typeflag: tar.TypeReg, Mode: 0o644}, Data: "from the image\n"},
+	})
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cf.Config
+	cfg.Volumes = map[string]struct{}{"/data": {}}
+	if img, err = mutate.Config(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	writeArchive(t, ref, path, img)
+}
+
+// layerEntry is one entry of a test layer: a header and a file's content.
+type layerEntry struct {
+	tar.Header
+	Data string
+}
+
+// demoPlusLayer is the demo image with one more layer made of entries.
+func demoPlusLayer(t *testing.T, entries []layerEntry) v1.Image {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, h := range []*tar.Header{
-		{Name: "data/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: "data/seed.txt", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len("from the image\n"))},
-	} {
-		if err := tw.WriteHeader(h); err != nil {
+	for _, e := range entries {
+		h := e.Header
+		h.Size = int64(len(e.Data))
+		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := tw.Write([]byte("from the image\n")); err != nil {
-		t.Fatal(err)
+		if _, err := tw.Write([]byte(e.Data)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
@@ -75,15 +100,12 @@ func writeVolumeImage(t *testing.T, ref, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := cf.Config
-	cfg.Volumes = map[string]struct{}{"/data": {}}
-	if img, err = mutate.Config(img, cfg); err != nil {
-		t.Fatal(err)
-	}
+	return img
+}
+
+// writeArchive writes img to path as a docker-archive tagged ref.
+func writeArchive(t *testing.T, ref, path string, img v1.Image) {
+	t.Helper()
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		t.Fatal(err)
