@@ -61,12 +61,21 @@ const (
 )
 
 func (b Bucket[T]) path(namespace, name string) (string, error) {
-	for _, part := range []string{namespace, name} {
-		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "/\x00") {
-			return "", fmt.Errorf("storing a %s: invalid namespace or name %q", b.kind, part)
-		}
+	if err := b.check(namespace, name); err != nil {
+		return "", err
 	}
 	return filepath.Join(b.dir, namespace, name+".json"), nil
+}
+
+// check refuses a namespace or name that is not one path element, before
+// any path is made of it.
+func (b Bucket[T]) check(parts ...string) error {
+	for _, part := range parts {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "/\x00") {
+			return fmt.Errorf("storing a %s: invalid namespace or name %q", b.kind, part)
+		}
+	}
+	return nil
 }
 
 // Put stores obj under its namespace and name, replacing what was there.
@@ -137,6 +146,9 @@ func (b Bucket[T]) Delete(namespace, name string) error {
 
 // List returns the objects of a namespace by name, sorted.
 func (b Bucket[T]) List(namespace string) (map[string]*T, []string, error) {
+	if err := b.check(namespace); err != nil {
+		return nil, nil, err
+	}
 	entries, err := os.ReadDir(filepath.Join(b.dir, namespace))
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]*T{}, nil, nil

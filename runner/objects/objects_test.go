@@ -58,3 +58,24 @@ func TestStore(t *testing.T) {
 		t.Error("Put accepted the name ..")
 	}
 }
+
+// TestNamesStayInTheStore: no namespace or name reaches outside the
+// bucket, for a read, a write or a listing.
+func TestNamesStayInTheStore(t *testing.T) {
+	dir := t.TempDir()
+	s := Open(filepath.Join(dir, "store"))
+	if err := os.MkdirAll(filepath.Join(dir, "outside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", ".", "..", "../outside", "a/b", "a\x00b"} {
+		if _, _, err := s.ConfigMaps.List(bad); err == nil {
+			t.Errorf("List(%q) succeeded", bad)
+		}
+		if _, err := s.ConfigMaps.Get(bad, "x"); err == nil {
+			t.Errorf("Get(%q, x) succeeded", bad)
+		}
+		if _, err := s.Secrets.Get("default", bad); err == nil {
+			t.Errorf("Get(default, %q) succeeded", bad)
+		}
+	}
+}
