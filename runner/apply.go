@@ -26,10 +26,11 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// Outcome is what Apply did with one pod, in kubectl's words.
+// Outcome is what happened to one object, in kubectl's words.
 type Outcome struct {
+	Kind            string // the resource, lower case, as kubectl prints it: "pod", "configmap"
 	Namespace, Name string
-	Action          string // "created" or "unchanged"
+	Action          string // "created", "configured", "unchanged" or "deleted"
 }
 
 // ErrPodExists is returned when a pod of that name runs with another spec.
@@ -92,7 +93,7 @@ func allContainers(spec *corev1.PodSpec) []corev1.Container {
 // applyPod creates one pod under its lock, or finds it unchanged.
 func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) (Outcome, error) {
 	pod := p.Pod
-	out := Outcome{Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
+	out := Outcome{Kind: "pod", Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
 	k, err := state.PodKey(pod.Namespace, pod.Name)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", p.Source, err)

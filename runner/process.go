@@ -32,65 +32,6 @@ func (r *Runner) Objects() *objects.Store {
 // --allowed-unsafe-sysctls.
 func (r *Runner) AllowUnsafeSysctls(patterns []string) { r.cfg.AllowedUnsafeSysctls = patterns }
 
-// ObjectOutcome is what happened to one ConfigMap or Secret.
-type ObjectOutcome struct {
-	Kind, Namespace, Name string
-	Action                string // "created", "configured", "unchanged" or "deleted"
-}
-
-// ApplyObjects stores the ConfigMaps and Secrets of set, replacing those
-// of the same namespace and name, before any pod that reads them starts.
-func (r *Runner) ApplyObjects(set *kube.Set) ([]ObjectOutcome, error) {
-	store := r.Objects()
-	var out []ObjectOutcome
-	for _, cm := range set.ConfigMaps {
-		a, err := store.ConfigMaps.Put(cm.ConfigMap)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", cm.Source, err)
-		}
-		out = append(out, ObjectOutcome{"configmap", cm.ConfigMap.Namespace, cm.ConfigMap.Name, string(a)})
-	}
-	for _, s := range set.Secrets {
-		a, err := store.Secrets.Put(s.Secret)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", s.Source, err)
-		}
-		out = append(out, ObjectOutcome{"secret", s.Secret.Namespace, s.Secret.Name, string(a)})
-	}
-	return out, nil
-}
-
-// DeleteObjects removes the ConfigMaps and Secrets of set; those already
-// gone are not reported.
-func (r *Runner) DeleteObjects(set *kube.Set) ([]ObjectOutcome, error) {
-	store := r.Objects()
-	var out []ObjectOutcome
-	var errs []error
-	for _, cm := range set.ConfigMaps {
-		ns, name := cm.ConfigMap.Namespace, cm.ConfigMap.Name
-		if _, err := store.ConfigMaps.Get(ns, name); errors.Is(err, objects.ErrNotFound) {
-			continue
-		}
-		if err := store.ConfigMaps.Delete(ns, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, ObjectOutcome{"configmap", ns, name, "deleted"})
-	}
-	for _, s := range set.Secrets {
-		ns, name := s.Secret.Namespace, s.Secret.Name
-		if _, err := store.Secrets.Get(ns, name); errors.Is(err, objects.ErrNotFound) {
-			continue
-		}
-		if err := store.Secrets.Delete(ns, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, ObjectOutcome{"secret", ns, name, "deleted"})
-	}
-	return out, errors.Join(errs...)
-}
-
 // processInput hands translate what the process, identity and resource
 // fields of a pod need: the objects of its namespace, the machine's
 // allocatable resources and devices, seccomp profiles, the sysctl

@@ -362,7 +362,7 @@ func (r *Runner) ApplyClaims(claims []*corev1.PersistentVolumeClaim) ([]Outcome,
 		if created {
 			action = "created"
 		}
-		out = append(out, Outcome{Namespace: c.Namespace, Name: c.Name, Action: action})
+		out = append(out, Outcome{Kind: "persistentvolumeclaim", Namespace: c.Namespace, Name: c.Name, Action: action})
 	}
 	return out, errors.Join(errs...)
 }

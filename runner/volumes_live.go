@@ -196,7 +196,7 @@ func (r *Runner) WaitingPods() ([]kube.Pod, error) {
 // or configured), as the kubelet's periodic sync does: each volume's
 // `..data` link is swapped in one rename, so containers see the new files
 // without a restart. subPath mounts keep the old file, as on Kubernetes.
-func (r *Runner) RefreshVolumes(ctx context.Context, changed []ObjectOutcome) error {
+func (r *Runner) RefreshVolumes(ctx context.Context, changed []Outcome) error {
 	want := map[string]bool{}
 	for _, o := range changed {
 		if o.Action == string(objects.Created) || o.Action == string(objects.Configured) {

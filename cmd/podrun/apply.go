@@ -1,19 +1,12 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
-
-	"github.com/podrun/podrun/kube"
 )
 
 func newApplyCommand(g *globals) *cobra.Command {
-	var files []string
+	var m manifestFlags
 	var wait applyWait
-	var unsafeHostPaths bool
-	var unsafeSysctls []string
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Start the pods that manifests describe, and return once they run",
@@ -22,25 +15,12 @@ func newApplyCommand(g *globals) *cobra.Command {
   cat pod.yaml | podrun apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, r, err := openSet(cmd, g, files)
+			set, r, err := m.open(cmd, g)
 			if err != nil {
 				return err
 			}
-			if unsafeHostPaths {
-				r.AllowUnsafeHostPaths()
-			}
-			r.AllowUnsafeSysctls(unsafeSysctls)
-			if err := storeObjects(cmd, r, set); err != nil {
-				return err
-			}
-			pods, err := withWaiting(r, set.Pods)
-			if err != nil {
-				return err
-			}
-			done, err := r.Apply(contextOf(cmd), pods)
-			for _, o := range done {
-				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s %s\n", o.Name, o.Action)
-			}
+			done, err := r.ApplySet(contextOf(cmd), set)
+			printOutcomes(cmd, done)
 			if err == nil && wait.enabled {
 				err = wait.pods(cmd, r, done)
 			}
@@ -48,18 +28,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 		},
 	}
 	wait.flags(cmd)
-	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
-	cmd.Flags().BoolVar(&unsafeHostPaths, "allow-unsafe-host-paths", false, "let hostPath volumes mount /, podrun's roots or the runtime's state")
-	cmd.Flags().StringSliceVar(&unsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or prefix* patterns) pods may set, as the kubelet's flag")
+	m.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
-}
-
-// loadPods reads, validates and defaults the pods in files.
-func loadPods(g *globals, files []string) ([]kube.Pod, error) {
-	objs, err := kube.Load(files, os.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	return kube.Pods(objs, kube.Options{Namespace: g.namespace})
 }

@@ -13,7 +13,7 @@ import (
 
 func newDeleteCommand(g *globals) *cobra.Command {
 	var (
-		files          []string
+		m              manifestFlags
 		grace          int
 		ignoreNotFound bool
 		purgeVolumes   bool
@@ -21,66 +21,72 @@ func newDeleteCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete (-f FILE | pod NAME...)",
 		Short: "Stop pods gracefully and remove every trace of them",
+		Long: `delete -f deletes everything the manifests describe, in the reverse order of
+apply: the pods (gracefully), then the Secrets and ConfigMaps, then the
+PersistentVolumeClaims, whose data stays unless --purge-volumes. What is
+already gone is skipped, as with kubectl delete -f.`,
 		Example: `  podrun delete -f pod.yaml
+  cat app.yaml | podrun delete -f -
   podrun delete pod hello`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := deleteTargets(g, files, args)
-			if err != nil {
-				return err
-			}
-			r, err := g.runner()
-			if err != nil {
-				return err
-			}
 			var opts runner.DeleteOptions
 			if grace >= 0 {
 				d := time.Duration(grace) * time.Second
 				opts.GracePeriod = &d
 			}
-			var errs []error
-			for _, t := range targets {
-				err := r.Delete(contextOf(cmd), t.namespace, t.name, opts)
-				switch {
-				case err == nil:
-					fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", t.name)
-				case errors.Is(err, runner.ErrPodNotFound) && (ignoreNotFound || len(files) > 0):
-					// As with kubectl delete -f, and `rm -f`: gone is gone.
-				default:
-					errs = append(errs, err)
-				}
+			switch {
+			case len(m.files) > 0 && len(args) > 0:
+				return fmt.Errorf("give either -f or pod names, not both")
+			case len(m.files) > 0:
+				return deleteSet(cmd, g, &m, runner.DeleteSetOptions{Pods: opts, PurgeVolumes: purgeVolumes})
 			}
-			errs = append(errs, deleteObjects(cmd, g, r, files))
-			errs = append(errs, deleteClaims(cmd, g, r, files, purgeVolumes))
-			return errors.Join(errs...)
+			refs, err := podRefs(g, args)
+			if err != nil {
+				return err
+			}
+			return deletePods(cmd, g, refs, opts, ignoreNotFound)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	m.bind(cmd.Flags())
 	cmd.Flags().IntVar(&grace, "grace-period", -1, "seconds to wait before killing; -1 uses each pod's terminationGracePeriodSeconds")
 	cmd.Flags().BoolVar(&purgeVolumes, "purge-volumes", false, "with -f, also remove the data of the PersistentVolumeClaims deleted (kept by default, as with the Retain policy)")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods that do not exist as deleted")
 	return cmd
 }
 
-type podRef struct{ namespace, name string }
-
-func deleteTargets(g *globals, files, args []string) ([]podRef, error) {
-	switch {
-	case len(files) > 0 && len(args) > 0:
-		return nil, fmt.Errorf("give either -f or pod names, not both")
-	case len(files) > 0:
-		pods, err := loadPods(g, files)
-		if err != nil {
-			return nil, err
-		}
-		refs := make([]podRef, len(pods))
-		for i, p := range pods {
-			refs[i] = podRef{p.Pod.Namespace, p.Pod.Name}
-		}
-		return refs, nil
-	default:
-		return podRefs(g, args)
+// deleteSet deletes what the manifests describe.
+func deleteSet(cmd *cobra.Command, g *globals, m *manifestFlags, opts runner.DeleteSetOptions) error {
+	set, r, err := m.open(cmd, g)
+	if err != nil {
+		return err
 	}
+	done, err := r.DeleteSet(contextOf(cmd), set, opts)
+	printOutcomes(cmd, done)
+	return err
 }
+
+// deletePods deletes the pods named on the command line.
+func deletePods(cmd *cobra.Command, g *globals, refs []podRef, opts runner.DeleteOptions, ignoreNotFound bool) error {
+	r, err := g.runner()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ref := range refs {
+		err := r.Delete(contextOf(cmd), ref.namespace, ref.name, opts)
+		switch {
+		case err == nil:
+			printOutcomes(cmd, []runner.Outcome{{Kind: "pod", Namespace: ref.namespace, Name: ref.name, Action: "deleted"}})
+		case errors.Is(err, runner.ErrPodNotFound) && ignoreNotFound:
+			// As with `rm -f`: gone is gone.
+		default:
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type podRef struct{ namespace, name string }
 
 // podRefs reads kubectl's ways of naming pods, "pod a b" or "pod/a
 // pod/b", and checks the names.

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,68 +40,30 @@ func TestPodRefs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := &globals{namespace: tt.namespace}
-			for _, resolve := range []func() ([]podRef, error){
-				func() ([]podRef, error) { return podRefs(g, tt.args) },
-				func() ([]podRef, error) { return deleteTargets(g, nil, tt.args) },
-			} {
-				got, err := resolve()
-				if tt.err != "" {
-					if err == nil || !strings.Contains(err.Error(), tt.err) {
-						t.Errorf("got %v, %v; want an error with %q", got, err, tt.err)
-					}
-					continue
+			got, err := podRefs(g, tt.args)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("got %v, %v; want an error with %q", got, err, tt.err)
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got, tt.want) {
-					t.Errorf("got %v, want %v", got, tt.want)
-				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestDeleteTargetsFilesAndNames(t *testing.T) {
-	g := &globals{}
-	refs, err := deleteTargets(g, []string{"pod.yaml"}, []string{"pod", "a"})
-	if err == nil || !strings.Contains(err.Error(), "not both") {
-		t.Errorf("-f with names: got %v, %v; want an error", refs, err)
-	}
-}
-
-func TestDeleteTargetsFromFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "pods.yaml")
-	manifest := `apiVersion: v1
-kind: Pod
-metadata:
-  name: a
-spec:
-  containers:
-  - name: app
-    image: busybox
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: b
-  namespace: batch
-spec:
-  containers:
-  - name: app
-    image: busybox
-`
-	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := deleteTargets(&globals{}, []string{path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []podRef{{"default", "a"}, {"batch", "b"}}; !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-	if _, err := deleteTargets(&globals{}, []string{filepath.Join(t.TempDir(), "missing.yaml")}, nil); err == nil {
-		t.Errorf("a missing file gave no error")
+// TestDeleteFilesAndNames: delete takes manifests or pod names, and
+// says so before it reads or opens anything.
+func TestDeleteFilesAndNames(t *testing.T) {
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"delete", "-f", filepath.Join(t.TempDir(), "missing.yaml"), "pod", "a"})
+	cmd.SetOut(io.Discard)
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("-f with names: got %v; want an error", err)
 	}
 }

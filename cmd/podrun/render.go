@@ -8,15 +8,15 @@ import (
 
 func newRenderCommand(g *globals) *cobra.Command {
 	var (
-		files []string
-		out   string
+		m   manifestFlags
+		out string
 	)
 	cmd := &cobra.Command{
 		Use:   "render -f FILE -o DIR",
 		Short: "Write every pod's OCI bundles (config.json) without running anything",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, r, err := openSet(cmd, g, files)
+			set, r, err := m.open(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -27,7 +27,7 @@ func newRenderCommand(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	m.bind(cmd.Flags())
 	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write the bundles into")
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagRequired("output")

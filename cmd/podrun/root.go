@@ -74,19 +74,28 @@ each pod is supervised by a small monitor process of its own.`,
 
 // runner opens the runner the flags describe.
 func (g *globals) runner() (*runner.Runner, error) {
+	cfg, err := g.config()
+	if err != nil {
+		return nil, err
+	}
+	return runner.New(cfg)
+}
+
+// config is the runner's configuration that the global flags describe.
+func (g *globals) config() (runner.Config, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("finding the podrun binary: %w", err)
+		return runner.Config{}, fmt.Errorf("finding the podrun binary: %w", err)
 	}
 	if self, err = filepath.EvalSymlinks(self); err != nil {
-		return nil, fmt.Errorf("finding the podrun binary: %w", err)
+		return runner.Config{}, fmt.Errorf("finding the podrun binary: %w", err)
 	}
 	progress := g.progress
 	if progress == nil {
 		// Apply pulls on a terminal show their progress there.
 		progress, _ = newProgress(os.Stderr)
 	}
-	return runner.New(runner.Config{
+	return runner.Config{
 		Root:    g.root,
 		RunRoot: g.runRoot,
 		Runtime: g.runtime,
@@ -98,7 +107,7 @@ func (g *globals) runner() (*runner.Runner, error) {
 		Self: self,
 		Log:  g.logger(),
 		Pull: image.PullOptions{Insecure: g.insecure, Progress: progress},
-	})
+	}, nil
 }
 
 // ns is the namespace to act in: the flag, or "default".

@@ -16,7 +16,7 @@ import (
 )
 
 func newUpCommand(g *globals) *cobra.Command {
-	var files []string
+	var m manifestFlags
 	cmd := &cobra.Command{
 		Use:   "up -f FILE|DIR|-",
 		Short: "Run pods in the foreground, streaming their output, until they finish or Ctrl-C",
@@ -31,18 +31,20 @@ start), 130 when interrupted while a pod still ran.`,
   podrun up -f examples/hello`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, r, err := openSet(cmd, g, files)
+			set, r, err := m.open(cmd, g)
 			if err != nil {
 				return err
 			}
-			if err := storeObjects(cmd, r, set); err != nil {
+			objs, err := r.ApplyObjects(contextOf(cmd), set)
+			printOutcomes(cmd, objs)
+			if err != nil {
 				return err
 			}
 			u := &upRun{r: r, out: newPrefixer(cmd.OutOrStdout(), isTerminal(cmd.OutOrStdout())), stop: make(chan struct{})}
 			return u.run(contextOf(cmd), set.Pods)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	m.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

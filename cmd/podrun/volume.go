@@ -1,18 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-
-	"github.com/podrun/podrun/kube"
-	"github.com/podrun/podrun/runner"
-	"github.com/podrun/podrun/runner/volume"
 )
 
 func newVolumeCommand(g *globals) *cobra.Command {
@@ -106,85 +99,4 @@ func newVolumePruneCommand(g *globals) *cobra.Command {
 			return err
 		},
 	}
-}
-
-// loadSet reads, validates and defaults every object in files.
-func loadSet(g *globals, files []string) (*kube.Set, error) {
-	objs, err := kube.Load(files, os.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	return kube.Expand(objs, kube.Options{Namespace: g.namespace})
-}
-
-// applyClaims binds the PersistentVolumeClaims to named volumes before
-// any pod that mounts them starts.
-func applyClaims(cmd *cobra.Command, r *runner.Runner, claims []kube.Claim) error {
-	var list []*corev1.PersistentVolumeClaim
-	for _, c := range claims {
-		list = append(list, c.Claim)
-	}
-	done, err := r.ApplyClaims(list)
-	for _, o := range done {
-		fmt.Fprintf(cmd.OutOrStdout(), "persistentvolumeclaim/%s %s\n", o.Name, o.Action)
-	}
-	return err
-}
-
-// refreshVolumes rewrites the volumes of running pods that project the
-// objects just stored. A failure is a warning, as the kubelet's is an
-// event: the objects are stored, the volumes keep their last contents.
-func refreshVolumes(cmd *cobra.Command, r *runner.Runner, done []runner.ObjectOutcome) {
-	if err := r.RefreshVolumes(contextOf(cmd), done); err != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %v\n", err)
-	}
-}
-
-// withWaiting adds to pods those recorded waiting for a claim, ConfigMap
-// or Secret that now exists, so that apply starts them, as the kubelet
-// does once the object appears.
-func withWaiting(r *runner.Runner, pods []kube.Pod) ([]kube.Pod, error) {
-	waiting, err := r.WaitingPods()
-	if err != nil {
-		return nil, err
-	}
-	named := map[string]bool{}
-	for _, p := range pods {
-		named[p.Pod.Namespace+"/"+p.Pod.Name] = true
-	}
-	for _, p := range waiting {
-		if !named[p.Pod.Namespace+"/"+p.Pod.Name] {
-			pods = append(pods, p)
-		}
-	}
-	return pods, nil
-}
-
-// deleteClaims releases the PersistentVolumeClaims that files name,
-// keeping their data, or with purge removes their named volumes too.
-func deleteClaims(cmd *cobra.Command, g *globals, r *runner.Runner, files []string, purge bool) error {
-	if len(files) == 0 {
-		return nil
-	}
-	set, err := loadSet(g, files)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, c := range set.Claims {
-		ns, name := c.Claim.Namespace, c.Claim.Name
-		vol, err := r.Claims().Claimed(ns, name)
-		if errors.Is(err, volume.ErrNotFound) || (err == nil && !vol.Bound() && !purge) {
-			continue // gone is gone, as for pods
-		}
-		if err == nil {
-			err = r.DeleteClaim(ns, name, purge)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "persistentvolumeclaim %q deleted\n", name)
-	}
-	return errors.Join(errs...)
 }

@@ -240,7 +240,9 @@ func (w *applyWait) flags(cmd *cobra.Command) {
 func (w *applyWait) pods(cmd *cobra.Command, r *runner.Runner, done []runner.Outcome) error {
 	byNS := map[string][]string{}
 	for _, o := range done {
-		byNS[o.Namespace] = append(byNS[o.Namespace], o.Name)
+		if o.Kind == "pod" {
+			byNS[o.Namespace] = append(byNS[o.Namespace], o.Name)
+		}
 	}
 	for ns, names := range byNS {
 		if err := waitPods(contextOf(cmd), r, ns, names, readyOrDone, w.timeout, cmd.OutOrStdout(), "condition met"); err != nil {
