@@ -27,11 +27,6 @@ func (r *Runner) Objects() *objects.Store {
 	return objects.Open(filepath.Join(r.cfg.RunRoot, "objects"))
 }
 
-// AllowUnsafeSysctls lets pods set the unsafe sysctls that patterns name
-// ("net.core.somaxconn", or "net.core.*"), as the kubelet's
-// --allowed-unsafe-sysctls.
-func (r *Runner) AllowUnsafeSysctls(patterns []string) { r.cfg.AllowedUnsafeSysctls = patterns }
-
 // processInput hands translate what the process, identity and resource
 // fields of a pod need: the objects of its namespace, the machine's
 // allocatable resources and devices, seccomp profiles, the sysctl

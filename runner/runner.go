@@ -17,7 +17,8 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// Config is what a Runner needs to know about this machine and its user.
+// Config is what a Runner needs to know about this machine and its user,
+// and what it may allow. It is fixed at New: a Runner has no setters.
 type Config struct {
 	Root    string // images and other data that survive reboots
 	RunRoot string // pods, bundles, mounts, logs, locks: gone on reboot
@@ -32,10 +33,11 @@ type Config struct {
 	Pull image.PullOptions
 
 	// AllowUnsafeHostPaths lets hostPath volumes name /, the roots or the
-	// runtime's state (volumes.go).
+	// runtime's state, which apply refuses by default (volumes.go).
 	AllowUnsafeHostPaths bool
-	// AllowedUnsafeSysctls are sysctls pods may set beyond the kubelet's
-	// safe set (process.go).
+	// AllowedUnsafeSysctls are the sysctls ("net.core.somaxconn", or
+	// prefix patterns as "net.core.*") pods may set beyond the kubelet's
+	// safe set, as its --allowed-unsafe-sysctls (process.go).
 	AllowedUnsafeSysctls []string
 }
 

@@ -29,10 +29,6 @@ import (
 // as the kubelet words it. The pod's other containers run.
 const ReasonConfigError = "CreateContainerConfigError"
 
-// AllowUnsafeHostPaths lets hostPath volumes name /, podrun's roots or the
-// runtime's state, which apply refuses by default.
-func (r *Runner) AllowUnsafeHostPaths() { r.cfg.AllowUnsafeHostPaths = true }
-
 // Claims is the store of the named volumes that back PersistentVolumeClaims.
 func (r *Runner) Claims() *volume.Store {
 	return &volume.Store{Dir: filepath.Join(r.cfg.Root, "volumes")}
