@@ -15,20 +15,22 @@ func newApplyCommand(g *globals) *cobra.Command {
   cat pod.yaml | podrun apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := wait.deadline(contextOf(cmd))
+			defer cancel()
 			set, r, err := m.open(cmd, g)
 			if err != nil {
 				return err
 			}
-			done, err := r.ApplySet(contextOf(cmd), set)
+			done, err := r.ApplySet(ctx, set)
 			printOutcomes(cmd, done)
 			if err == nil && wait.enabled {
-				err = wait.pods(cmd, r, done)
+				err = wait.pods(ctx, cmd, r, done)
 			}
 			return err
 		},
 	}
-	wait.flags(cmd)
 	m.bind(cmd.Flags())
+	wait.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

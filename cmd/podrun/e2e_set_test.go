@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
@@ -96,4 +97,29 @@ func TestSetFlagsRenderAndUp(t *testing.T) {
 	if err != nil || !strings.Contains(out, "tuned/c | 1234") {
 		t.Errorf("up --allowed-unsafe-sysctls: %v\n%s%s", err, out, errOut)
 	}
+}
+
+// TestSetApplyWaitOneDeadline: apply --wait --timeout is one deadline for
+// the whole command, not one per namespace.
+func TestSetApplyWaitOneDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	never := func(ns string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: never, namespace: " + ns + "}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n" +
+			container("c", "exec sleep 600", "    readinessProbe:\n      exec: {command: [\"false\"]}\n      periodSeconds: 1\n")
+	}
+	path := e.manifest("never.yaml", never("one")+"---\n"+never("two"))
+	start := time.Now()
+	_, errOut, err := e.run("apply", "-f", path, "--wait", "--timeout", "3s")
+	elapsed := time.Since(start)
+	t.Logf("apply --wait --timeout 3s returned after %s", elapsed)
+	if err == nil || !strings.Contains(errOut, "timed out") && !strings.Contains(errOut, "deadline exceeded") {
+		t.Errorf("apply --wait of pods never Ready: %v\n%s", err, errOut)
+	}
+	// Generous: a deadline per namespace would take 6 s.
+	if elapsed >= 5500*time.Millisecond {
+		t.Errorf("apply --wait --timeout 3s of two namespaces took %s", elapsed)
+	}
+	e.must("delete", "-f", path, "--grace-period", "0")
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner"
@@ -37,16 +39,21 @@ func newWaitCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var refs []podRef
 			for _, n := range names {
-				if _, err := g.podRef(n); err != nil {
+				ref, err := g.podRef(n)
+				if err != nil {
 					return err
 				}
+				refs = append(refs, ref)
 			}
 			r, err := g.runner()
 			if err != nil {
 				return err
 			}
-			return waitPods(contextOf(cmd), r, g.ns(), names, check, timeout, cmd.OutOrStdout(), "condition met")
+			ctx, cancel := context.WithTimeout(contextOf(cmd), timeout)
+			defer cancel()
+			return waitPods(ctx, r, refs, check, cmd.OutOrStdout(), "condition met")
 		},
 	}
 	cmd.Flags().StringVar(&forCond, "for", "", "condition=NAME[=VALUE], delete, or jsonpath={.path}=VALUE")
@@ -161,15 +168,13 @@ func jsonPath(v any, path string) (string, error) {
 }
 
 // waitPods polls the pods until check holds for each, printing
-// "pod/NAME <what>" for each as it does.
-func waitPods(ctx context.Context, r *runner.Runner, ns string, names []string, check podCheck, timeout time.Duration, out io.Writer, what string) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	pending := append([]string{}, names...)
+// "pod/NAME <what>" for each as it does, until ctx ends.
+func waitPods(ctx context.Context, r *runner.Runner, refs []podRef, check podCheck, out io.Writer, what string) error {
+	pending := slices.Clone(refs)
 	for {
-		var still []string
-		for _, name := range pending {
-			pod, err := r.Get(ctx, ns, name)
+		var still []podRef
+		for _, ref := range pending {
+			pod, err := r.Get(ctx, ref.namespace, ref.name)
 			if errors.Is(err, runner.ErrPodNotFound) {
 				pod, err = nil, nil
 			}
@@ -178,12 +183,12 @@ func waitPods(ctx context.Context, r *runner.Runner, ns string, names []string, 
 			}
 			done, err := check(pod)
 			if err != nil {
-				return fmt.Errorf("pod/%s: %w", name, err)
+				return fmt.Errorf("pod/%s: %w", ref.name, err)
 			}
 			if done {
-				fmt.Fprintf(out, "pod/%s %s\n", name, what)
+				fmt.Fprintf(out, "pod/%s %s\n", ref.name, what)
 			} else {
-				still = append(still, name)
+				still = append(still, ref)
 			}
 		}
 		if pending = still; len(pending) == 0 {
@@ -191,10 +196,19 @@ func waitPods(ctx context.Context, r *runner.Runner, ns string, names []string, 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("timed out waiting for the condition on pods/%s", strings.Join(pending, ", pods/"))
+			return fmt.Errorf("timed out waiting for the condition on %s", podList(pending))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// podList names pods as kubectl's timeout message does: "pods/a, pods/b".
+func podList(refs []podRef) string {
+	names := make([]string, len(refs))
+	for i, ref := range refs {
+		names[i] = "pods/" + ref.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // readyOrDone is apply --wait's check: a pod that restarts Always (a
@@ -226,28 +240,34 @@ func readyOrDone(p *corev1.Pod) (bool, error) {
 }
 
 // applyWait is apply's --wait: until every pod applied is Ready (or has
-// Succeeded), failing at once when one fails, for CI pipelines.
+// Succeeded), failing at once when one fails, for CI pipelines. --timeout
+// is one deadline for the whole command, applying and waiting, whatever
+// the pods' namespaces.
 type applyWait struct {
 	enabled bool
 	timeout time.Duration
 }
 
-func (w *applyWait) flags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others); fail if one fails or --timeout passes")
-	cmd.Flags().DurationVar(&w.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+func (w *applyWait) bind(f *pflag.FlagSet) {
+	f.BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others); fail if one fails or --timeout passes")
+	f.DurationVar(&w.timeout, "timeout", 5*time.Minute, "with --wait, how long the whole command may take, applying and waiting")
 }
 
-func (w *applyWait) pods(cmd *cobra.Command, r *runner.Runner, done []runner.Outcome) error {
-	byNS := map[string][]string{}
+// deadline bounds ctx by --timeout when apply waits.
+func (w *applyWait) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !w.enabled {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, w.timeout)
+}
+
+// pods waits, until ctx ends, for the pods among done.
+func (w *applyWait) pods(ctx context.Context, cmd *cobra.Command, r *runner.Runner, done []runner.Outcome) error {
+	var refs []podRef
 	for _, o := range done {
 		if o.Kind == "pod" {
-			byNS[o.Namespace] = append(byNS[o.Namespace], o.Name)
+			refs = append(refs, podRef{o.Namespace, o.Name})
 		}
 	}
-	for ns, names := range byNS {
-		if err := waitPods(contextOf(cmd), r, ns, names, readyOrDone, w.timeout, cmd.OutOrStdout(), "condition met"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return waitPods(ctx, r, refs, readyOrDone, cmd.OutOrStdout(), "condition met")
 }
