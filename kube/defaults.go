@@ -1,9 +1,9 @@
 package kube
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube/kubelet"
 )
 
 // The defaults below are those of the API server (k8s.io/kubernetes
@@ -79,7 +79,7 @@ func setPriorityDefaults(s *corev1.PodSpec) {
 
 func setContainerDefaults(c *corev1.Container, hostNetwork bool) {
 	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = pullPolicy(c.Image)
+		c.ImagePullPolicy = kubelet.DefaultPullPolicy(c.Image)
 	}
 	if c.TerminationMessagePath == "" {
 		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
@@ -107,28 +107,6 @@ func setContainerDefaults(c *corev1.Container, hostNetwork bool) {
 		setHandlerDefaults(c.Lifecycle.PostStart)
 		setHandlerDefaults(c.Lifecycle.PreStop)
 	}
-}
-
-// pullPolicy is Always for an image tagged latest, or with neither tag
-// nor digest, and IfNotPresent otherwise.
-func pullPolicy(image string) corev1.PullPolicy {
-	if imageTag(image) == "latest" {
-		return corev1.PullAlways
-	}
-	return corev1.PullIfNotPresent
-}
-
-// imageTag returns the tag of an image reference: "latest" when it has
-// neither tag nor digest, "" when it has only a digest.
-func imageTag(image string) string {
-	name, _, digested := strings.Cut(image, "@")
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		return name[i+1:]
-	}
-	if digested {
-		return ""
-	}
-	return "latest"
 }
 
 // requestsFromLimits defaults each unset request to its limit.

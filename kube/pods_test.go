@@ -384,23 +384,6 @@ func TestPodsKeepsInputUnchanged(t *testing.T) {
 	}
 }
 
-func TestImageTag(t *testing.T) {
-	tests := []struct{ image, tag string }{
-		{"nginx", "latest"},
-		{"nginx:1.27", "1.27"},
-		{"nginx:latest", "latest"},
-		{"localhost:5000/nginx", "latest"},
-		{"localhost:5000/nginx:v2", "v2"},
-		{"nginx@sha256:abcd", ""},
-		{"nginx:latest@sha256:abcd", "latest"},
-	}
-	for _, tt := range tests {
-		if got := imageTag(tt.image); got != tt.tag {
-			t.Errorf("imageTag(%q) = %q, want %q", tt.image, got, tt.tag)
-		}
-	}
-}
-
 func TestErrorListOrder(t *testing.T) {
 	l := ErrorList{
 		{Source: Source{File: "b.yaml", Line: 3}, Detail: "x"},

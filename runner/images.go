@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/kube/kubelet"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/state"
 )
@@ -63,24 +63,8 @@ func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []k
 	return found, errors.Join(errs...)
 }
 
-// pullPolicy is c's policy, defaulted as the API server does when the
-// manifest gave none: Always for ":latest" or no tag, else IfNotPresent.
-func pullPolicy(c corev1.Container) corev1.PullPolicy {
-	if c.ImagePullPolicy != "" {
-		return c.ImagePullPolicy
-	}
-	ref := c.Image
-	if strings.Contains(ref, "@") {
-		return corev1.PullIfNotPresent
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") && ref[i+1:] != "latest" {
-		return corev1.PullIfNotPresent
-	}
-	return corev1.PullAlways
-}
-
 func policyRank(c corev1.Container) int {
-	switch pullPolicy(c) {
+	switch kubelet.PullPolicy(&c) {
 	case corev1.PullAlways:
 		return 2
 	case corev1.PullIfNotPresent:
@@ -91,7 +75,7 @@ func policyRank(c corev1.Container) int {
 
 // getImage gets one container's image by its pull policy.
 func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, secrets []kube.Secret) (*image.Image, error) {
-	policy := pullPolicy(c)
+	policy := kubelet.PullPolicy(&c)
 	if policy != corev1.PullAlways {
 		img, err := r.images.Get(c.Image)
 		switch {

@@ -9,28 +9,6 @@ import (
 	"github.com/podrun/podrun/kube"
 )
 
-func TestPullPolicyDefault(t *testing.T) {
-	tests := []struct {
-		image  string
-		policy corev1.PullPolicy
-		want   corev1.PullPolicy
-	}{
-		{"nginx", "", corev1.PullAlways},
-		{"nginx:latest", "", corev1.PullAlways},
-		{"nginx:1.27", "", corev1.PullIfNotPresent},
-		{"localhost:5000/app", "", corev1.PullAlways},
-		{"localhost:5000/app:v1", "", corev1.PullIfNotPresent},
-		{"nginx@sha256:abc", "", corev1.PullIfNotPresent},
-		{"nginx", corev1.PullNever, corev1.PullNever},
-		{"nginx:1.27", corev1.PullAlways, corev1.PullAlways},
-	}
-	for _, tt := range tests {
-		if got := pullPolicy(corev1.Container{Image: tt.image, ImagePullPolicy: tt.policy}); got != tt.want {
-			t.Errorf("pullPolicy(%q, %q) = %q, want %q", tt.image, tt.policy, got, tt.want)
-		}
-	}
-}
-
 func TestFindPullSecret(t *testing.T) {
 	secret := func(ns, name string, typ corev1.SecretType, key string) kube.Secret {
 		return kube.Secret{Secret: &corev1.Secret{

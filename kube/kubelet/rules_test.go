@@ -219,3 +219,20 @@ func TestPullPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestImageTag(t *testing.T) {
+	tests := []struct{ image, tag string }{
+		{"nginx", "latest"},
+		{"nginx:1.27", "1.27"},
+		{"nginx:latest", "latest"},
+		{"localhost:5000/nginx", "latest"},
+		{"localhost:5000/nginx:v2", "v2"},
+		{"nginx@sha256:abcd", ""},
+		{"nginx:latest@sha256:abcd", "latest"},
+	}
+	for _, tt := range tests {
+		if got := ImageTag(tt.image); got != tt.tag {
+			t.Errorf("ImageTag(%q) = %q, want %q", tt.image, got, tt.tag)
+		}
+	}
+}
