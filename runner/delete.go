@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/kube/kubelet"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
 )
@@ -49,9 +47,10 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	}
 	st, err := dir.Read()
 	if err == nil {
-		grace := gracePeriod(st, opts)
+		pod := manifest(st)
+		grace := kubelet.GracePeriod(&pod.Spec, opts.GracePeriod)
 		if !r.stopByMonitor(ctx, dir, st, grace) {
-			r.stop(ctx, st, grace)
+			r.stop(ctx, st, pod, grace)
 		}
 	}
 	if err := r.teardown(ctx, k); err != nil {
@@ -63,15 +62,13 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	return nil
 }
 
-func gracePeriod(st *state.Pod, opts DeleteOptions) time.Duration {
-	if opts.GracePeriod != nil {
-		return *opts.GracePeriod
-	}
+// manifest is the pod as it was applied. An unreadable manifest reads as
+// an empty pod, whose rules are the defaults: the pod is deleted all the
+// same.
+func manifest(st *state.Pod) *corev1.Pod {
 	var pod corev1.Pod
-	if json.Unmarshal(st.Manifest, &pod) == nil && pod.Spec.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
-	}
-	return 30 * time.Second
+	_ = json.Unmarshal(st.Manifest, &pod)
+	return &pod
 }
 
 // monitorExitMargin is how long past the grace period delete waits for a
@@ -116,7 +113,7 @@ func (r *Runner) stopByMonitor(ctx context.Context, dir *state.PodDir, st *state
 // running container its stop signal, waits for them all up to grace,
 // kills what is left, then stops the infra container and the monitor.
 // No preStop hook runs: they need the monitor.
-func (r *Runner) stop(ctx context.Context, st *state.Pod, grace time.Duration) {
+func (r *Runner) stop(ctx context.Context, st *state.Pod, pod *corev1.Pod, grace time.Duration) {
 	var running []state.Container
 	for _, c := range st.Containers {
 		if c.State == state.Running {
@@ -124,7 +121,7 @@ func (r *Runner) stop(ctx context.Context, st *state.Pod, grace time.Duration) {
 		}
 	}
 	for _, c := range running {
-		r.signal(ctx, c.ID, r.stopSignal(c))
+		r.signal(ctx, c.ID, r.stopSignal(pod, c))
 	}
 	deadline := time.Now().Add(grace)
 	for _, c := range running {
@@ -145,14 +142,32 @@ func (r *Runner) stop(ctx context.Context, st *state.Pod, grace time.Duration) {
 	}
 }
 
-// stopSignal is the image's StopSignal, or SIGTERM.
-func (r *Runner) stopSignal(c state.Container) syscall.Signal {
-	if img, err := r.images.Get(c.Image); err == nil && img.Config.StopSignal != "" {
-		if sig := parseSignal(img.Config.StopSignal); sig != 0 {
-			return sig
+// stopSignal is the signal that stops container c, by kubelet.StopSignal,
+// as the monitor stops it.
+func (r *Runner) stopSignal(pod *corev1.Pod, c state.Container) syscall.Signal {
+	var image string
+	if img, err := r.images.Get(c.Image); err == nil {
+		image = img.Config.StopSignal
+	}
+	sig, err := runtime.ParseSignal(kubelet.StopSignal(containerSpec(pod, c.Name), image))
+	if err != nil {
+		r.cfg.Log.Warn("stopping with SIGTERM", "container", c.Name, "error", err)
+		return syscall.SIGTERM
+	}
+	return sig
+}
+
+// containerSpec is the spec of pod's container name, init or app; an
+// empty one if the pod has none of that name.
+func containerSpec(pod *corev1.Pod, name string) *corev1.Container {
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
 		}
 	}
-	return syscall.SIGTERM
+	return &corev1.Container{}
 }
 
 func (r *Runner) signal(ctx context.Context, id string, sig syscall.Signal) {
@@ -177,33 +192,4 @@ func (r *Runner) waitStopped(ctx context.Context, id string, deadline time.Time)
 		case <-time.After(delay):
 		}
 	}
-}
-
-// sigRTMin is SIGRTMIN as glibc numbers it (the kernel's 32 and 33 are
-// the threading library's), so SIGRTMIN+3 is 37 as Docker and moby count.
-const sigRTMin = 34
-
-// parseSignal reads a signal as an image config writes it: "SIGTERM",
-// "TERM" or "15". Zero means not a signal.
-func parseSignal(s string) syscall.Signal {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return syscall.Signal(n)
-	}
-	s = strings.ToUpper(s)
-	if !strings.HasPrefix(s, "SIG") {
-		s = "SIG" + s
-	}
-	// Real-time signals, as images name them (systemd's SIGRTMIN+3).
-	if rest, ok := strings.CutPrefix(s, "SIGRTMIN"); ok {
-		n := 0
-		if rest != "" {
-			v, err := strconv.Atoi(strings.TrimPrefix(rest, "+"))
-			if err != nil || !strings.HasPrefix(rest, "+") || v < 0 || v > 30 {
-				return 0
-			}
-			n = v
-		}
-		return syscall.Signal(sigRTMin + n)
-	}
-	return unix.SignalNum(s)
 }

@@ -162,7 +162,7 @@ func (r *Runner) monitorImage(ref string) (monitor.Image, error) {
 	if err != nil {
 		return monitor.Image{}, err
 	}
-	return monitor.Image{Layers: img.Layers, StopSignal: parseSignal(img.Config.StopSignal)}, nil
+	return monitor.Image{Layers: img.Layers, StopSignal: img.Config.StopSignal}, nil
 }
 
 // Foreground is how `podrun up` supervises its pods: each pod's monitor

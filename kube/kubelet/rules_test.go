@@ -236,3 +236,45 @@ func TestImageTag(t *testing.T) {
 		}
 	}
 }
+
+// TestSignal: signals as pods and image configs name them, read as the
+// runtime's ParseSignal takes them.
+func TestSignal(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"SIGTERM", "SIGTERM", true},
+		{"TERM", "SIGTERM", true},
+		{"term", "SIGTERM", true},
+		{"sigterm", "SIGTERM", true},
+		{"INT", "SIGINT", true},
+		{"SIGWINCH", "SIGWINCH", true},
+		{"SIGIOT", "SIGIOT", true},
+		{"15", "15", true},
+		{"64", "64", true},
+		{"SIGRTMIN", "SIGRTMIN", true},
+		{"RTMIN+3", "SIGRTMIN+3", true},
+		{"sigrtmin+30", "SIGRTMIN+30", true},
+		{"SIGRTMAX-1", "SIGRTMAX-1", true},
+		// Not signals.
+		{"0", "", false},
+		{"65", "", false},
+		{"-15", "", false},
+		{"", "", false},
+		{"SIG", "", false},
+		{"bogus", "", false},
+		{"SIGBOGUS", "", false},
+		{" SIGTERM", "", false},
+		{"SIGRTMIN+31", "", false},
+		{"SIGRTMIN-1", "", false},
+		{"SIGRTMIN3", "", false},
+		{"SIGRTMAX+1", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := Signal(tt.in)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("Signal(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/kube/kubelet"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
@@ -44,8 +45,8 @@ import (
 
 // Image is what the monitor needs to know of an image.
 type Image struct {
-	Layers     []string       // unpacked layers, bottom first
-	StopSignal syscall.Signal // the image config's StopSignal, 0 for SIGTERM
+	Layers     []string // unpacked layers, bottom first
+	StopSignal string   // the image config's StopSignal, as it is written
 }
 
 // Config is what a monitor needs.
@@ -348,18 +349,15 @@ func (m *monitor) stopPodGrace(ctx context.Context, grace time.Duration) {
 
 // deletionGrace is the grace period delete asked for, else the pod's.
 func (m *monitor) deletionGrace() time.Duration {
+	var override *time.Duration
 	if st, err := m.cfg.Pod.Read(); err == nil && st.DeletionGracePeriod != nil {
-		return time.Duration(*st.DeletionGracePeriod) * time.Second
+		d := time.Duration(*st.DeletionGracePeriod) * time.Second
+		override = &d
 	}
-	return m.podGrace()
+	return kubelet.GracePeriod(&m.pod.Spec, override)
 }
 
-func (m *monitor) podGrace() time.Duration {
-	if g := m.pod.Spec.TerminationGracePeriodSeconds; g != nil {
-		return time.Duration(*g) * time.Second
-	}
-	return 30 * time.Second
-}
+func (m *monitor) podGrace() time.Duration { return kubelet.GracePeriod(&m.pod.Spec, nil) }
 
 // enforceDeadline fails the pod once it has been active longer than its
 // activeDeadlineSeconds: every container is stopped and none restarts.
@@ -585,14 +583,6 @@ func startErrorMessage(err error) string {
 		return rerr.Message
 	}
 	return err.Error()
-}
-
-// stopSignal is the image's StopSignal, or SIGTERM.
-func (m *monitor) stopSignal(ref string) syscall.Signal {
-	if img, err := m.cfg.Image(ref); err == nil && img.StopSignal != 0 {
-		return img.StopSignal
-	}
-	return syscall.SIGTERM
 }
 
 // record returns a copy of container name's record as on disk now.

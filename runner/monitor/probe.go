@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/kube/kubelet"
 )
 
 // threshold turns probe outcomes into a result as the kubelet does: the
@@ -132,11 +134,7 @@ func (c *ctr) runProbes(ctx context.Context, r *run) {
 	<-ctx.Done() // the liveness probe runs until the run ends
 }
 
-// probeGrace is the grace period of a container killed by a failed probe:
-// the probe's own terminationGracePeriodSeconds, else the pod's.
+// probeGrace is the grace period of a container killed by a failed probe.
 func (c *ctr) probeGrace(p *corev1.Probe) time.Duration {
-	if p.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*p.TerminationGracePeriodSeconds) * time.Second
-	}
-	return c.m.podGrace()
+	return kubelet.ProbeGracePeriod(&c.m.pod.Spec, p)
 }

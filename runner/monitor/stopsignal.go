@@ -3,17 +3,20 @@ package monitor
 import (
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/podrun/podrun/kube/kubelet"
+	"github.com/podrun/podrun/runner/runtime"
 )
 
-// stopSignal is the signal that stops the container, by the kubelet's
-// precedence: its lifecycle.stopSignal, else its image's StopSignal, else
-// SIGTERM.
+// stopSignal is the signal that stops the container, by kubelet.StopSignal.
 func (c *ctr) stopSignal() syscall.Signal {
-	if l := c.spec.Lifecycle; l != nil && l.StopSignal != nil {
-		if sig := unix.SignalNum(string(*l.StopSignal)); sig != 0 {
-			return sig
-		}
+	var image string
+	if img, err := c.m.cfg.Image(c.image); err == nil {
+		image = img.StopSignal
 	}
-	return c.m.stopSignal(c.image)
+	sig, err := runtime.ParseSignal(kubelet.StopSignal(&c.spec, image))
+	if err != nil {
+		c.m.cfg.Log.Warn("stopping with SIGTERM", "container", c.name, "error", err)
+		return syscall.SIGTERM
+	}
+	return sig
 }
