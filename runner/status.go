@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/podrun/podrun/kube/kubelet"
+	"github.com/podrun/podrun/runner/monitor"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -92,23 +94,16 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 		pod.DeletionTimestamp = &metav1.Time{Time: st.Deleting}
 		pod.DeletionGracePeriodSeconds = st.DeletionGracePeriod
 	}
+	// Without a live monitor no container will run again.
 	supervised := st.Monitor.Alive()
-	for _, c := range st.Containers {
-		cs := containerStatus(c, supervised)
-		if c.Init {
-			pod.Status.InitContainerStatuses = append(pod.Status.InitContainerStatuses, cs)
-		} else {
-			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, cs)
+	terminal := !supervised || !st.Deleting.IsZero()
+	monitor.PodStatus(st, &pod, terminal, func(c state.Container) corev1.ContainerStatus { return containerStatus(c, supervised) })
+	pod.Status.Conditions = recordedConditions(st)
+	if len(pod.Status.Conditions) == 0 { // the monitor never ran
+		pod.Status.Conditions = kubelet.Conditions(&pod)
+		for i := range pod.Status.Conditions {
+			pod.Status.Conditions[i].LastTransitionTime = pod.CreationTimestamp
 		}
-	}
-	pod.Status.Phase = phase(&pod)
-	if st.Phase != "" { // set by the monitor: activeDeadlineSeconds
-		pod.Status.Phase = corev1.PodPhase(st.Phase)
-		pod.Status.Reason, pod.Status.Message = st.Reason, st.Message
-	}
-	pod.Status.Conditions = conditions(&pod)
-	if len(st.Conditions) > 0 {
-		pod.Status.Conditions = recordedConditions(st)
 	}
 	if monitorLost(st, pod.Status.Phase) {
 		pod.Status.Phase = corev1.PodUnknown
@@ -151,144 +146,12 @@ func recordedConditions(st *state.Pod) []corev1.PodCondition {
 // monitor a recorded running container whose process has just exited is
 // still reported running: the monitor records its exit in a moment.
 func containerStatus(c state.Container, supervised bool) corev1.ContainerStatus {
-	cs := corev1.ContainerStatus{
-		Name:         c.Name,
-		Image:        c.Image,
-		ImageID:      c.Image,
-		ContainerID:  "podrun://" + c.ID,
-		RestartCount: int32(c.RestartCount),
-	}
 	if c.State == state.Running && !c.Pid.Alive() && !supervised {
 		c.State, c.Reason, c.ExitCode = state.Terminated, "ContainerStatusUnknown", 137
 		c.Message = "The container could not be located when the pod was inspected"
 	}
-	if l := c.LastState; l != nil {
-		cs.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{
-			ExitCode: int32(l.ExitCode), Signal: int32(l.Signal), Reason: l.Reason, Message: l.Message,
-			StartedAt: metav1.NewTime(l.StartedAt), FinishedAt: metav1.NewTime(l.FinishedAt),
-		}
-	}
-	switch c.State {
-	case state.Running:
-		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.StartedAt)}
-		cs.Ready = c.Ready
-		cs.Started = ptr(c.Started)
-	case state.Terminated:
-		cs.State.Terminated = &corev1.ContainerStateTerminated{
-			ExitCode:   int32(c.ExitCode),
-			Signal:     int32(c.Signal),
-			Reason:     c.Reason,
-			Message:    c.Message,
-			StartedAt:  metav1.NewTime(c.StartedAt),
-			FinishedAt: metav1.NewTime(c.FinishedAt),
-		}
-		cs.Started = ptr(false)
-	default:
-		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.Reason, Message: c.Message}
-		cs.Started = ptr(false)
-	}
-	return cs
+	return monitor.ContainerStatus(c)
 }
-
-// phase is the kubelet's getPhase: a container waiting to be restarted
-// counts by how its last run ended.
-func phase(pod *corev1.Pod) corev1.PodPhase {
-	policy := pod.Spec.RestartPolicy
-	for _, cs := range pod.Status.InitContainerStatuses {
-		if isSidecarStatus(pod, cs.Name) {
-			continue
-		}
-		if t := endOf(cs); t != nil && t.ExitCode != 0 {
-			if policy == corev1.RestartPolicyNever {
-				return corev1.PodFailed
-			}
-			return corev1.PodPending
-		}
-		if cs.State.Terminated == nil {
-			return corev1.PodPending
-		}
-	}
-	var running, waiting, succeeded, failed int
-	for _, cs := range pod.Status.ContainerStatuses {
-		switch t := endOf(cs); {
-		case cs.State.Running != nil:
-			running++
-		case t != nil && t.ExitCode == 0:
-			succeeded++
-		case t != nil:
-			failed++
-		default:
-			waiting++
-		}
-	}
-	switch {
-	case waiting > 0 || len(pod.Status.ContainerStatuses) == 0:
-		return corev1.PodPending
-	case running > 0:
-		return corev1.PodRunning
-	case policy == corev1.RestartPolicyAlways:
-		return corev1.PodRunning // every container is being restarted
-	case failed == 0:
-		return corev1.PodSucceeded
-	case policy == corev1.RestartPolicyNever:
-		return corev1.PodFailed
-	}
-	// OnFailure: a failed container is being restarted, unless it has
-	// not been and never will (recorded terminated, not waiting).
-	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.State.Waiting != nil {
-			return corev1.PodRunning
-		}
-	}
-	return corev1.PodFailed
-}
-
-// endOf is how a container's run ended: its terminated state, or, while it
-// waits to be restarted, its last one.
-func endOf(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
-	if cs.State.Terminated != nil {
-		return cs.State.Terminated
-	}
-	if cs.State.Waiting != nil {
-		return cs.LastTerminationState.Terminated
-	}
-	return nil
-}
-
-func isSidecarStatus(pod *corev1.Pod, name string) bool {
-	for _, c := range pod.Spec.InitContainers {
-		if c.Name == name {
-			return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-		}
-	}
-	return false
-}
-
-// conditions computes the conditions of a pod whose record has none (one
-// whose monitor never ran).
-func conditions(pod *corev1.Pod) []corev1.PodCondition {
-	ready := corev1.ConditionTrue
-	for _, cs := range pod.Status.ContainerStatuses {
-		if !cs.Ready {
-			ready = corev1.ConditionFalse
-		}
-	}
-	initialized := corev1.ConditionTrue
-	for _, cs := range pod.Status.InitContainerStatuses {
-		if t := cs.State.Terminated; t == nil || t.ExitCode != 0 {
-			initialized = corev1.ConditionFalse
-		}
-	}
-	t := pod.CreationTimestamp
-	return []corev1.PodCondition{
-		{Type: corev1.PodInitialized, Status: initialized, LastTransitionTime: t},
-		{Type: corev1.PodReady, Status: ready, LastTransitionTime: t},
-		{Type: corev1.ContainersReady, Status: ready, LastTransitionTime: t},
-		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: t},
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func ptrTime(t time.Time) *metav1.Time {
 	if t.IsZero() {

@@ -86,6 +86,8 @@ func TestPhase(t *testing.T) {
 		{"Never, one failed one done", testPod(never, nil, ctrs{{"a", failed}, {"b", succeeded}}), false, corev1.PodFailed},
 		{"waiting to start", testPod(always, nil, app(waiting)), false, corev1.PodPending},
 		{"one waiting one running", testPod(always, nil, ctrs{{"a", waiting}, {"b", running}}), false, corev1.PodPending},
+		{"one backing off, one running", testPod(always, nil, ctrs{{"a", backingOff}, {"b", running}}), false, corev1.PodRunning},
+		{"app without a state", testPod(always, nil, ctrs{{"a", running}, {"b", corev1.ContainerStatus{}}}), false, corev1.PodPending},
 		{"no status yet", &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}}, false, corev1.PodPending},
 
 		// Regular init containers.
@@ -96,6 +98,11 @@ func TestPhase(t *testing.T) {
 		{"init failed, OnFailure", testPod(onFailure, ctrs{{"init", failed}}, app(waiting)), false, corev1.PodPending},
 		{"init backing off, OnFailure", testPod(onFailure, ctrs{{"init", backingOff}}, app(waiting)), false, corev1.PodPending},
 		{"init failed, Always", testPod(always, ctrs{{"init", failed}}, app(waiting)), false, corev1.PodPending},
+		{"init without a state", testPod(never, ctrs{{"init", corev1.ContainerStatus{}}}, app(waiting)), false, corev1.PodPending},
+		{"inits done, no app status", &corev1.Pod{
+			Spec:   corev1.PodSpec{InitContainers: []corev1.Container{{Name: "init"}}, Containers: []corev1.Container{{Name: "app"}}},
+			Status: corev1.PodStatus{InitContainerStatuses: []corev1.ContainerStatus{{Name: "init", State: succeeded.State}}},
+		}, false, corev1.PodPending},
 		{"init not started", testPod(always, ctrs{{"init", waiting}}, app(waiting)), false, corev1.PodPending},
 
 		// Sidecars.

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/kube/kubelet"
 	"github.com/podrun/podrun/runner/rootfs"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
@@ -23,10 +24,9 @@ type ctr struct {
 	name    string
 	id      string
 	image   string
-	init    bool
-	sidecar bool // an init container with restartPolicy Always
+	role    kubelet.Role // App, Init or Sidecar
 	spec    corev1.Container
-	backoff backoff
+	backoff kubelet.Backoff
 
 	restarts int  // runs started after the first
 	ran      bool // a run was made: delete it and renew the rootfs before the next
@@ -60,7 +60,7 @@ type run struct {
 }
 
 func (c *ctr) object() string {
-	if c.init {
+	if c.role != kubelet.App {
 		return fmt.Sprintf("spec.initContainers{%s}", c.name)
 	}
 	return fmt.Sprintf("spec.containers{%s}", c.name)
@@ -74,7 +74,7 @@ func (c *ctr) settle() { c.settleOnce.Do(func() { close(c.settled) }) }
 // while it is restarted, as the kubelet does, but apply may return as
 // for a failed init container.
 func (c *ctr) settleRun() {
-	if !c.sidecar {
+	if c.role != kubelet.Sidecar {
 		c.settle()
 		return
 	}
@@ -85,22 +85,10 @@ func (c *ctr) settleRun() {
 	}
 }
 
-// shouldRestart applies the restart policy to an exit: a sidecar always
-// restarts; an init container restarts on failure unless the pod's
-// policy is Never; an app container as the pod's policy says.
+// shouldRestart applies the restart policy to an exit, by
+// kubelet.ShouldRestart.
 func (c *ctr) shouldRestart(code int) bool {
-	policy := c.m.pod.Spec.RestartPolicy
-	switch {
-	case c.sidecar:
-		return true
-	case c.init:
-		return code != 0 && policy != corev1.RestartPolicyNever
-	case policy == corev1.RestartPolicyAlways:
-		return true
-	case policy == corev1.RestartPolicyOnFailure:
-		return code != 0
-	}
-	return false
+	return kubelet.ShouldRestart(c.m.pod.Spec.RestartPolicy, c.role, code)
 }
 
 // supervise runs the container, restarting it with back-off as its
@@ -134,7 +122,7 @@ func (c *ctr) supervise(ctx context.Context) int {
 // stops first.
 func (c *ctr) waitBackoff(ctx context.Context) bool {
 	now := time.Now()
-	delay := c.backoff.next(now)
+	delay := c.backoff.Next(now)
 	if delay == 0 {
 		return !c.m.halted()
 	}
@@ -284,7 +272,7 @@ func (c *ctr) afterStart(ctx context.Context, r *run) {
 			return
 		}
 	}
-	if !c.sidecar {
+	if c.role != kubelet.Sidecar {
 		c.settle()
 	}
 	c.runProbes(ctx, r)

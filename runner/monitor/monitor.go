@@ -170,10 +170,9 @@ func newMonitor(cfg Config) (*monitor, error) {
 	}
 	for _, rec := range st.Containers {
 		spec := specs[rec.Name]
-		c := &ctr{m: m, name: rec.Name, id: rec.ID, image: rec.Image, init: rec.Init, spec: spec,
-			backoff: newBackoff(cfg.Backoff), settled: make(chan struct{})}
-		c.sidecar = rec.Init && spec.RestartPolicy != nil && *spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
-		if c.init {
+		c := &ctr{m: m, name: rec.Name, id: rec.ID, image: rec.Image, role: kubelet.RoleOf(&pod.Spec, rec.Name), spec: spec,
+			backoff: kubelet.Backoff{Base: cfg.Backoff}, settled: make(chan struct{})}
+		if c.role != kubelet.App {
 			m.inits = append(m.inits, c)
 		} else {
 			m.apps = append(m.apps, c)
@@ -263,7 +262,7 @@ func (m *monitor) runInits(ctx context.Context, sidecars *sync.WaitGroup) bool {
 		if m.halted() {
 			return false
 		}
-		if c.sidecar {
+		if c.role == kubelet.Sidecar {
 			done := make(chan struct{})
 			sidecars.Add(1)
 			go func() {
@@ -311,7 +310,7 @@ func (c *ctr) superviseInit(ctx context.Context) int {
 func (m *monitor) stopSidecars(ctx context.Context) {
 	m.halt()
 	for i := len(m.inits) - 1; i >= 0; i-- {
-		if c := m.inits[i]; c.sidecar {
+		if c := m.inits[i]; c.role == kubelet.Sidecar {
 			c.stop(ctx, m.podGrace())
 		}
 	}
@@ -330,7 +329,7 @@ func (m *monitor) stopPodGrace(ctx context.Context, grace time.Duration) {
 	m.halt()
 	var wg sync.WaitGroup
 	for _, c := range append(append([]*ctr{}, m.apps...), m.inits...) {
-		if c.sidecar {
+		if c.role == kubelet.Sidecar {
 			continue
 		}
 		wg.Add(1)
@@ -341,7 +340,7 @@ func (m *monitor) stopPodGrace(ctx context.Context, grace time.Duration) {
 	}
 	wg.Wait()
 	for i := len(m.inits) - 1; i >= 0; i-- {
-		if c := m.inits[i]; c.sidecar {
+		if c := m.inits[i]; c.role == kubelet.Sidecar {
 			c.stop(ctx, max(time.Until(deadline), 2*time.Second))
 		}
 	}
@@ -604,7 +603,7 @@ func (m *monitor) update(fn func(*state.Pod)) {
 func (m *monitor) updateErr(fn func(*state.Pod)) error {
 	_, err := m.cfg.Pod.Update(context.Background(), func(s *state.Pod) error {
 		fn(s)
-		syncConditions(s, m.pod, time.Now())
+		syncConditions(s, m.pod, m.halted() || !s.Deleting.IsZero(), time.Now())
 		return nil
 	})
 	return err
