@@ -79,11 +79,6 @@ func (r *Runner) MonitorArgs(namespace, name string) []string {
 	return append(args, MonitorCommand, namespace, name)
 }
 
-// Report is the monitor's one message to the command that started it.
-type Report struct {
-	Error string `json:"error,omitempty"`
-}
-
 // waitReady reads the monitor's report.
 func waitReady(ctx context.Context, ready *os.File, logPath string) error {
 	ctx, cancel := context.WithTimeout(ctx, monitorStartTimeout)
@@ -96,7 +91,7 @@ func waitReady(ctx context.Context, ready *os.File, logPath string) error {
 			done <- fmt.Errorf("the pod monitor exited before starting the pod (see %s)", logPath)
 			return
 		}
-		var rep Report
+		var rep monitor.Report
 		if err := json.Unmarshal(line, &rep); err != nil {
 			done <- fmt.Errorf("reading the pod monitor's report: %w", err)
 			return

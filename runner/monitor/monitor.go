@@ -74,7 +74,8 @@ type Config struct {
 	Output func(container string) func(stream string, line []byte)
 }
 
-// Report is the line written to Config.Ready.
+// Report is the one line written to Config.Ready, and read by the
+// command that started the monitor.
 type Report struct {
 	Error string `json:"error,omitempty"`
 }
