@@ -1,21 +1,17 @@
 package runner
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -41,7 +37,7 @@ func (r *Runner) processInput(in *translate.Input) error {
 		return err
 	}
 	addUnstored(in, r.unstored)
-	if in.Host.Allocatable, err = allocatable(); err != nil {
+	if in.Host.Allocatable, err = nodeAllocatable(); err != nil {
 		return err
 	}
 	in.Host.SwapAccounting = swapAccounting()
@@ -80,39 +76,6 @@ func addUnstored(in *translate.Input, set *kube.Set) {
 			in.Secrets[s.Secret.Name] = s.Secret
 		}
 	}
-}
-
-// allocatable is what a container without limits may use: every CPU and
-// all the memory of the machine (podrun reserves nothing).
-func allocatable() (corev1.ResourceList, error) {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return nil, fmt.Errorf("reading the machine's memory: %w", err)
-	}
-	mem, err := memTotal(data)
-	if err != nil {
-		return nil, err
-	}
-	return corev1.ResourceList{
-		corev1.ResourceCPU:    *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI),
-		corev1.ResourceMemory: *resource.NewQuantity(mem, resource.BinarySI),
-	}, nil
-}
-
-// memTotal reads MemTotal, in bytes, from /proc/meminfo.
-func memTotal(meminfo []byte) (int64, error) {
-	sc := bufio.NewScanner(bytes.NewReader(meminfo))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("reading MemTotal in /proc/meminfo: %w", err)
-			}
-			return kb * 1024, nil
-		}
-	}
-	return 0, errors.New("reading /proc/meminfo: no MemTotal")
 }
 
 // boundingSet is the capabilities podrun may hand on: its bounding set.

@@ -1,22 +1,18 @@
 package runner
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/podrun/podrun/runner/mountinfo"
 	"github.com/podrun/podrun/runner/state"
@@ -40,7 +36,7 @@ func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 		Dir:     filepath.Join(l.Dir, "volumes"),
 		Claims:  r.Claims(),
 		Objects: r.volumeObjects(),
-		Node:    nodeAllocatable(),
+		Node:    nodeVolumeFacts(),
 		Protected: []string{
 			r.cfg.Root, r.cfg.RunRoot, r.runtime.Root,
 			"/run/runc", "/run/crun", "/var/lib/podrun", "/run/podrun",
@@ -204,37 +200,6 @@ func copyTree(from *os.Root, src string, to *os.Root) error {
 		}
 		return nil
 	})
-}
-
-// nodeAllocatable is what the downward API reports for unset limits: the
-// machine's CPUs, memory and the run root's disk.
-func nodeAllocatable() volume.Node {
-	n := volume.Node{CPU: *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI)}
-	if kb := memTotalKB(); kb > 0 {
-		n.Memory = *resource.NewQuantity(kb*1024, resource.BinarySI)
-	}
-	var st unix.Statfs_t
-	if unix.Statfs("/", &st) == nil {
-		n.EphemeralStorage = *resource.NewQuantity(int64(st.Blocks)*st.Bsize, resource.BinarySI)
-	}
-	return n
-}
-
-func memTotalKB() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, _ := strconv.ParseInt(fields[1], 10, 64)
-			return kb
-		}
-	}
-	return 0
 }
 
 // removePodDir removes the pod's directory once nothing is mounted under

@@ -278,3 +278,19 @@ func TestSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeAllocatable(t *testing.T) {
+	got := NodeAllocatable(4, 8<<30, 100<<30)
+	if c := got[corev1.ResourceCPU]; c.Value() != 4 {
+		t.Errorf("cpu %v", c.String())
+	}
+	if m := got[corev1.ResourceMemory]; m.String() != "8Gi" {
+		t.Errorf("memory %v", m.String())
+	}
+	if d := got[corev1.ResourceEphemeralStorage]; d.String() != "100Gi" {
+		t.Errorf("ephemeral-storage %v", d.String())
+	}
+	if got := NodeAllocatable(2, 0, 0); len(got) != 1 {
+		t.Errorf("unknown capacities are listed: %v", got)
+	}
+}
