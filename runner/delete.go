@@ -31,6 +31,8 @@ type DeleteOptions struct {
 // every trace of it. Deleting a pod that does not exist returns
 // ErrPodNotFound, which callers that want kubectl's --ignore-not-found
 // treat as success; a pod left half-made is finished off all the same.
+// Once it holds the pod's lock, an end of ctx cuts the grace period
+// short: what still runs is killed at once, and the pod removed.
 func (r *Runner) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) error {
 	k, err := state.PodKey(namespace, name)
 	if err != nil {
@@ -49,10 +51,12 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	if err == nil {
 		pod := manifest(st)
 		grace := kubelet.GracePeriod(&pod.Spec, opts.GracePeriod)
-		if !r.stopByMonitor(ctx, dir, st, grace) {
+		if !r.stopByMonitor(ctx, dir, st, grace) && ctx.Err() == nil {
 			r.stop(ctx, st, pod, grace)
 		}
 	}
+	// teardown kills what is left.
+	ctx = context.WithoutCancel(ctx)
 	if err := r.teardown(ctx, k); err != nil {
 		return fmt.Errorf("deleting pod %s: %w", k, err)
 	}
