@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner/crilog"
 	"github.com/podrun/podrun/runner/state"
@@ -32,6 +35,14 @@ type LogOptions struct {
 	// Prefix starts each line with [pod/<pod>/<container>] and a space,
 	// as kubectl logs --prefix.
 	Prefix bool
+	// Lifetime, with Follow and AllContainers, follows the pod's life
+	// rather than its containers' current runs: every run of every
+	// container, oldest kept first, waiting for those not begun yet (a
+	// container after its init containers, a restart, a pod waiting for
+	// a ConfigMap), until the pod has finished (Succeeded, Failed, or its
+	// monitor lost) and every log has been read, or the pod is gone, or
+	// ctx ends. It is what `podrun up` shows.
+	Lifetime bool
 }
 
 // ErrContainerRequired is returned by Logs for a pod of several containers
@@ -72,7 +83,8 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 
 // followAll follows every container's log at once, as kubectl logs -f
 // --all-containers: lines are written as they come, each whole, until
-// every container has stopped or ctx ends.
+// every container has stopped or ctx ends; with opts.Lifetime, through
+// all their runs (followRuns).
 func (r *Runner) followAll(ctx context.Context, k state.Key, containers []state.Container, opts LogOptions, w io.Writer) error {
 	var (
 		mu   sync.Mutex
@@ -83,49 +95,136 @@ func (r *Runner) followAll(ctx context.Context, k state.Key, containers []state.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = r.prefixedLog(ctx, k, c, opts, w, &mu)
+			if opts.Lifetime {
+				errs[i] = r.followRuns(ctx, k, c.Name, opts, w, &mu)
+			} else {
+				errs[i] = r.prefixedLog(ctx, k, c, opts, w, &mu)
+			}
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// prefixedLog is containerLog through a lineWriter when lines need a
-// prefix or share w with other containers (mu not nil); else straight.
+// prefixedLog is prefixedRun for the container's current or previous run.
 func (r *Runner) prefixedLog(ctx context.Context, k state.Key, c state.Container, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
+	path, err := r.logPath(k, c, opts.Previous)
+	if err != nil {
+		return err
+	}
+	return r.prefixedRun(ctx, k, c.Name, path, opts, w, mu)
+}
+
+// prefixedRun is copyRun through a lineWriter when lines need a prefix or
+// share w with other containers (mu not nil); else straight.
+func (r *Runner) prefixedRun(ctx context.Context, k state.Key, container, path string, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
 	if !opts.Prefix && mu == nil {
-		return r.containerLog(ctx, k, c, opts, w)
+		return r.copyRun(ctx, k, container, path, opts, w)
 	}
 	if mu == nil {
 		mu = new(sync.Mutex)
 	}
 	lw := &lineWriter{mu: mu, w: w}
 	if opts.Prefix {
-		lw.prefix = []byte(fmt.Sprintf("[pod/%s/%s] ", k.Name(), c.Name))
+		lw.prefix = []byte(fmt.Sprintf("[pod/%s/%s] ", k.Name(), container))
 	}
-	return errors.Join(r.containerLog(ctx, k, c, opts, lw), lw.Close())
+	return errors.Join(r.copyRun(ctx, k, container, path, opts, lw), lw.Close())
 }
 
-// containerLog copies the log of one container's current or previous run.
-func (r *Runner) containerLog(ctx context.Context, k state.Key, c state.Container, opts LogOptions, w io.Writer) error {
-	path, err := r.logPath(k, c, opts.Previous)
-	if err != nil {
-		return err
-	}
+// copyRun copies the log of one run of a container, the file at path;
+// with opts.Follow, until that run has ended.
+func (r *Runner) copyRun(ctx context.Context, k state.Key, container, path string, opts LogOptions, w io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("reading the log of container %q: %w", c.Name, err)
+		return fmt.Errorf("reading the log of container %q: %w", container, err)
 	}
 	defer f.Close()
 	var src io.Reader = f
 	if opts.Follow && !opts.Previous {
-		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(k, c.Name, path) }}
+		src = &follower{ctx: ctx, f: f, running: func() bool { return r.running(k, container, path) }}
 	}
 	copts := crilog.CopyOptions{Timestamps: opts.Timestamps, TailLines: opts.Tail}
 	if opts.Since > 0 {
 		copts.Since = time.Now().Add(-opts.Since)
 	}
 	return crilog.Copy(w, src, copts)
+}
+
+// followPeriod is how often a follower looks for more: lines, a new run,
+// the end of the pod.
+const followPeriod = 200 * time.Millisecond
+
+// followRuns follows every run of a container, oldest kept first, each
+// to its end, and waits for the next, until the pod's life is over and
+// the last run has been read, or ctx ends.
+func (r *Runner) followRuns(ctx context.Context, k state.Key, container string, opts LogOptions, w io.Writer, mu *sync.Mutex) error {
+	next := 0
+	for {
+		// Asked before looking for runs: once it is over, no run begins.
+		over := r.lifeOver(ctx, k)
+		if path, n := r.runFrom(k, container, next); path != "" {
+			err := r.prefixedRun(ctx, k, container, path, opts, w, mu)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) { // a log removed with its pod
+				return err
+			}
+			next = n + 1
+			continue
+		}
+		if over {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(followPeriod):
+		}
+	}
+}
+
+// runFrom finds the log of the container's earliest run numbered from
+// next on, if it has begun; n is its number.
+func (r *Runner) runFrom(k state.Key, container string, next int) (path string, n int) {
+	runs, _ := filepath.Glob(filepath.Join(r.layout(k).Logs(container), "*.log"))
+	for _, run := range runs {
+		if m := logNumber(run); m >= next && (path == "" || m < n) {
+			path, n = run, m
+		}
+	}
+	return path, n
+}
+
+// lifeOver reports whether no container of pod k will run again: the pod
+// has finished, its monitor is lost, or it is gone.
+func (r *Runner) lifeOver(ctx context.Context, k state.Key) bool {
+	st, err := r.pods.Pod(k).Read()
+	if errors.Is(err, state.ErrNoState) {
+		return r.gone(ctx, k)
+	}
+	if err != nil {
+		return false
+	}
+	pod, err := podStatus(st)
+	if err != nil {
+		return false
+	}
+	switch pod.Status.Phase {
+	case corev1.PodSucceeded, corev1.PodFailed, corev1.PodUnknown:
+		return true
+	}
+	return false
+}
+
+// gone reports whether pod k is gone. A pod that apply starts afresh (one
+// that waited for a ConfigMap, say) is missing from disk for a moment,
+// under its lock: asked again under the lock, it is there.
+func (r *Runner) gone(ctx context.Context, k state.Key) bool {
+	unlock, err := r.lockPod(ctx, k)
+	if err != nil {
+		return false
+	}
+	defer unlock()
+	_, err = r.pods.Pod(k).Read()
+	return errors.Is(err, state.ErrNoState)
 }
 
 func pickContainer(st *state.Pod, name string) (state.Container, error) {
@@ -165,18 +264,30 @@ func logNumber(path string) int {
 }
 
 // running reports whether the run of container that writes the log at
-// path still runs: a restarted container writes a new file.
+// path may still write to it: its monitor lives and has not recorded the
+// run's end. A run's log is made before the run is recorded as started,
+// and the monitor writes a run's last lines before it records the exit;
+// a restarted container writes a new file.
 func (r *Runner) running(k state.Key, container, path string) bool {
 	st, err := r.pods.Pod(k).Read()
-	if err != nil {
+	if err != nil || !st.Monitor.Alive() {
 		return false
 	}
 	c := st.Container(container)
-	return c != nil && c.State == state.Running && c.Pid.Alive() && c.LogPath == path
+	switch {
+	case c == nil:
+		return false
+	case c.LogPath == path:
+		return c.State == state.Running
+	case c.LogPath != "" && logNumber(c.LogPath) > logNumber(path):
+		return false // a later run has begun
+	default: // not recorded as started yet, unless it failed to start
+		return c.State != state.Terminated || c.RestartCount < logNumber(path)
+	}
 }
 
-// follower reads a growing file until the container stops and the file
-// has been read to its end, like tail -f.
+// follower reads a growing file until the container stops, or ctx ends,
+// and the file has been read to its end, like tail -f.
 type follower struct {
 	ctx     context.Context
 	f       *os.File
@@ -195,8 +306,8 @@ func (fl *follower) Read(p []byte) (int, error) {
 		}
 		select {
 		case <-fl.ctx.Done():
-			return 0, io.EOF
-		case <-time.After(200 * time.Millisecond):
+			return fl.f.Read(p) // what is there, to the end
+		case <-time.After(followPeriod):
 		}
 	}
 }
