@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/monitor"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
@@ -29,9 +28,6 @@ const monitorStartTimeout = 5 * time.Minute
 // own so that it outlives this command, and waits until the monitor says
 // that every container has been started, or why not.
 func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translate.Layout) error {
-	if fg, ok := ctx.Value(foregroundKey{}).(*Foreground); ok {
-		return r.startForeground(ctx, dir, l, fg)
-	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -124,13 +120,10 @@ const HousekeepingEnv = "PODRUN_TEST_HOUSEKEEPING"
 type MonitorOptions struct {
 	// Ready receives the monitor's report once the pod has started.
 	Ready *os.File
-	// Stop and Output are for the foreground (up): see monitor.Config.
-	Stop   <-chan struct{}
-	Output func(container string) func(stream string, line []byte)
 }
 
 // Monitor runs the monitor of pod namespace/name in this process until
-// the pod is stopped (SIGTERM, or opts.Stop closed).
+// the pod is stopped (SIGTERM or SIGINT).
 func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts MonitorOptions) error {
 	k, err := state.PodKey(namespace, name)
 	if err != nil {
@@ -147,8 +140,6 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 		Log:          r.cfg.Log,
 		Backoff:      backoff,
 		Housekeeping: housekeeping,
-		Stop:         opts.Stop,
-		Output:       opts.Output,
 	})
 }
 
@@ -158,58 +149,4 @@ func (r *Runner) monitorImage(ref string) (monitor.Image, error) {
 		return monitor.Image{}, err
 	}
 	return monitor.Image{Layers: img.Layers, StopSignal: img.Config.StopSignal}, nil
-}
-
-// Foreground is how `podrun up` supervises its pods: each pod's monitor
-// runs in this process, as a goroutine, instead of a process of its own.
-type Foreground struct {
-	// Stop stops every pod when closed.
-	Stop <-chan struct{}
-	// Output is handed every line each container writes.
-	Output func(pod, container, stream string, line []byte)
-	// Done is called once a pod's monitor has returned (after Stop, or
-	// because the pod could not start).
-	Done func(namespace, name string, err error)
-}
-
-type foregroundKey struct{}
-
-// ApplyForeground is Apply with every pod supervised in this process (see
-// Foreground). The caller deletes the pods once their monitors are done.
-func (r *Runner) ApplyForeground(ctx context.Context, pods []kube.Pod, fg *Foreground) ([]Outcome, error) {
-	return r.Apply(context.WithValue(ctx, foregroundKey{}, fg), pods)
-}
-
-// startForeground runs the pod's monitor in a goroutine and waits for its
-// report. The pod's recorded monitor is this process while it runs.
-func (r *Runner) startForeground(ctx context.Context, dir *state.PodDir, l translate.Layout, fg *Foreground) error {
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer readyR.Close()
-	self, err := state.Identify(os.Getpid())
-	if err == nil {
-		_, err = dir.Update(ctx, func(s *state.Pod) error { s.Monitor = self; return nil })
-	}
-	if err != nil {
-		readyW.Close()
-		return err
-	}
-	pod := dir.Name()
-	opts := MonitorOptions{Ready: readyW, Stop: fg.Stop}
-	if fg.Output != nil {
-		opts.Output = func(container string) func(string, []byte) {
-			return func(stream string, line []byte) { fg.Output(pod, container, stream, line) }
-		}
-	}
-	go func() {
-		err := r.Monitor(context.WithoutCancel(ctx), dir.Namespace(), dir.Name(), opts)
-		// The monitor is gone; delete must not signal this process.
-		_, _ = dir.Update(context.Background(), func(s *state.Pod) error { s.Monitor = state.Process{}; return nil })
-		if fg.Done != nil {
-			fg.Done(dir.Namespace(), dir.Name(), err)
-		}
-	}()
-	return waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log"))
 }

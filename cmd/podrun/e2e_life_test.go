@@ -487,8 +487,9 @@ func TestLifeWait(t *testing.T) {
 }
 
 // TestLifeUp: up streams every container's output with a pod/container
-// prefix, stops and removes everything on SIGINT (the container sees its
-// SIGTERM), and exits by itself with the pods' verdict once they finish.
+// prefix, as logs -f --prefix, stops and removes everything on SIGINT
+// (the container sees its SIGTERM, and up exits 0), and exits by itself
+// with the pods' verdict once they finish.
 func TestLifeUp(t *testing.T) {
 	e := lifeEnv(t)
 	path := e.manifest("pod.yaml", podYAML("fg", "  terminationGracePeriodSeconds: 5\n",
@@ -502,7 +503,7 @@ func TestLifeUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 15*time.Second, func() error {
-		if s := out.String(); !strings.Contains(s, "fg/talk | hello\n") || !strings.Contains(s, "fg/quiet | also\n") {
+		if s := out.String(); !strings.Contains(s, "[pod/fg/talk] hello\n") || !strings.Contains(s, "[pod/fg/quiet] also\n") {
 			return fmt.Errorf("up printed %q", s)
 		}
 		return nil
@@ -511,11 +512,11 @@ func TestLifeUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
-	if s := out.String(); !strings.Contains(s, "fg/talk | bye\n") {
+	if s := out.String(); !strings.Contains(s, "[pod/fg/talk] bye\n") {
 		t.Errorf("the container did not hear its SIGTERM: %q", s)
 	}
-	if code := exitCodeOf(err); code != 130 {
-		t.Errorf("up interrupted exited %d, want 130", code)
+	if code := exitCodeOf(err); code != 0 {
+		t.Errorf("up interrupted exited %d, want 0: %s", code, out.String())
 	}
 	if table := e.must("get", "pods"); !strings.Contains(table, "No resources found") {
 		t.Errorf("up left pods:\n%s", table)
@@ -527,7 +528,7 @@ func TestLifeUp(t *testing.T) {
 		t.Errorf("up with a failing job: %v, want exit 1", err)
 	}
 	stdout, stderr, err := e.run("up", "-f", e.manifest("job.yaml", podYAML("ok", "  restartPolicy: Never\n", container("main", "echo done", ""))))
-	if err != nil || stdout != "ok/main | done\n" {
+	if err != nil || stdout != "[pod/ok/main] done\n" {
 		t.Errorf("up with a job: %v, %q, %s", err, stdout, stderr)
 	}
 }

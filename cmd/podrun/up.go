@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,14 +23,20 @@ func newUpCommand(g *globals) *cobra.Command {
 	var m manifestFlags
 	cmd := &cobra.Command{
 		Use:   "up -f FILE|DIR|-",
-		Short: "Run pods in the foreground, streaming their output, until they finish or Ctrl-C",
-		Long: `up starts the pods of the manifests and supervises them from this process,
-printing every container's output prefixed with pod/container. Ctrl-C or
-SIGTERM stops every pod gracefully (preStop hooks, stop signal, grace
-period) and removes it. up also returns once every pod has finished.
+		Short: "Run pods, streaming their output, until they finish or Ctrl-C",
+		Long: `up starts the pods of the manifests as apply does, each with a monitor of
+its own, and follows every container's log as logs -f --all-containers
+--prefix does, through restarts and containers that start later. Ctrl-C or
+SIGTERM deletes the pods as delete does (preStop hooks, stop signal, grace
+period); a second Ctrl-C or SIGTERM kills them at once. up also returns
+once every pod has finished (Succeeded or Failed); a pod with
+restartPolicy Always runs until Ctrl-C. A pod deleted from elsewhere is
+reported and the others go on. up deletes only the pods it created: a pod
+that already exists is an error.
 
-Exit code: 0 when every pod succeeded, 1 when one failed (or could not
-start), 130 when interrupted while a pod still ran.`,
+Exit code: 0 when every pod succeeded or was stopped by the user (Ctrl-C,
+SIGTERM, or a delete from elsewhere); 1 when a pod failed or could not
+start, named in the error.`,
 		Example: `  podrun up -f job.yaml
   podrun up -f examples/hello`,
 		Args: cobra.NoArgs,
@@ -40,7 +50,7 @@ start), 130 when interrupted while a pod still ran.`,
 			if err != nil {
 				return err
 			}
-			u := &upRun{r: r, out: newPrefixer(cmd.OutOrStdout(), isTerminal(cmd.OutOrStdout())), stop: make(chan struct{})}
+			u := &upRun{r: r, out: &lockedWriter{w: cmd.OutOrStdout()}, errOut: cmd.ErrOrStderr(), stop: make(chan struct{})}
 			return u.run(contextOf(cmd), set.Pods)
 		},
 	}
@@ -49,123 +59,239 @@ start), 130 when interrupted while a pod still ran.`,
 	return cmd
 }
 
-// upRun is one `podrun up`: its pods and their monitors in this process.
+// upRun is one `podrun up`: the pods it created, their logs, their end.
 type upRun struct {
-	r        *runner.Runner
-	out      *prefixer
-	stop     chan struct{}
-	stopOnce sync.Once
-	monitors sync.WaitGroup
+	r           *runner.Runner
+	out, errOut io.Writer
+	stop        chan struct{} // closed by the first Ctrl-C or SIGTERM
 }
 
+// upPollPeriod is how often up reads its pods' phases.
+const upPollPeriod = 250 * time.Millisecond
+
+// run applies the pods, follows their logs until they have finished or a
+// signal comes, then deletes them.
 func (u *upRun) run(ctx context.Context, pods []kube.Pod) error {
-	fg := &runner.Foreground{
-		Stop:   u.stop,
-		Output: u.out.line,
-		Done:   func(string, string, error) { u.monitors.Done() },
+	graceful, hurry := context.WithCancel(context.WithoutCancel(ctx))
+	defer hurry()
+	defer u.onSignals(hurry)()
+	outcomes, err := u.r.Apply(ctx, pods)
+	mine, err := created(outcomes, err)
+	if u.stopped() || ctx.Err() != nil {
+		err = nil // stopped by the user while the pods started
 	}
-	u.monitors.Add(len(pods))
-	done, err := u.r.ApplyForeground(ctx, pods, fg)
-	started := map[string]bool{}
-	for _, o := range done {
-		started[o.Namespace+"/"+o.Name] = o.Action == "created"
-		if o.Action != "created" {
-			err = errors.Join(err, fmt.Errorf("pod %s/%s already runs (started by apply): delete it first", o.Namespace, o.Name))
+	if err != nil || u.stopped() {
+		return errors.Join(err, u.deleteAll(graceful, mine))
+	}
+	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFollowing()
+	f := u.follow(follow, mine)
+	err = u.watch(ctx, mine)
+	if !u.stopped() {
+		// Every pod is over: the followers read their last lines before
+		// the logs go with the pods.
+		select {
+		case <-f.done:
+		case <-u.stop:
 		}
 	}
-	// Pods that never got a monitor will not call Done.
-	for _, p := range pods {
-		if !started[p.Pod.Namespace+"/"+p.Pod.Name] {
-			u.monitors.Done()
-		}
-	}
-	code := 1
-	if err == nil {
-		code = u.watch(ctx, done)
-	}
-	u.stopAll()
-	u.monitors.Wait()
-	for _, o := range done {
-		if started[o.Namespace+"/"+o.Name] {
-			if derr := u.r.Delete(context.WithoutCancel(ctx), o.Namespace, o.Name, runner.DeleteOptions{}); derr != nil && !errors.Is(derr, runner.ErrPodNotFound) {
-				err = errors.Join(err, derr)
-			}
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return exitError{code}
-	}
-	return nil
+	err = errors.Join(err, u.deleteAll(graceful, mine))
+	stopFollowing()
+	<-f.done
+	return errors.Join(err, f.err)
 }
 
-func (u *upRun) stopAll() { u.stopOnce.Do(func() { close(u.stop) }) }
+// created returns the pods Apply created, and an error for each it found
+// already there: up deletes only its own.
+func created(outcomes []runner.Outcome, err error) ([]runner.Outcome, error) {
+	var mine []runner.Outcome
+	for _, o := range outcomes {
+		if o.Action == "created" {
+			mine = append(mine, o)
+			continue
+		}
+		err = errors.Join(err, fmt.Errorf("pod %s/%s already runs (started by apply): delete it first", o.Namespace, o.Name))
+	}
+	return mine, err
+}
 
-// watch waits until every pod has finished, or ctx ends (Ctrl-C), and
-// returns up's exit code.
-func (u *upRun) watch(ctx context.Context, pods []runner.Outcome) int {
-	for {
-		succeeded, failed := 0, 0
-		for _, o := range pods {
-			p, err := u.r.Get(ctx, o.Namespace, o.Name)
-			if err != nil {
-				failed++
+// onSignals closes u.stop at the first SIGINT or SIGTERM and calls hurry
+// at the second. The returned function stops listening.
+func (u *upRun) onSignals(hurry context.CancelFunc) func() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-sigs:
+			case <-done:
+				return
+			}
+			if n == 0 {
+				close(u.stop)
+				fmt.Fprintln(u.errOut, "deleting the pods (Ctrl-C again to kill them at once)")
 				continue
+			}
+			hurry()
+		}
+	}()
+	return func() { signal.Stop(sigs); close(done) }
+}
+
+func (u *upRun) stopped() bool {
+	select {
+	case <-u.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// followers write the pods' logs, one goroutine per pod.
+type followers struct {
+	done chan struct{} // closed once every one has returned
+	err  error         // theirs, once done is closed
+}
+
+// follow writes every pod's logs to u.out until the pods' lives are over
+// or ctx ends.
+func (u *upRun) follow(ctx context.Context, pods []runner.Outcome) *followers {
+	opts := runner.LogOptions{Follow: true, AllContainers: true, Prefix: true, Lifetime: true}
+	f := &followers{done: make(chan struct{})}
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, o := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := u.r.Logs(ctx, o.Namespace, o.Name, opts, u.out)
+			if err != nil && !errors.Is(err, runner.ErrPodNotFound) {
+				errs[i] = fmt.Errorf("following the logs of pod %s/%s: %w", o.Namespace, o.Name, err)
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		f.err = errors.Join(errs...)
+		close(f.done)
+	}()
+	return f
+}
+
+// watch reads the pods' phases until each has finished or is gone, or
+// u.stop is closed, and returns an error naming each pod that failed. A
+// pod deleted from elsewhere is announced, as kubectl would, and counts
+// as stopped by the user.
+func (u *upRun) watch(ctx context.Context, pods []runner.Outcome) error {
+	left := slices.Clone(pods)
+	missing := map[runner.Outcome]int{}
+	var failures []error
+	for len(left) > 0 {
+		left = slices.DeleteFunc(left, func(o runner.Outcome) bool {
+			p, err := u.r.Get(ctx, o.Namespace, o.Name)
+			switch {
+			case errors.Is(err, runner.ErrPodNotFound):
+				// Twice: apply starting a waiting pod afresh removes
+				// it for a moment.
+				if missing[o]++; missing[o] < 2 {
+					return false
+				}
+				fmt.Fprintf(u.errOut, "pod/%s deleted\n", o.Name)
+				return true
+			case err != nil:
+				failures = append(failures, err)
+				return true
+			}
+			missing[o] = 0
+			if p.DeletionTimestamp != nil {
+				return false // deleted from elsewhere: wait until it is gone
 			}
 			switch p.Status.Phase {
 			case corev1.PodSucceeded:
-				succeeded++
-			case corev1.PodFailed:
-				failed++
+				return true
+			case corev1.PodFailed, corev1.PodUnknown:
+				failures = append(failures, podFailure(p))
+				return true
 			}
-		}
-		switch {
-		case succeeded == len(pods):
-			return 0
-		case succeeded+failed == len(pods):
-			return 1
-		}
+			return false
+		})
 		select {
-		case <-ctx.Done():
-			if failed > 0 {
-				return 1
-			}
-			return 130
-		case <-time.After(250 * time.Millisecond):
+		case <-u.stop:
+			return errors.Join(failures...)
+		case <-time.After(upPollPeriod):
 		}
 	}
+	return errors.Join(failures...)
 }
 
-// prefixer writes container output lines with a pod/container prefix,
-// coloured on a terminal, one whole line at a time.
-type prefixer struct {
-	mu     sync.Mutex
-	w      io.Writer
-	color  bool
-	colors map[string]int
+// podFailure says why pod p failed: the pod's reason (DeadlineExceeded,
+// MonitorLost, Evicted), else the first container, init containers
+// first, that could not start or exited with a non-zero code.
+func podFailure(p *corev1.Pod) error {
+	name := p.Namespace + "/" + p.Name
+	if p.Status.Reason != "" {
+		return fmt.Errorf("pod %s: %s: %s", name, p.Status.Reason, p.Status.Message)
+	}
+	for i, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
+		t := cs.State.Terminated
+		if t == nil || t.ExitCode == 0 {
+			continue
+		}
+		kind := "container"
+		if i < len(p.Status.InitContainerStatuses) {
+			kind = "init container"
+		}
+		if t.Reason == "StartError" {
+			return fmt.Errorf("pod %s: %s %q could not start: %s", name, kind, cs.Name, t.Message)
+		}
+		why := ""
+		if t.Reason != "" && t.Reason != "Error" {
+			why = " (" + t.Reason + ")" // OOMKilled, say
+		}
+		return fmt.Errorf("pod %s: %s %q exited with %d%s", name, kind, cs.Name, t.ExitCode, why)
+	}
+	return fmt.Errorf("pod %s: %s", name, p.Status.Phase)
 }
 
-func newPrefixer(w io.Writer, color bool) *prefixer {
-	return &prefixer{w: w, color: color, colors: map[string]int{}}
+// deleteAll deletes the pods side by side, each with its grace period;
+// once ctx ends (a second Ctrl-C), at once.
+func (u *upRun) deleteAll(ctx context.Context, pods []runner.Outcome) error {
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, o := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = u.delete(ctx, o)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func (p *prefixer) line(pod, container, stream string, line []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	name := pod + "/" + container
-	if len(line) == 0 || line[len(line)-1] != '\n' {
-		line = append(line, '\n')
+// delete deletes one pod; a pod already gone is no error. A Delete that
+// ctx ended before it began is done again with no grace.
+func (u *upRun) delete(ctx context.Context, o runner.Outcome) error {
+	err := u.r.Delete(ctx, o.Namespace, o.Name, runner.DeleteOptions{})
+	if err != nil && ctx.Err() != nil && !errors.Is(err, runner.ErrPodNotFound) {
+		var now time.Duration
+		err = u.r.Delete(context.WithoutCancel(ctx), o.Namespace, o.Name, runner.DeleteOptions{GracePeriod: &now})
 	}
-	if !p.color {
-		fmt.Fprintf(p.w, "%s | %s", name, line)
-		return
+	if errors.Is(err, runner.ErrPodNotFound) {
+		return nil
 	}
-	c, ok := p.colors[name]
-	if !ok {
-		c = 31 + len(p.colors)%6 // red, green, yellow, blue, magenta, cyan
-		p.colors[name] = c
-	}
-	fmt.Fprintf(p.w, "\x1b[%dm%s |\x1b[0m %s", c, name, line)
+	return err
+}
+
+// lockedWriter serialises the writes of several pods' log followers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -112,9 +111,6 @@ func execRuntime(rt *runtime.CLI) *runtime.CLI {
 	cp.Cmder = func(ctx context.Context, name string, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.WaitDelay = time.Second
-		// Containers keep the runtime's process group, not the caller's:
-		// Ctrl-C at `podrun up` is for up to handle, gracefully.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error {
 			killPidFile(args)
 			return cmd.Process.Kill()

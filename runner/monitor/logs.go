@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +28,6 @@ type logPipes struct {
 	path       string
 	file       *rotatingFile
 	log        *crilog.Log
-	output     func(stream string, line []byte) // nil but in the foreground
 	outW, errW *os.File
 	tty        bool
 	master     *os.File // a tty container's terminal, once the runtime sent it
@@ -39,7 +37,6 @@ type logPipes struct {
 // openLog creates the log file of a container's run (<restarts>.log, as
 // the kubelet names them) and the pipes whose write ends the container
 // inherits; a container with a terminal gets no pipes (attachTerminal).
-// In the foreground each line is also handed to cfg.Output.
 func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
 	dir := m.cfg.Layout.Logs(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -52,9 +49,6 @@ func (m *monitor) openLog(name string, restarts int) (*logPipes, error) {
 	}
 	// One line at a time in the shared file.
 	l := &logPipes{path: path, file: file, log: crilog.NewLog(file, time.Now), tty: m.wantsTTY(name)}
-	if m.cfg.Output != nil {
-		l.output = m.cfg.Output(name)
-	}
 	if l.tty {
 		return l, nil
 	}
@@ -81,11 +75,7 @@ func (l *logPipes) copy(stream string, r io.ReadCloser) {
 		defer l.copies.Done()
 		defer r.Close()
 		cw := l.log.Writer(stream)
-		if l.output == nil {
-			_, _ = io.Copy(cw, r)
-		} else {
-			copyLines(cw, r, func(line []byte) { l.output(stream, line) })
-		}
+		_, _ = io.Copy(cw, r)
 		_ = cw.Close()
 	}()
 }
@@ -97,24 +87,6 @@ func (l *logPipes) copy(stream string, r io.ReadCloser) {
 func (l *logPipes) attachTerminal(master *os.File) {
 	l.master = master
 	l.copy("stdout", terminalReader(master))
-}
-
-// copyLines copies r to w and hands each line to each.
-func copyLines(w io.Writer, r io.Reader, each func([]byte)) {
-	br := bufio.NewReaderSize(r, 32<<10)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			_, _ = w.Write(line)
-			each(line)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 // closeWriters closes this process's copies of the write ends, once the

@@ -4,8 +4,7 @@
 //
 // It runs as podrun re-executed in a session of its own and as a child
 // subreaper, so that every container's init becomes its child once the
-// runtime's create command exits (or in the foreground, inside `podrun
-// up`). It starts the infra container and pins its namespaces, runs init
+// runtime's create command exits. It starts the infra container and pins its namespaces, runs init
 // containers one at a time (sidecars, init containers with restartPolicy
 // Always, keep running), starts app containers side by side, holds their
 // output pipes and writes their logs in the CRI format, reaps their exits
@@ -14,7 +13,7 @@
 // and readiness probes and postStart and preStop hooks, keeps the pod's
 // conditions and events, and enforces activeDeadlineSeconds.
 //
-// SIGTERM (or Config.Stop) stops the pod gracefully: preStop hooks, stop
+// SIGTERM (or SIGINT) stops the pod gracefully: preStop hooks, stop
 // signals, SIGKILL at the grace period's end; app containers first, then
 // sidecars in reverse order, then the infra container. Then Run returns.
 package monitor
@@ -66,12 +65,6 @@ type Config struct {
 	// Housekeeping is how often emptyDir sizeLimits are checked; zero is
 	// the kubelet's 10 s.
 	Housekeeping time.Duration
-	// Stop, when not nil, stops the pod when it is closed, instead of
-	// SIGTERM (foreground mode).
-	Stop <-chan struct{}
-	// Output, when not nil, is given a copy of each container's output
-	// (foreground mode).
-	Output func(container string) func(stream string, line []byte)
 }
 
 // Report is the one line written to Config.Ready, and read by the
@@ -101,10 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return report(cfg.Ready, fmt.Errorf("becoming a child subreaper: %w", err))
 	}
-	stop := cfg.Stop
-	if stop == nil {
-		stop = signalled()
-	}
+	stop := signalled()
 	done := (&monitor{cfg: cfg}).timeStep("read state")
 	m, err := newMonitor(cfg)
 	if err != nil {
