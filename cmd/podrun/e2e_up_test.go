@@ -214,8 +214,14 @@ func TestUpDeleteFromElsewhere(t *testing.T) {
 	path := e.manifest("pods.yaml", podYAML("a", "  terminationGracePeriodSeconds: 5\n", container("main", loop, ""))+"---\n"+
 		podYAML("b", "  terminationGracePeriodSeconds: 5\n", container("main", loop, "")))
 	u := e.startUp(t, path)
-	u.printed(t, "[pod/a/main] up\n", false)
-	u.printed(t, "[pod/b/main] up\n", false)
+	eventually(t, 30*time.Second, func() error {
+		for _, name := range []string{"a", "b"} {
+			if out, _, _ := e.run("get", "pod", name); !strings.Contains(out, "Running") {
+				return fmt.Errorf("pod %s does not run: %q", name, out)
+			}
+		}
+		return nil
+	})
 	start := time.Now()
 	e.must("delete", "pod", "a")
 	if d := time.Since(start); d > 10*time.Second {
@@ -235,6 +241,9 @@ func TestUpDeleteFromElsewhere(t *testing.T) {
 	}
 	if code := u.wait(t, 30*time.Second); code != 0 {
 		t.Errorf("up exited %d, want 0: %s", code, u.errOut.String())
+	}
+	if s := u.out.String(); !strings.Contains(s, "[pod/a/main] up\n") || !strings.Contains(s, "[pod/b/main] up\n") {
+		t.Errorf("up printed %q", s)
 	}
 	e.noPods(t)
 }
