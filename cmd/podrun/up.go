@@ -77,10 +77,10 @@ func (u *upRun) run(ctx context.Context, pods []kube.Pod) error {
 	defer u.onSignals(hurry)()
 	outcomes, err := u.r.Apply(ctx, pods)
 	mine, err := created(outcomes, err)
-	if u.stopped() || ctx.Err() != nil {
-		err = nil // stopped by the user while the pods started
-	}
-	if err != nil || u.stopped() {
+	switch {
+	case u.stopped() || ctx.Err() != nil: // while the pods started
+		return u.deleteAll(graceful, mine)
+	case err != nil:
 		return errors.Join(err, u.deleteAll(graceful, mine))
 	}
 	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
