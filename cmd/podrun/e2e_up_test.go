@@ -247,3 +247,27 @@ func TestUpDeleteFromElsewhere(t *testing.T) {
 	}
 	e.noPods(t)
 }
+
+// TestUpSecondSignal: a second SIGINT kills a pod that ignores its
+// SIGTERM at once, instead of waiting out its 30 s grace period.
+func TestUpSecondSignal(t *testing.T) {
+	e := upEnv(t)
+	path := e.manifest("pod.yaml", podYAML("stubborn", "",
+		container("main", "trap '' TERM; echo up; while true; do sleep 0.1; done", "")))
+	u := e.startUp(t, path)
+	u.printed(t, "[pod/stubborn/main] up\n", false)
+	start := time.Now()
+	for range 2 {
+		if err := u.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	if code := u.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("up exited %d, want 0: %s", code, u.errOut.String())
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("up took %s after two SIGINTs", d)
+	}
+	e.noPods(t)
+}
