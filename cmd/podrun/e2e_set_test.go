@@ -94,7 +94,7 @@ func TestSetFlagsRenderAndUp(t *testing.T) {
 	}
 
 	out, errOut, err := e.run("up", "--allowed-unsafe-sysctls", "net.core.*", "-f", path)
-	if err != nil || !strings.Contains(out, "tuned/c | 1234") {
+	if err != nil || !strings.Contains(out, "[pod/tuned/c] 1234") {
 		t.Errorf("up --allowed-unsafe-sysctls: %v\n%s%s", err, out, errOut)
 	}
 }
