@@ -1,21 +1,3 @@
-// Package monitor is the per-pod supervisor that outlives `podrun apply`,
-// the role conmon plays for Podman, one per pod instead of one per
-// container, and what a kubelet does for one pod.
-//
-// It runs as podrun re-executed in a session of its own and as a child
-// subreaper, so that every container's init becomes its child once the
-// runtime's create command exits. It starts the infra container and pins its namespaces, runs init
-// containers one at a time (sidecars, init containers with restartPolicy
-// Always, keep running), starts app containers side by side, holds their
-// output pipes and writes their logs in the CRI format, reaps their exits
-// and records them in the pod's state. It restarts containers as the
-// restart policy says with the kubelet's back-off, runs startup, liveness
-// and readiness probes and postStart and preStop hooks, keeps the pod's
-// conditions and events, and enforces activeDeadlineSeconds.
-//
-// SIGTERM (or SIGINT) stops the pod gracefully: preStop hooks, stop
-// signals, SIGKILL at the grace period's end; app containers first, then
-// sidecars in reverse order, then the infra container. Then Run returns.
 package monitor
 
 import (
