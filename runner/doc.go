@@ -2,9 +2,14 @@
 // systems, the pod network, OCI bundles, the runtime and the per-pod
 // monitor that supervises containers after apply returns.
 //
-// The runner decides nothing about Kubernetes semantics: translate does.
-// It performs named steps in order and, on any failure, tears down what
-// it set up. Teardown is idempotent and works from what is on disk, so a
+// The runner decides little about Kubernetes semantics: translate turns a
+// pod into a plan, and kube/kubelet holds the kubelet's rules (phase,
+// conditions, restarts, stop signals, grace, pull policy), which the
+// runner and the monitor apply. What is left here is the order of things:
+// a manifest set is applied objects first, then pods (manifest.go), and a
+// pod whose ConfigMap, Secret or claim is missing waits for it, as the
+// kubelet's pod does. It performs named steps in order and, on any
+// failure, tears down what it set up. Teardown is idempotent and works from what is on disk, so a
 // command killed at any point leaves a pod that the next delete removes.
 //
 // Nothing here prints; progress and warnings go to the injected logger.
