@@ -81,6 +81,7 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the image store: %w", err)
 	}
+	images.Log = cfg.Log
 	return &Runner{
 		cfg:     cfg,
 		images:  images,

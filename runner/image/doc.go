@@ -31,14 +31,19 @@
 //     next writer finishes from what is on disk. Up to four layers of an
 //     image are fetched and unpacked at once.
 //   - Unpacking refuses (ErrUnsafeLayer, naming the entry) ".." components,
-//     symlinked parents, hard links to missing or outside files, device
-//     nodes, odd whiteouts and layers past the Limits (a decompression
-//     bomb stops at MaxBytes of uncompressed stream); it never writes
-//     through a symlink. Absolute entry names are taken relative to the
-//     layer, as GNU tar does. FIFOs are allowed. Whiteouts become
-//     overlayfs whiteouts: ".wh.NAME" a 0/0 character device,
+//     symlinked parents, hard links to missing or outside files, odd
+//     whiteouts, device numbers out of range and layers past the Limits
+//     (a decompression bomb stops at MaxBytes of uncompressed stream); it
+//     never writes through a symlink. Absolute entry names are taken
+//     relative to the layer, as GNU tar does. FIFOs are allowed. Device
+//     nodes are made as root, with their number, mode and owner, as
+//     containerd and Podman make them (containers' device cgroups deny
+//     them, and the store is 0700); without root, or where mknod is not
+//     permitted, they are skipped and Store.Log hears of it. Whiteouts
+//     become overlayfs whiteouts: ".wh.NAME" a 0/0 character device,
 //     ".wh..wh..opq" the trusted.overlay.opaque=y xattr; creating them
-//     needs root (CAP_MKNOD).
+//     needs root (CAP_MKNOD). A 0/0 character device entry is such a
+//     whiteout already and is stored as one, the same as ".wh.NAME".
 //   - Registries are reached over HTTPS, or plain HTTP only when they are
 //     on loopback or named in PullOptions.Insecure. Credentials: Creds,
 //     then the pod's pull secrets, then $REGISTRY_AUTH_FILE, then Docker's

@@ -9,8 +9,8 @@ var (
 	// ErrNoName is returned by Load for an image without a full reference.
 	ErrNoName = errors.New("image has no name")
 	// ErrUnsafeLayer is returned by Load for a layer entry it refuses to
-	// unpack (path traversal, link escapes, device nodes, odd whiteouts,
-	// layers past the limits).
+	// unpack (path traversal, link escapes, odd whiteouts, bad device
+	// numbers, layers past the limits).
 	ErrUnsafeLayer = errors.New("unsafe layer")
 	// ErrTooLarge is returned for a manifest or config past the Limits.
 	ErrTooLarge = errors.New("image metadata too large")

@@ -199,7 +199,7 @@ func (w *layerWrite) unpack(stream io.Reader, tree string, h io.Writer, haveLaye
 	if err := os.Mkdir(tree, 0o755); err != nil {
 		return err
 	}
-	return unpack(tree, r, w.store.Limits)
+	return unpack(tree, r, w.store.Limits, w.store.Log)
 }
 
 // streamLayer hands one already open compressed stream to

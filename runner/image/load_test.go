@@ -332,3 +332,28 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenStoreIsOwnerOnly: the store is 0700 however it was made before,
+// so no host user reaches a layer's setuid files or device nodes
+// (CVE-2021-41103).
+func TestOpenStoreIsOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "images")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{".", "layers", "layers/sha256", "blobs", "tmp"} {
+		fi, err := os.Stat(filepath.Join(dir, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == "." && fi.Mode().Perm() != 0o700 || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want 0700", d, fi.Mode())
+		}
+	}
+}

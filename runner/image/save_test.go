@@ -275,7 +275,7 @@ func TestUnpackRefusesHugeHeader(t *testing.T) {
 		sum += int(c)
 	}
 	copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
-	err := unpack(t.TempDir(), bytes.NewReader(b), DefaultLimits)
+	err := unpack(t.TempDir(), bytes.NewReader(b), DefaultLimits, nil)
 	if err == nil || !strings.Contains(err.Error(), "header field too long") {
 		t.Errorf("unpack of a 2 MiB header: %v", err)
 	}

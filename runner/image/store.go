@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +19,9 @@ import (
 type Store struct {
 	Dir    string
 	Limits Limits // per layer; Open sets DefaultLimits
+	// Log hears, at debug level, of what unpacking skips (device nodes
+	// without root); nil for nothing.
+	Log *slog.Logger
 }
 
 // Open opens, creating if needed, the store at dir.
@@ -30,6 +34,12 @@ func Open(dir string) (*Store, error) {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
 			return nil, fmt.Errorf("opening image store: %w", err)
 		}
+	}
+	// Layers hold what images carry (setuid files, device nodes): only
+	// root may reach them, whatever made the directory before
+	// (CVE-2021-41103).
+	if err := os.Chmod(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("opening image store: %w", err)
 	}
 	return &Store{Dir: abs, Limits: DefaultLimits}, nil
 }

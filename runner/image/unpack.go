@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"slices"
@@ -39,20 +40,30 @@ const (
 type unpacker struct {
 	root    *os.Root
 	lim     Limits
-	chown   bool
+	log     *slog.Logger
+	chown   bool // running as root: owners are kept and device nodes made
 	entries int64
 	dirs    []*tar.Header // metadata applied last, deepest first
 }
 
-// unpack extracts the layer tar r into the existing directory dir.
-func unpack(dir string, r io.Reader, lim Limits) error {
+// unpack extracts the layer tar r into the existing directory dir. log
+// (nil for none) hears, at debug level, of device nodes skipped.
+func unpack(dir string, r io.Reader, lim Limits, log *slog.Logger) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	u := &unpacker{root: root, lim: lim, chown: os.Geteuid() == 0}
-	lr := &limitedReader{r: r, left: lim.MaxBytes, max: lim.MaxBytes}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u := &unpacker{root: root, lim: lim, log: log, chown: os.Geteuid() == 0}
+	return u.run(r)
+}
+
+// run unpacks every entry of the layer tar r.
+func (u *unpacker) run(r io.Reader) error {
+	lr := &limitedReader{r: r, left: u.lim.MaxBytes, max: u.lim.MaxBytes}
 	tr := tar.NewReader(lr)
 	for {
 		hdr, err := tr.Next()
@@ -159,7 +170,7 @@ func (u *unpacker) create(hdr *tar.Header, name string, r io.Reader) error {
 	case tar.TypeFifo:
 		return u.fifo(hdr, name)
 	case tar.TypeChar, tar.TypeBlock:
-		return unsafe(hdr.Name, "device nodes are refused")
+		return u.device(hdr, name)
 	default:
 		return unsafe(hdr.Name, fmt.Sprintf("unsupported entry type %q", hdr.Typeflag))
 	}
@@ -306,6 +317,12 @@ func (u *unpacker) whiteout(raw, name string) error {
 	if err := u.parents(raw, target, true); err != nil {
 		return err
 	}
+	return u.whiteoutNode(raw, target)
+}
+
+// whiteoutNode makes target, whose parents are checked, an overlayfs
+// whiteout: a 0/0 character device.
+func (u *unpacker) whiteoutNode(raw, target string) error {
 	if _, err := u.replace(target, false); err != nil {
 		return fmt.Errorf("replacing %q: %w", raw, err)
 	}
@@ -316,6 +333,45 @@ func (u *unpacker) whiteout(raw, name string) error {
 		return fmt.Errorf("creating whiteout for %q (whiteouts need root): %w", raw, err)
 	}
 	return nil
+}
+
+// device makes a character or block device node, as containerd and
+// Podman do as root; the container's device cgroup denies its use. A 0/0
+// character device is what an overlayfs whiteout is, and what it would
+// become in any overlay lower directory: it is made as the whiteout it
+// is, exactly as ".wh.NAME" would be. Without root, or where mknod is not
+// permitted (a user namespace), the node is skipped, as rootless Podman
+// skips it.
+func (u *unpacker) device(hdr *tar.Header, name string) error {
+	if hdr.Typeflag == tar.TypeChar && hdr.Devmajor == 0 && hdr.Devminor == 0 {
+		return u.whiteoutNode(hdr.Name, name)
+	}
+	if hdr.Devmajor < 0 || hdr.Devmajor > 0xfff || hdr.Devminor < 0 || hdr.Devminor > 0xfffff {
+		return unsafe(hdr.Name, fmt.Sprintf("device number %d:%d is out of range", hdr.Devmajor, hdr.Devminor))
+	}
+	if !u.chown {
+		u.log.Debug("skipping device node: making one needs root", "entry", hdr.Name)
+		return nil
+	}
+	if _, err := u.replace(name, false); err != nil {
+		return fmt.Errorf("replacing %q: %w", hdr.Name, err)
+	}
+	typ := uint32(unix.S_IFCHR)
+	if hdr.Typeflag == tar.TypeBlock {
+		typ = unix.S_IFBLK
+	}
+	dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
+	err := u.inParent(name, func(fd int, base string) error {
+		return unix.Mknodat(fd, base, typ|0o600, int(dev))
+	})
+	if errors.Is(err, unix.EPERM) {
+		u.log.Debug("skipping device node: mknod is not permitted here", "entry", hdr.Name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating device node %q: %w", hdr.Name, err)
+	}
+	return u.meta(hdr, name)
 }
 
 func (u *unpacker) opaque(raw, dir string) error {

@@ -93,6 +93,8 @@ func (c *copier) entry(src, rel string, fi fs.FileInfo, links map[uint64]string)
 		return c.symlink(src, rel, st)
 	case mode&fs.ModeNamedPipe != 0:
 		return c.fifo(rel, st)
+	case mode&fs.ModeDevice != 0:
+		return c.device(rel, st)
 	}
 	return fmt.Errorf("%s: unexpected file type %v", rel, mode)
 }
@@ -245,6 +247,25 @@ func (c *copier) fifo(rel string, st *syscall.Stat_t) error {
 		}
 		return nil
 	})
+}
+
+// device makes a device node as the layer has it (runner/image made it
+// as root); where mknod is not permitted the node is skipped, as
+// unpacking skips it.
+func (c *copier) device(rel string, st *syscall.Stat_t) error {
+	err := c.inParent(rel, func(fd int, base string) error {
+		if err := unix.Mknodat(fd, base, st.Mode&(unix.S_IFMT|0o7777), int(st.Rdev)); err != nil {
+			return err
+		}
+		if c.chown {
+			return unix.Fchownat(fd, base, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+		}
+		return nil
+	})
+	if errors.Is(err, unix.EPERM) {
+		return nil
+	}
+	return err
 }
 
 func (c *copier) inParent(rel string, fn func(fd int, base string) error) error {

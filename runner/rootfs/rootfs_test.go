@@ -47,6 +47,12 @@ func demoLayers(t *testing.T) []string {
 	if err := unix.Mknod(filepath.Join(top, "www/index.html"), unix.S_IFCHR, 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := unix.Mknod(filepath.Join(top, "new/console"), unix.S_IFCHR|0o620, int(unix.Mkdev(5, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(top, "new/loop7"), unix.S_IFBLK|0o660, int(unix.Mkdev(7, 7))); err != nil {
+		t.Fatal(err)
+	}
 	if err := unix.Setxattr(filepath.Join(top, "etc"), opaqueXattr, []byte("y"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +209,8 @@ func snapshot(t *testing.T, root string) map[string]string {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			to, _ := os.Readlink(p)
 			s += " -> " + to
+		case fi.Mode()&fs.ModeDevice != 0:
+			s += fmt.Sprintf(" %d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 		}
 		m[rel] = s
 		return nil
