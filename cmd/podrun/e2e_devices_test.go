@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/internal/testenv"
+)
+
+// TestPodmanImportedRootfs: a root file system with device nodes, as
+// debootstrap and mmdebstrap make one, turned into an image by podman
+// import, loads, and a pod runs from it; the image's own device node (one
+// outside /dev, where the runtime's tmpfs does not hide it) cannot be
+// written, because the device cgroup denies it.
+func TestPodmanImportedRootfs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	pm := podmanCLI(t)
+	const ref = "localhost/podrun/imported:v1"
+	rootfsTar := importableRootfs(t)
+	pm("import", rootfsTar, ref)
+	archive := filepath.Join(t.TempDir(), "imported.tar")
+	pm("save", "--format", "docker-archive", "-o", archive, ref)
+	e.must("image", "load", "-i", archive)
+	consoles, _ := filepath.Glob(filepath.Join(e.root, "images/layers/sha256/*/dev/console"))
+	var st unix.Stat_t
+	if len(consoles) != 1 || unix.Lstat(consoles[0], &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(5, 1) {
+		t.Errorf("the stored layer has no 5:1 /dev/console: %v %o %d", consoles, st.Mode, st.Rdev)
+	}
+
+	script := "ls -l /dev/console; cat /dev/null && echo ok; " +
+		"if echo x > /mnt/console; then echo wrote-console; else echo console-denied; fi; sleep 600"
+	path := e.manifest("pod.yaml", podYAML("imported", "",
+		"  - name: c\n    image: "+ref+"\n    command: [\"/bin/sh\", \"-c\", \""+script+"\"]\n"+
+			"    env: [{name: PATH, value: /bin}]\n"))
+	e.must("apply", "-f", path)
+	out := e.waitLog(t, "imported", "c", "ok", "console-denied")
+	t.Logf("container log:\n%s", out)
+	if !strings.Contains(out, "Operation not permitted") || strings.Contains(out, "wrote-console") {
+		t.Errorf("writing the image's /mnt/console was not refused with EPERM:\n%s", out)
+	}
+	if pod := e.pod("imported"); pod.Status.Phase != "Running" {
+		t.Errorf("phase %q, want Running", pod.Status.Phase)
+	}
+	e.must("delete", "-f", path, "--grace-period", "1")
+}
+
+// importableRootfs writes a tar of a small root file system holding
+// busybox and the device nodes debootstrap makes, plus /mnt/console.
+func importableRootfs(t *testing.T) string {
+	t.Helper()
+	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
+	testenv.RequireBinary(t, "tar")
+	dir := t.TempDir()
+	root := filepath.Join(dir, "rootfs")
+	for _, d := range []string{"bin", "dev", "mnt", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bb, err := os.ReadFile("/usr/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, applet := range []string{"sh", "ls", "cat", "sleep", "echo"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes := []struct {
+		name         string
+		major, minor uint32
+		mode         uint32
+	}{{"dev/null", 1, 3, 0o666}, {"dev/zero", 1, 5, 0o666}, {"dev/console", 5, 1, 0o600}, {"mnt/console", 5, 1, 0o666}}
+	for _, n := range nodes {
+		p := filepath.Join(root, n.name)
+		if err := unix.Mknod(p, unix.S_IFCHR|n.mode, int(unix.Mkdev(n.major, n.minor))); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, os.FileMode(n.mode)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "rootfs.tar")
+	if b, err := exec.Command("tar", "--numeric-owner", "-C", root, "-cf", out, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, b)
+	}
+	return out
+}
+
+// podmanCLI runs Debian's podman with storage of its own under t's temp
+// dir (vfs, no events, cgroupfs), failing t when podman fails.
+func podmanCLI(t *testing.T) func(args ...string) string {
+	t.Helper()
+	bin := testenv.RequireBinary(t, "podman")[0]
+	dir := t.TempDir()
+	return func(args ...string) string {
+		t.Helper()
+		full := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
+			"--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"}, args...)
+		out, err := exec.Command(bin, full...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
