@@ -56,9 +56,14 @@ type Input struct {
 	Host   Host
 	Layout Layout
 	PodIP  string // empty for hostNetwork pods
-	// Pause is the host path of a static binary that the infra container
-	// runs as its pause process (the podrun binary itself).
+	// Pause is the host path of the binary that the infra container runs
+	// as its pause process (the podrun binary itself).
 	Pause string
+	// PauseLibs are what Pause needs to start in the infra container's
+	// empty root when it is dynamically linked: absolute host paths of its
+	// ELF interpreter and shared libraries, each bind-mounted read-only at
+	// the same path. Empty for a static binary.
+	PauseLibs []string
 	// UserDB reads /etc/passwd and /etc/group of a container's rootfs, to
 	// resolve a named image USER. Keyed by container name.
 	UserDB map[string]fs.FS
@@ -294,6 +299,11 @@ func (p *podContext) infra(shm string) (Container, error) {
 			specs.Mount{Destination: "/pause", Type: "bind", Source: p.in.Pause, Options: []string{"rbind", "ro", "nosuid", "nodev"}},
 		),
 	}
+	libs, err := pauseLibMounts(p.in.PauseLibs)
+	if err != nil {
+		return Container{}, err
+	}
+	opts = append(opts, WithMounts(libs...))
 	if !p.in.Pod.Spec.HostNetwork {
 		opts = append(opts, WithHostname(p.hostname))
 	}
@@ -315,6 +325,19 @@ func (p *podContext) infra(shm string) (Container, error) {
 		return Container{}, fmt.Errorf("translating infra container: %w", err)
 	}
 	return Container{Name: InfraName, Spec: s}, nil
+}
+
+// pauseLibMounts bind-mounts each of a dynamic pause binary's interpreter
+// and libraries read-only at its own path.
+func pauseLibMounts(libs []string) ([]specs.Mount, error) {
+	var ms []specs.Mount
+	for _, l := range libs {
+		if !path.IsAbs(l) || path.Clean(l) != l || l == "/" || l == "/pause" {
+			return nil, fmt.Errorf("translating infra container: pause library %q is not a clean absolute file path", l)
+		}
+		ms = append(ms, specs.Mount{Destination: l, Type: "bind", Source: l, Options: []string{"rbind", "ro", "nosuid", "nodev"}})
+	}
+	return ms, nil
 }
 
 // container is the spec of one init or app container; fp is its field path.
