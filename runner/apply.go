@@ -295,6 +295,10 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	if err != nil {
 		return nil, err
 	}
+	pauseLibs, err := r.pauseLibs()
+	if err != nil {
+		return nil, err
+	}
 	in := translate.Input{
 		Pod:    pod,
 		Images: map[string]translate.Image{},
@@ -304,6 +308,7 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 		Pause:  r.cfg.Self,
 		UserDB: users,
 	}
+	in.PauseLibs = pauseLibs
 	in.Volumes = vols
 	for _, c := range allContainers(&pod.Spec) {
 		img := images[c.Image]

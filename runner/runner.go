@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/flock"
@@ -51,6 +52,9 @@ type Runner struct {
 	// unstored are ConfigMaps and Secrets of the input that are not
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
+	// pauseLibs is what cfg.Self needs in the infra container when it is
+	// dynamically linked (resolvePauseLibs), found once per command.
+	pauseLibs func() ([]string, error)
 }
 
 // New checks cfg and opens the stores under its roots.
@@ -87,6 +91,9 @@ func New(cfg Config) (*Runner, error) {
 		images:  images,
 		pods:    &state.Store{Dir: filepath.Join(cfg.RunRoot, "pods")},
 		runtime: &runtime.CLI{Binary: cfg.Runtime, Root: filepath.Join(cfg.RunRoot, "runtime")},
+		pauseLibs: sync.OnceValues(func() ([]string, error) {
+			return resolvePauseLibs(context.Background(), cfg.Self)
+		}),
 	}, nil
 }
 
@@ -119,13 +126,17 @@ func (r *Runner) lockPod(ctx context.Context, k state.Key) (func(), error) {
 }
 
 // preflight checks, before anything is created, that the programs a pod
-// needs are installed, and warns when the runtime is below podrun's floor.
+// needs are installed and that podrun can run as the pause process, and
+// warns when the runtime is below podrun's floor.
 func (r *Runner) preflight(ctx context.Context) error {
 	if _, err := exec.LookPath(r.cfg.Runtime); err != nil {
 		return fmt.Errorf("OCI runtime %q not found: run `make deps`, which builds the current runc into %s, or pick another with --runtime", r.cfg.Runtime, runtime.Bundled)
 	}
 	if _, err := os.Stat(r.cfg.Self); err != nil {
 		return fmt.Errorf("finding the podrun binary for the pod monitor: %w", err)
+	}
+	if _, err := r.pauseLibs(); err != nil {
+		return err
 	}
 	info, err := r.RuntimeInfo(ctx)
 	if err != nil {
