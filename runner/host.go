@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -75,12 +76,43 @@ func podInterface(name string) bool {
 type rootFS string
 
 func (dir rootFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
 	root, err := os.OpenRoot(string(dir))
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	return root.FS().Open(name)
+	return openRegular(root, name)
+}
+
+// errNotRegular refuses to open an image's FIFO or device node on the host.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens name in root for reading if it is a regular file, and
+// refuses anything else without opening it: a FIFO would block, and a
+// device node an image carries would reach the host's device, outside any
+// container's device cgroup. The open is non-blocking and checked to be
+// the file that was checked, so a swap between the two (which would need
+// root on the host) is caught.
+func openRegular(root *os.Root, name string) (*os.File, error) {
+	fi, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w (%v)", errNotRegular, fi.Mode().Type())}
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w: it changed while opened", errNotRegular)}
+	}
+	return f, nil
 }
 
 // layersFS is a read-only view of an image's unpacked layers, for render,
@@ -125,6 +157,6 @@ func openInLayer(root *os.Root, name string) (f fs.File, found bool, err error) 
 			return nil, true, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 		}
 	}
-	f, err = root.FS().Open(name)
+	f, err = openRegular(root, name)
 	return f, true, err
 }

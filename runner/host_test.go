@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestPodInterface(t *testing.T) {
@@ -156,5 +157,43 @@ func TestLayersFSWhiteout(t *testing.T) {
 	}
 	if data, err := fs.ReadFile(layersFS([]string{lower, upper}), "etc/shadow"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a whited-out file reads %q, %v; want not found", data, err)
+	}
+}
+
+// TestUserDBRefusesSpecialFiles: an image's /etc/passwd or /etc/group
+// that is a FIFO or a device node (which layers may now carry), directly
+// or through a symlink, is refused without being opened: no hang, and no
+// host device reached outside the device cgroup.
+func TestUserDBRefusesSpecialFiles(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(dir, "etc", "passwd"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(dir, "zero"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 5))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../zero", filepath.Join(dir, "etc", "group")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(dir, "etc", "shadow"), unix.S_IFBLK|0o600, int(unix.Mkdev(7, 0))); err != nil {
+		t.Fatal(err)
+	}
+	for name, fsys := range map[string]fs.FS{"rootFS": rootFS(dir), "layersFS": layersFS([]string{dir})} {
+		for _, f := range []string{"etc/passwd", "etc/group", "etc/shadow", "zero"} {
+			done := make(chan error, 1)
+			go func() { _, err := fs.ReadFile(fsys, f); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, errNotRegular) {
+					t.Errorf("%s: reading %s: %v, want errNotRegular", name, f, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: reading %s hangs", name, f)
+			}
+		}
 	}
 }
