@@ -44,6 +44,11 @@ func TestPodmanImportedRootfs(t *testing.T) {
 	if !strings.Contains(out, "Operation not permitted") || strings.Contains(out, "wrote-console") {
 		t.Errorf("writing the image's /mnt/console was not refused with EPERM:\n%s", out)
 	}
+	// The mounted root file system, image device nodes and all, is
+	// reachable by root only.
+	if fi, err := os.Stat(filepath.Join(e.runRoot, "pods", "default_imported")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("pod directory: %v %v, want 0700", fi, err)
+	}
 	if pod := e.pod("imported"); pod.Status.Phase != "Running" {
 		t.Errorf("phase %q, want Running", pod.Status.Phase)
 	}
