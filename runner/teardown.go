@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +39,10 @@ func (r *Runner) teardown(ctx context.Context, k state.Key) error {
 	}
 	var errs []error
 	if st.Monitor.Pid > 0 {
-		if err := st.Monitor.Signal(unix.SIGKILL); err != nil && !errors.Is(err, state.ErrProcessGone) {
+		// The monitor's whole group: a runtime create it had under way
+		// would otherwise go on and make a container after the listing
+		// below.
+		if err := st.Monitor.SignalGroup(unix.SIGKILL); err != nil && !errors.Is(err, state.ErrProcessGone) {
 			errs = append(errs, fmt.Errorf("stopping the pod monitor: %w", err))
 		}
 	}
@@ -153,16 +157,19 @@ func removeCgroups(uid string) error {
 	return errors.Join(errs...)
 }
 
-// removeCgroup removes the cgroup directory d and its children. A cgroup
-// whose last task has just exited can stay busy for a moment (cgroup v1
-// above all), so EBUSY is retried with back-off for about a second, as
-// runc retries its own removals.
+// removeCgroup removes the cgroup directory d and its children. Every
+// process still in them is the pod's (a container the runtime never
+// finished creating, say) and is killed first. A cgroup whose last task
+// has just exited can stay busy for a moment (cgroup v1 above all), so
+// EBUSY is retried with back-off for about a second, as runc retries its
+// own removals.
 func removeCgroup(d string) error {
 	delay := 10 * time.Millisecond
 	for {
-		// Leftover child cgroups of containers that the runtime never
-		// created fully are empty and go first.
 		children, _ := filepath.Glob(d + "/*/")
+		for _, dir := range append(children, d) {
+			killProcs(dir)
+		}
 		for _, c := range children {
 			_ = unix.Rmdir(c)
 		}
@@ -175,6 +182,19 @@ func removeCgroup(d string) error {
 		}
 		time.Sleep(delay)
 		delay *= 2
+	}
+}
+
+// killProcs sends SIGKILL to every process in the cgroup dir.
+func killProcs(dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	for f := range strings.FieldsSeq(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
 	}
 }
 

@@ -64,6 +64,21 @@ func (p Process) Signal(sig syscall.Signal) error {
 	return p.wrap(unix.PidfdSendSignal(fd, sig, nil, 0))
 }
 
+// SignalGroup sends sig to the process group that p leads (a process
+// started with setsid, as the pod monitor is) if p is still the process
+// it was: the group's id cannot be reused while its leader lives. The
+// group holds the runtime commands the leader had under way, which a
+// signal to the leader alone would leave running.
+func (p Process) SignalGroup(sig syscall.Signal) error {
+	if p.Pid <= 1 {
+		return fmt.Errorf("signalling process group %d: not a process", p.Pid)
+	}
+	if !p.Alive() {
+		return fmt.Errorf("signalling process group %d: %w", p.Pid, ErrProcessGone)
+	}
+	return p.wrap(unix.Kill(-p.Pid, sig))
+}
+
 // check returns ErrProcessGone unless pid p.Pid still has p's start time.
 func (p Process) check() error {
 	st, err := readStat(p.Pid)

@@ -2,6 +2,7 @@ package state
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +128,46 @@ func TestProcessZero(t *testing.T) {
 	}
 	if _, err := Identify(1 << 30); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Identify of a missing pid = %v, want ErrNotExist", err)
+	}
+}
+
+// TestSignalGroup: a signal to a session leader's group reaches the
+// children it started, which a signal to the leader alone would not.
+func TestSignalGroup(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 100 & echo $!; wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var childPid int
+	if _, err := fmt.Fscan(out, &childPid); err != nil {
+		t.Fatal(err)
+	}
+	leader, err := Identify(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := Identify(childPid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.SignalGroup(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for child.Alive() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if child.Alive() {
+		syscall.Kill(childPid, syscall.SIGKILL)
+		t.Error("the leader's child survived a signal to the group")
+	}
+	if err := leader.SignalGroup(syscall.SIGKILL); !errors.Is(err, ErrProcessGone) {
+		t.Errorf("SignalGroup of a dead leader = %v, want ErrProcessGone", err)
 	}
 }
