@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/rootfs"
@@ -237,7 +238,7 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*sta
 		Source:    p.Source.String(),
 		Manifest:  manifest,
 		Created:   pod.CreationTimestamp.Time,
-		HostIP:    hostIP(),
+		HostIP:    host.IP(),
 	}
 	if err := dir.Write(st); err != nil {
 		return nil, fmt.Errorf("recording the pod: %w", err)
@@ -291,7 +292,7 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 // users is where translate reads each container's /etc/passwd and
 // /etc/group: the mounted root file systems at apply, the layers at render.
 func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image, users map[string]fs.FS, vols map[string]string) (*translate.Plan, error) {
-	host, err := hostFacts()
+	facts, err := host.Facts()
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +303,7 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	in := translate.Input{
 		Pod:    pod,
 		Images: map[string]translate.Image{},
-		Host:   host,
+		Host:   facts,
 		Layout: l,
 		PodIP:  podIP,
 		Pause:  r.cfg.Self,

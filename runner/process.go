@@ -1,19 +1,12 @@
 package runner
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/objects"
 	"github.com/podrun/podrun/translate"
 )
@@ -37,15 +30,8 @@ func (r *Runner) processInput(in *translate.Input) error {
 		return err
 	}
 	addUnstored(in, r.unstored)
-	if in.Host.Allocatable, err = nodeAllocatable(); err != nil {
-		return err
-	}
-	in.Host.SwapAccounting = swapAccounting()
-	if in.Host.Capabilities, err = boundingSet(); err != nil {
-		return err
-	}
 	if privileged(in.Pod) {
-		if in.Host.Devices, err = hostDevices("/dev"); err != nil {
+		if in.Host.Devices, err = host.Devices("/dev"); err != nil {
 			return err
 		}
 	}
@@ -78,35 +64,6 @@ func addUnstored(in *translate.Input, set *kube.Set) {
 	}
 }
 
-// boundingSet is the capabilities podrun may hand on: its bounding set.
-func boundingSet() ([]string, error) {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return nil, fmt.Errorf("reading podrun's capabilities: %w", err)
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				return nil, fmt.Errorf("reading podrun's capabilities: %w", err)
-			}
-			return translate.CapabilitiesFromMask(mask), nil
-		}
-	}
-	return nil, errors.New("reading podrun's capabilities: no CapBnd in /proc/self/status")
-}
-
-// swapAccounting reports whether a memory cgroup can limit swap: the
-// memsw files of cgroup v1, or memory.swap.max of cgroup v2.
-func swapAccounting() bool {
-	for _, p := range []string{"/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", "/sys/fs/cgroup/init.scope/memory.swap.max", "/sys/fs/cgroup/system.slice/memory.swap.max"} {
-		if exists(p) {
-			return true
-		}
-	}
-	return false
-}
-
 func privileged(pod *corev1.Pod) bool {
 	for _, c := range allContainers(&pod.Spec) {
 		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
@@ -114,47 +71,4 @@ func privileged(pod *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// hostDevices lists the device nodes under dir that a privileged
-// container gets, as containerd lists them (pts, shm, mqueue and fd are
-// the container's own).
-func hostDevices(dir string) ([]specs.LinuxDevice, error) {
-	var devs []specs.LinuxDevice
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // a node that vanished or is unreadable is skipped
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case "pts", "shm", "mqueue", "fd", ".lxc", ".lxd-mounts", ".udev":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		var st unix.Stat_t
-		if unix.Lstat(path, &st) != nil {
-			return nil
-		}
-		typ := ""
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFCHR:
-			typ = "c"
-		case unix.S_IFBLK:
-			typ = "b"
-		default:
-			return nil
-		}
-		mode := fs.FileMode(st.Mode & 0o777)
-		uid, gid := st.Uid, st.Gid
-		devs = append(devs, specs.LinuxDevice{
-			Path: path, Type: typ, Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)),
-			FileMode: &mode, UID: &uid, GID: &gid,
-		})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing the host's devices: %w", err)
-	}
-	return devs, nil
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -49,7 +50,7 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 		l := translate.Layout{Dir: filepath.Join(abs, k.File())}
 		ip := ""
 		if pod.Spec.HostNetwork {
-			ip = hostIP()
+			ip = host.IP()
 		}
 		users := map[string]fs.FS{}
 		for _, c := range allContainers(&pod.Spec) {

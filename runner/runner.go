@@ -11,6 +11,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/flock"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
@@ -53,7 +54,7 @@ type Runner struct {
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
 	// pauseLibs is what cfg.Self needs in the infra container when it is
-	// dynamically linked (resolvePauseLibs), found once per command.
+	// dynamically linked (host.PauseLibs), found once per command.
 	pauseLibs func() ([]string, error)
 }
 
@@ -92,7 +93,7 @@ func New(cfg Config) (*Runner, error) {
 		pods:    &state.Store{Dir: filepath.Join(cfg.RunRoot, "pods")},
 		runtime: &runtime.CLI{Binary: cfg.Runtime, Root: filepath.Join(cfg.RunRoot, "runtime")},
 		pauseLibs: sync.OnceValues(func() ([]string, error) {
-			return resolvePauseLibs(context.Background(), cfg.Self)
+			return host.PauseLibs(context.Background(), cfg.Self)
 		}),
 	}, nil
 }

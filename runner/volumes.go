@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/mountinfo"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
@@ -366,4 +367,15 @@ func (r *Runner) releaseUnusedClaims() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// nodeVolumeFacts is the node allocatable as the downward API volumes
+// need it; a resource that could not be read is zero.
+func nodeVolumeFacts() volume.Node {
+	list, _ := host.Allocatable()
+	return volume.Node{
+		CPU:              list[corev1.ResourceCPU],
+		Memory:           list[corev1.ResourceMemory],
+		EphemeralStorage: list[corev1.ResourceEphemeralStorage],
+	}
 }

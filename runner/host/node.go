@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"bufio"
@@ -14,13 +14,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube/kubelet"
-	"github.com/podrun/podrun/runner/volume"
 )
 
-// nodeAllocatable is kubelet.NodeAllocatable of this machine: every CPU,
+// Allocatable is kubelet.NodeAllocatable of this machine: every CPU,
 // all its memory and the root file system's size. An error says the
 // memory could not be read; the list then holds the rest.
-func nodeAllocatable() (corev1.ResourceList, error) {
+func Allocatable() (corev1.ResourceList, error) {
 	var disk int64
 	var st unix.Statfs_t
 	if unix.Statfs("/", &st) == nil {
@@ -28,17 +27,6 @@ func nodeAllocatable() (corev1.ResourceList, error) {
 	}
 	mem, err := memTotal()
 	return kubelet.NodeAllocatable(goruntime.NumCPU(), mem, disk), err
-}
-
-// nodeVolumeFacts is the node allocatable as the downward API volumes
-// need it; a resource that could not be read is zero.
-func nodeVolumeFacts() volume.Node {
-	list, _ := nodeAllocatable()
-	return volume.Node{
-		CPU:              list[corev1.ResourceCPU],
-		Memory:           list[corev1.ResourceMemory],
-		EphemeralStorage: list[corev1.ResourceEphemeralStorage],
-	}
 }
 
 // memTotal reads MemTotal, in bytes, from /proc/meminfo.

@@ -2,45 +2,16 @@ package runner
 
 import (
 	"errors"
-	"github.com/podrun/podrun/internal/testenv"
-	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-func TestPodInterface(t *testing.T) {
-	tests := []struct {
-		name string
-		want bool
-	}{
-		{"podrun0", true},
-		{"podrun-test3", true},
-		{"veth1a2b3c4d", true},
-		{"cni0", true},
-		{"cni-podman0", true},
-		{"prn3f2a1b", true},
-		{"docker0", true},
-		{"br-0123456789ab", true},
-		{"eth0", false},
-		{"ens3", false},
-		{"enp0s31f6", false},
-		{"wlan0", false},
-		{"wlp2s0", false},
-		{"lo", false},
-		{"bond0", false},
-		{"bridge0", false}, // "br" without the dash is a host bridge
-		{"virbr0", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := podInterface(tt.name); got != tt.want {
-			t.Errorf("podInterface(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
+	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/internal/testenv"
+)
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()

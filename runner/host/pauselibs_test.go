@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"context"
@@ -72,11 +72,11 @@ func TestParseLDD(t *testing.T) {
 // on how go test built it) and a program known to be dynamic.
 func TestResolvePauseLibs(t *testing.T) {
 	ctx := context.Background()
-	libs, err := resolvePauseLibs(ctx, "")
+	libs, err := PauseLibs(ctx, "")
 	if err != nil || libs != nil {
 		t.Errorf("no binary: %v %v", libs, err)
 	}
-	if _, err := resolvePauseLibs(ctx, "/no/such/podrun"); err == nil {
+	if _, err := PauseLibs(ctx, "/no/such/podrun"); err == nil {
 		t.Error("a missing binary resolved")
 	}
 	sh, err := exec.LookPath("sh")
@@ -88,7 +88,7 @@ func TestResolvePauseLibs(t *testing.T) {
 	if err != nil || interp == "" {
 		t.Skipf("%s is not a dynamic ELF program: %q %v", sh, interp, err)
 	}
-	libs, err = resolvePauseLibs(ctx, sh)
+	libs, err = PauseLibs(ctx, sh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestResolvePauseLibsStatic(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building: %v\n%s", err, out)
 	}
-	libs, err := resolvePauseLibs(context.Background(), bin)
+	libs, err := PauseLibs(context.Background(), bin)
 	if err != nil || libs != nil {
 		t.Errorf("static binary: %v %v", libs, err)
 	}
@@ -135,7 +135,7 @@ func TestResolvePauseLibsRefuses(t *testing.T) {
 	if out, err := exec.Command("gcc", "-o", bin, "-Wl,--dynamic-linker=/no/such/ld.so", src).CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
-	_, err := resolvePauseLibs(context.Background(), bin)
+	_, err := PauseLibs(context.Background(), bin)
 	if err == nil || !strings.Contains(err.Error(), "/no/such/ld.so") || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Errorf("error %v, want one naming the interpreter and the fix", err)
 	}

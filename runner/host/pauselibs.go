@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"bufio"
@@ -13,12 +13,12 @@ import (
 	"time"
 )
 
-// resolvePauseLibs lists what the podrun binary at self needs to start as the
+// PauseLibs lists what the podrun binary at self needs to start as the
 // pause process in the infra container's empty root: nothing for a static
 // build (CGO_ENABLED=0, as `make build` builds it); for a dynamic one (what
 // `go install` builds with cgo on) its ELF interpreter and every shared
 // library, as the dynamic loader itself resolves them.
-func resolvePauseLibs(ctx context.Context, self string) ([]string, error) {
+func PauseLibs(ctx context.Context, self string) ([]string, error) {
 	if self == "" {
 		return nil, nil // no pause binary configured: nothing to resolve
 	}

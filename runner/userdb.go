@@ -4,72 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/podrun/podrun/translate"
 )
-
-// hostFacts reads what translate needs to know about this machine.
-func hostFacts() (translate.Host, error) {
-	name, err := os.Hostname()
-	if err != nil {
-		return translate.Host{}, fmt.Errorf("reading the host name: %w", err)
-	}
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil && !os.IsNotExist(err) {
-		return translate.Host{}, fmt.Errorf("reading the host's resolv.conf: %w", err)
-	}
-	hosts, err := os.ReadFile("/etc/hosts")
-	if err != nil && !os.IsNotExist(err) {
-		return translate.Host{}, fmt.Errorf("reading the host's hosts file: %w", err)
-	}
-	var sfs unix.Statfs_t
-	v2 := unix.Statfs("/sys/fs/cgroup", &sfs) == nil && sfs.Type == unix.CGROUP2_SUPER_MAGIC
-	return translate.Host{
-		CgroupV2:   v2,
-		Rootless:   os.Geteuid() != 0,
-		NodeName:   name,
-		HostIP:     hostIP(),
-		ResolvConf: resolv,
-		Hosts:      hosts,
-	}, nil
-}
-
-// hostIP is the address a kubelet would report as status.hostIP: the first
-// global unicast IPv4 address of an interface that is up and is not one of
-// the pods' own (bridges, veths), or 127.0.0.1 on a machine with none.
-func hostIP() string {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return "127.0.0.1"
-	}
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || podInterface(ifc.Name) {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsGlobalUnicast() {
-				return ipn.IP.String()
-			}
-		}
-	}
-	return "127.0.0.1"
-}
-
-func podInterface(name string) bool {
-	for _, p := range []string{"podrun", "veth", "cni", "prn", "docker", "br-"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
 
 // rootFS is a read-only view of a mounted root file system, opened as an
 // os.Root so that no symlink in it leads outside.

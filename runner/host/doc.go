@@ -1,0 +1,8 @@
+// Package host reads the facts of this machine that pods depend on:
+// what translate needs as values (Facts: name, resolver and hosts files,
+// cgroup version, address, allocatable resources, swap accounting, the
+// capabilities podrun may hand on; Devices for privileged pods), and
+// what the infra container needs to run podrun as its pause process
+// (PauseLibs). It reads files under /proc, /sys and /etc and asks the
+// dynamic loader; it changes nothing and prints nothing.
+package host
