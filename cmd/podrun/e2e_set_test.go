@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
@@ -100,26 +99,23 @@ func TestSetFlagsRenderAndUp(t *testing.T) {
 }
 
 // TestSetApplyWaitOneDeadline: apply --wait --timeout is one deadline for
-// the whole command, not one per namespace.
+// the whole command, not one per namespace: when it passes, one message
+// names the pods of both namespaces that are not Ready. (A wait per
+// namespace gave up at the first, naming only its pod.) The timeout is
+// long enough for apply itself to finish on a loaded machine; nothing
+// here measures time.
 func TestSetApplyWaitOneDeadline(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	never := func(ns string) string {
-		return "apiVersion: v1\nkind: Pod\nmetadata: {name: never, namespace: " + ns + "}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n" +
+	never := func(ns, name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: " + ns + "}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n" +
 			container("c", "exec sleep 600", "    readinessProbe:\n      exec: {command: [\"false\"]}\n      periodSeconds: 1\n")
 	}
-	path := e.manifest("never.yaml", never("one")+"---\n"+never("two"))
-	start := time.Now()
-	_, errOut, err := e.run("apply", "-f", path, "--wait", "--timeout", "3s")
-	elapsed := time.Since(start)
-	t.Logf("apply --wait --timeout 3s returned after %s", elapsed)
-	if err == nil || !strings.Contains(errOut, "timed out") && !strings.Contains(errOut, "deadline exceeded") {
-		t.Errorf("apply --wait of pods never Ready: %v\n%s", err, errOut)
-	}
-	// Generous: a deadline per namespace would take 6 s.
-	if elapsed >= 5500*time.Millisecond {
-		t.Errorf("apply --wait --timeout 3s of two namespaces took %s", elapsed)
+	path := e.manifest("never.yaml", never("one", "never-one")+"---\n"+never("two", "never-two"))
+	_, errOut, err := e.run("apply", "-f", path, "--wait", "--timeout", "15s")
+	if err == nil || !strings.Contains(errOut, "timed out waiting for the condition on pods/never-one, pods/never-two") {
+		t.Errorf("apply --wait of pods never Ready in two namespaces: %v\n%s", err, errOut)
 	}
 	e.must("delete", "-f", path, "--grace-period", "0")
 }
