@@ -134,7 +134,10 @@ func checkGolden(t *testing.T, dir string, in Input) {
 		t.Fatal(err)
 	}
 	got := map[string][]byte{}
-	summary := goldenPlan{Mounts: plan.Mounts, Ports: plan.Ports, PodNetwork: plan.PodNetwork, Pin: plan.Pin}
+	summary := goldenPlan{Mounts: plan.Mounts, Ports: plan.Ports, PodNetwork: plan.PodNetwork()}
+	for _, ns := range plan.Pin {
+		summary.Pin = append(summary.Pin, ns.Type)
+	}
 	for _, c := range append(append([]Container{plan.Infra}, plan.Init...), plan.Containers...) {
 		got[c.Name+".json"] = marshal(t, c.Spec)
 	}

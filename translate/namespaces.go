@@ -45,13 +45,13 @@ func namespaces(spec *corev1.PodSpec, l Layout, infra bool) []specs.LinuxNamespa
 }
 
 // pinned lists the namespaces of the infra that other containers join by
-// path, by their Layout.Namespace names.
-func pinned(spec *corev1.PodSpec, l Layout) []string {
-	var names []string
+// path, with their Layout.Namespace names and paths.
+func pinned(spec *corev1.PodSpec, l Layout) []PinnedNamespace {
+	var pins []PinnedNamespace
 	for _, ns := range namespaces(spec, l, false) {
 		if ns.Path != "" && ns.Type != specs.NetworkNamespace {
-			names = append(names, path.Base(ns.Path))
+			pins = append(pins, PinnedNamespace{Type: path.Base(ns.Path), Path: ns.Path})
 		}
 	}
-	return names
+	return pins
 }

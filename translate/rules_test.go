@@ -376,10 +376,40 @@ func TestNamespaces(t *testing.T) {
 			if diff := cmp.Diff(tt.app, namespaces(&tt.spec, l, false)); diff != "" {
 				t.Errorf("app (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.pin, pinned(&tt.spec, l)); diff != "" {
-				t.Errorf("pinned (-want +got):\n%s", diff)
-			}
+			checkSandbox(t, tt.spec, tt.pin)
 		})
+	}
+}
+
+// checkSandbox checks that Sandbox pins pin and gives the pod a network
+// of its own unless hostNetwork, and that Pod's plan embeds that value.
+func checkSandbox(t *testing.T, spec corev1.PodSpec, pin []string) {
+	t.Helper()
+	pod := basePod()
+	pod.Spec.HostNetwork, pod.Spec.HostIPC, pod.Spec.HostPID = spec.HostNetwork, spec.HostIPC, spec.HostPID
+	pod.Spec.ShareProcessNamespace = spec.ShareProcessNamespace
+	in := baseInput(pod)
+	l := in.Layout
+	want := SandboxPlan{}
+	for _, typ := range pin {
+		want.Pin = append(want.Pin, PinnedNamespace{Type: typ, Path: l.Namespace(typ)})
+	}
+	if !spec.HostNetwork {
+		want.NetNS = l.Namespace("net")
+	}
+	got := Sandbox(pod, l)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Sandbox (-want +got):\n%s", diff)
+	}
+	if got.PodNetwork() == spec.HostNetwork {
+		t.Errorf("PodNetwork() = %v with hostNetwork %v", got.PodNetwork(), spec.HostNetwork)
+	}
+	plan, err := Pod(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, plan.SandboxPlan); diff != "" {
+		t.Errorf("Plan.SandboxPlan differs from Sandbox (-sandbox +plan):\n%s", diff)
 	}
 }
 
@@ -557,6 +587,9 @@ func TestPorts(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, plan.Ports); diff != "" {
 		t.Errorf("Plan.Ports (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, Sandbox(pod, Layout{Dir: "/p"}).Ports); diff != "" {
+		t.Errorf("Sandbox.Ports (-want +got):\n%s", diff)
 	}
 }
 

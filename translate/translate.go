@@ -89,16 +89,7 @@ type Plan struct {
 	Containers []Container // started together
 	Files      []File      // written before any container starts
 	Mounts     []Mount     // pod-level mounts made before any container starts
-	Ports      []Port
-	// PodNetwork says the pod has a network namespace of its own: the
-	// runner creates it, pins it at Layout.Namespace("net") and runs CNI
-	// in it before the infra starts. False for hostNetwork pods.
-	PodNetwork bool
-	// Pin lists the infra's namespaces ("ipc", "uts", "pid") that init and
-	// app containers join by path: once the infra runs, the runner
-	// bind-mounts each from /proc/<infra pid>/ns/<type> at
-	// Layout.Namespace(type).
-	Pin []string
+	SandboxPlan
 	// SubPaths and ImageVolumes are prepared by the runner before the
 	// containers that mount them are created (volumes.go).
 	SubPaths     []SubPath
@@ -106,6 +97,40 @@ type Plan struct {
 	// Warnings are things the kubelet would record as warning events,
 	// such as envFrom keys skipped for not being variable names.
 	Warnings []string `json:",omitempty"`
+}
+
+// SandboxPlan is the part of a plan that concerns the pod's sandbox: its
+// network and the infra's namespaces. It needs no pod IP, so the runner has
+// it before the pod's network exists (Sandbox); Pod embeds the same value.
+type SandboxPlan struct {
+	Ports []Port
+	// NetNS is where the runner creates and pins the pod's own network
+	// namespace, and runs CNI in it, before the infra starts. Empty for
+	// hostNetwork pods, which stay in the host's.
+	NetNS string
+	// Pin lists the infra's namespaces ("ipc", "uts", "pid") that init and
+	// app containers join by path: once the infra runs, its monitor
+	// bind-mounts each from /proc/<infra pid>/ns/<type> at its Path.
+	Pin []PinnedNamespace
+}
+
+// PinnedNamespace is one namespace of the infra pinned at Path.
+type PinnedNamespace struct {
+	Type string // "ipc", "uts" or "pid"
+	Path string // Layout.Namespace(Type)
+}
+
+// PodNetwork says the pod has a network namespace of its own.
+func (s SandboxPlan) PodNetwork() bool { return s.NetNS != "" }
+
+// Sandbox plans pod's sandbox: its hostPort mappings, its network
+// namespace, and the infra's namespaces the other containers join.
+func Sandbox(pod *corev1.Pod, l Layout) SandboxPlan {
+	s := SandboxPlan{Ports: Ports(pod), Pin: pinned(&pod.Spec, l)}
+	if !pod.Spec.HostNetwork {
+		s.NetNS = l.Namespace("net")
+	}
+	return s
 }
 
 // Container is one container of the plan.
@@ -214,12 +239,7 @@ func translatePod(in Input) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{
-		Files:      files,
-		Ports:      Ports(in.Pod),
-		PodNetwork: !spec.HostNetwork,
-		Pin:        pinned(spec, in.Layout),
-	}
+	plan := &Plan{Files: files, SandboxPlan: Sandbox(in.Pod, in.Layout)}
 	shm := "/dev/shm"
 	if !spec.HostIPC {
 		shm = in.Layout.Shm()
@@ -400,8 +420,7 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *spec
 	return s, cfgErr, err
 }
 
-// Ports lists the hostPort mappings of pod's containers. The runner needs
-// them before the pod's network exists, so before Pod can run.
+// Ports lists the hostPort mappings of pod's containers, for Sandbox.
 //
 // As the kubelet does, only app containers count, and only ports with a
 // hostPort; the protocol is lowercased for CNI, TCP when unset.
