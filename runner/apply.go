@@ -52,12 +52,8 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	var net *network.Network
-	if needsNetwork(pods) {
-		if net, err = network.Open(r.cfg.Network); err != nil {
-			return nil, err
-		}
-	}
+	// The network is opened once, by the first pod that has one of its own.
+	net := sync.OnceValues(func() (*network.Network, error) { return network.Open(r.cfg.Network) })
 	outcomes := make([]Outcome, len(pods))
 	errs := make([]error, len(pods))
 	var wg sync.WaitGroup
@@ -78,21 +74,12 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	return done, errors.Join(errs...)
 }
 
-func needsNetwork(pods []kube.Pod) bool {
-	for _, p := range pods {
-		if !p.Pod.Spec.HostNetwork {
-			return true
-		}
-	}
-	return false
-}
-
 func allContainers(spec *corev1.PodSpec) []corev1.Container {
 	return append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
 }
 
 // applyPod creates one pod under its lock, or finds it unchanged.
-func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net *network.Network) (Outcome, error) {
+func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net openNetwork) (Outcome, error) {
 	pod := p.Pod
 	out := Outcome{Kind: "pod", Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
 	k, err := state.PodKey(pod.Namespace, pod.Name)
@@ -130,7 +117,7 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	case err == nil || exists(dir.Dir):
 		// The remains of a pod whose apply was killed half-way, or whose
 		// monitor is gone: finish them off and start afresh.
-		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name)
+		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name, "stage", remainsStage(old))
 		if err := r.teardown(ctx, k); err != nil {
 			return out, err
 		}
@@ -143,6 +130,20 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
 	}
 	return out, nil
+}
+
+// openNetwork opens the CNI network, once for every pod of an apply.
+type openNetwork func() (*network.Network, error)
+
+// remainsStage is how far the remains of a pod had come, for the log.
+func remainsStage(st *state.Pod) string {
+	switch {
+	case st == nil:
+		return "unrecorded"
+	case st.Stage == "":
+		return "unknown"
+	}
+	return string(st.Stage)
 }
 
 // sameSpec reports whether a recorded manifest describes pod.
@@ -161,8 +162,9 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 
 // createPod is apply's sequence of named steps, for pod p in dir. Each
 // step records what it made in the pod's state before the next begins, so
-// that teardown, on failure now or at a later delete, finds everything.
-func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, images map[string]*image.Image, net *network.Network) error {
+// that teardown, on failure now or at a later delete, finds everything,
+// and then the stage it completed (state.Stage).
+func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
 	pod := p.Pod.DeepCopy()
 	pod.UID = types.UID(newUID())
 	pod.CreationTimestamp = metav1.Now()
@@ -171,10 +173,11 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		pod.Spec.NodeName, _ = os.Hostname()
 	}
 	l := r.layout(dir.Key)
+	sandbox := translate.Sandbox(pod, l)
 
 	defer r.timeStep("total", "pod", pod.Name)()
 	done := r.timeStep("record")
-	st, err := r.recordPod(dir, p, pod)
+	st, err := r.recordPod(dir, p, pod, sandbox)
 	done()
 	if err != nil {
 		return err
@@ -186,7 +189,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		return r.recordWaiting(ctx, dir, pod, msg) // as the kubelet: the pod waits
 	}
 	done = r.timeStep("network")
-	podIP, err := r.attachNetwork(ctx, dir, st, pod, l, net)
+	podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
 	done()
 	if err != nil {
 		return err
@@ -221,12 +224,25 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 	if err != nil {
 		return err
 	}
+	if err := recordStage(ctx, dir, state.StageBundles); err != nil {
+		return err
+	}
 	defer r.timeStep("monitor")()
 	return r.startMonitor(ctx, dir, l)
 }
 
-// recordPod writes the pod's first state: what it is, nothing made yet.
-func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*state.Pod, error) {
+// recordStage records that the pod has reached stage.
+func recordStage(ctx context.Context, dir *state.PodDir, stage state.Stage) error {
+	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Stage = stage; return nil })
+	if err != nil {
+		return fmt.Errorf("recording stage %s: %w", stage, err)
+	}
+	return nil
+}
+
+// recordPod writes the pod's first state: what it is and its sandbox's
+// plan, nothing made yet.
+func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan) (*state.Pod, error) {
 	manifest, err := json.Marshal(pod)
 	if err != nil {
 		return nil, err
@@ -239,6 +255,10 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*sta
 		Manifest:  manifest,
 		Created:   pod.CreationTimestamp.Time,
 		HostIP:    host.IP(),
+		Stage:     state.StageCreated,
+		NetNS:     sandbox.NetNS,
+		Ports:     statePorts(sandbox.Ports),
+		Pin:       stateNamespaces(sandbox.Pin),
 	}
 	if err := dir.Write(st); err != nil {
 		return nil, fmt.Errorf("recording the pod: %w", err)
@@ -246,35 +266,35 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod) (*sta
 	return st, nil
 }
 
-// attachNetwork pins a network namespace for the pod and runs CNI ADD in
-// it. hostNetwork pods use the host's network and get the host's address.
-func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state.Pod, pod *corev1.Pod, l translate.Layout, net *network.Network) (string, error) {
-	if pod.Spec.HostNetwork {
+// attachNetwork pins the sandbox's network namespace and runs CNI ADD in
+// it. A pod without a network of its own (hostNetwork) uses the host's
+// and gets the host's address.
+func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan, open openNetwork) (string, error) {
+	if !sandbox.PodNetwork() {
 		// The kubelet reports the host's address as such a pod's IP.
-		_, err := dir.Update(ctx, func(s *state.Pod) error { s.PodIP = s.HostIP; return nil })
+		_, err := dir.Update(ctx, func(s *state.Pod) error { s.PodIP, s.Stage = s.HostIP, state.StageNetwork; return nil })
 		return st.HostIP, err
 	}
-	netns := l.Namespace("net")
-	if _, err := dir.Update(ctx, func(s *state.Pod) error { s.NetNS = netns; return nil }); err != nil {
+	net, err := open()
+	if err != nil {
 		return "", err
 	}
 	done := r.timeStep("netns")
-	err := network.NewNS(netns)
+	err = network.NewNS(sandbox.NetNS)
 	done()
 	if err != nil {
 		return "", fmt.Errorf("creating the pod's network namespace: %w", err)
 	}
-	ports := translate.Ports(pod)
 	unlock, err := r.lockPorts(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	if err := r.checkHostPorts(pod, ports); err != nil {
+	if err := r.checkHostPorts(pod, sandbox.Ports); err != nil {
 		return "", err
 	}
 	done = r.timeStep("CNI ADD")
-	att, err := net.Attach(ctx, string(pod.UID), netns, ports)
+	att, err := net.Attach(ctx, string(pod.UID), sandbox.NetNS, sandbox.Ports)
 	done()
 	if err != nil {
 		return "", err
@@ -283,6 +303,7 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 		s.PodIP = att.IP
 		s.Network = r.cfg.Network.Name
 		s.CNIResult = att.Result
+		s.Stage = state.StageNetwork
 		return nil
 	})
 	return att.IP, err

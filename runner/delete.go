@@ -30,7 +30,8 @@ type DeleteOptions struct {
 // stop signal, then SIGKILL once the grace period is over) and removes
 // every trace of it. Deleting a pod that does not exist returns
 // ErrPodNotFound, which callers that want kubectl's --ignore-not-found
-// treat as success; a pod left half-made is finished off all the same.
+// treat as success; a pod left half-made is finished off all the same,
+// and one whose apply never reached its monitor is only torn down.
 // Once it holds the pod's lock, an end of ctx cuts the grace period
 // short: what still runs is killed at once, and the pod removed.
 func (r *Runner) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) error {
@@ -48,12 +49,8 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 		return fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
 	st, err := dir.Read()
-	if err == nil {
-		pod := manifest(st)
-		grace := kubelet.GracePeriod(&pod.Spec, opts.GracePeriod)
-		if !r.stopByMonitor(ctx, dir, st, grace) && ctx.Err() == nil {
-			r.stop(ctx, st, pod, grace)
-		}
+	if err == nil && !st.Stage.Before(state.StageMonitor) {
+		r.stopPod(ctx, dir, st, opts)
 	}
 	// teardown kills what is left.
 	ctx = context.WithoutCancel(ctx)
@@ -64,6 +61,19 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 		return fmt.Errorf("releasing the claims pod %s kept: %w", k, err)
 	}
 	return nil
+}
+
+// stopPod records that the pod is stopping and stops its containers: by
+// its monitor, or from here when the monitor is gone.
+func (r *Runner) stopPod(ctx context.Context, dir *state.PodDir, st *state.Pod, opts DeleteOptions) {
+	if err := recordStage(ctx, dir, state.StageStopping); err != nil {
+		r.cfg.Log.Warn("stopping the pod all the same", "pod", st.Name, "error", err)
+	}
+	pod := manifest(st)
+	grace := kubelet.GracePeriod(&pod.Spec, opts.GracePeriod)
+	if !r.stopByMonitor(ctx, dir, st, grace) && ctx.Err() == nil {
+		r.stop(ctx, st, pod, grace)
+	}
 }
 
 // manifest is the pod as it was applied. An unreadable manifest reads as

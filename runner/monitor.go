@@ -56,14 +56,17 @@ func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translat
 	}
 	proc, err := state.Identify(cmd.Process.Pid)
 	if err == nil {
-		_, err = dir.Update(ctx, func(s *state.Pod) error { s.Monitor = proc; return nil })
+		_, err = dir.Update(ctx, func(s *state.Pod) error { s.Monitor, s.Stage = proc, state.StageMonitor; return nil })
 	}
 	// The monitor is not ours to wait for: it lives as long as the pod.
 	defer cmd.Process.Release()
 	if err != nil {
 		return err
 	}
-	return waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log"))
+	if err := waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log")); err != nil {
+		return err
+	}
+	return recordStage(ctx, dir, state.StageRunning)
 }
 
 // MonitorArgs is the command line, after the binary, of a pod's monitor.

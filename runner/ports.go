@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner/flock"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
 
@@ -53,6 +54,38 @@ func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
 		}
 	}
 	return nil
+}
+
+// statePorts are ports as the pod's state records them.
+func statePorts(ports []translate.Port) []state.Port {
+	var out []state.Port
+	for _, p := range ports {
+		out = append(out, state.Port{ContainerPort: p.ContainerPort, HostPort: p.HostPort, HostIP: p.HostIP, Protocol: p.Protocol})
+	}
+	return out
+}
+
+// recordedPorts are the hostPort mappings recorded for a pod. A record
+// older than the sandbox plan (no stage) has none, so its manifest is
+// planned again.
+func recordedPorts(st *state.Pod) []translate.Port {
+	if st.Stage == "" {
+		return translate.Sandbox(manifest(st), translate.Layout{}).Ports
+	}
+	var out []translate.Port
+	for _, p := range st.Ports {
+		out = append(out, translate.Port{ContainerPort: p.ContainerPort, HostPort: p.HostPort, HostIP: p.HostIP, Protocol: p.Protocol})
+	}
+	return out
+}
+
+// stateNamespaces are pinned namespaces as the pod's state records them.
+func stateNamespaces(pins []translate.PinnedNamespace) []state.Namespace {
+	var out []state.Namespace
+	for _, ns := range pins {
+		out = append(out, state.Namespace{Type: ns.Type, Path: ns.Path})
+	}
+	return out
 }
 
 func clash(a, b translate.Port) bool {

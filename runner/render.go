@@ -49,7 +49,7 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 		}
 		l := translate.Layout{Dir: filepath.Join(abs, k.File())}
 		ip := ""
-		if pod.Spec.HostNetwork {
+		if !translate.Sandbox(pod, l).PodNetwork() {
 			ip = host.IP()
 		}
 		users := map[string]fs.FS{}

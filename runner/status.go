@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube/kubelet"
+	"github.com/podrun/podrun/runner/flock"
 	"github.com/podrun/podrun/runner/monitor"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
@@ -32,7 +33,7 @@ func (r *Runner) Get(ctx context.Context, namespace, name string) (*corev1.Pod, 
 	if err != nil {
 		return nil, err
 	}
-	return podStatus(st)
+	return r.status(k, st)
 }
 
 // List returns the pods of namespace ("" for every namespace), sorted by
@@ -51,7 +52,7 @@ func (r *Runner) List(ctx context.Context, namespace string) ([]corev1.Pod, erro
 		if namespace != "" && st.Namespace != namespace {
 			continue
 		}
-		pod, err := podStatus(st)
+		pod, err := r.status(e.Key, st)
 		if err != nil {
 			r.cfg.Log.Warn("skipping a pod whose state is unreadable", "pod", st.Name, "error", err)
 			continue
@@ -65,6 +66,48 @@ func (r *Runner) List(ctx context.Context, namespace string) ([]corev1.Pod, erro
 		return pods[i].Name < pods[j].Name
 	})
 	return pods, nil
+}
+
+// status is pod k's status from its record st. A pod whose apply was cut
+// short before its monitor started says so, with the stage it reached.
+func (r *Runner) status(k state.Key, st *state.Pod) (*corev1.Pod, error) {
+	st, interrupted := r.interruptedApply(k, st)
+	pod, err := podStatus(st)
+	if err == nil && interrupted {
+		pod.Status.Reason = ReasonApplyInterrupted
+		pod.Status.Message = fmt.Sprintf("podrun apply stopped at stage %q, before any container was created: apply the pod again, or delete it.", st.Stage)
+	}
+	return pod, err
+}
+
+// ReasonApplyInterrupted is the status reason of a pod whose apply was
+// killed before the pod's monitor started.
+const ReasonApplyInterrupted = "ApplyInterrupted"
+
+// interruptedApply reports whether st is what an apply left that stopped
+// before starting the pod's monitor. Only when no command holds the pod's
+// lock (none is making it still) is that so; the record is then read
+// again under the lock, and returned.
+func (r *Runner) interruptedApply(k state.Key, st *state.Pod) (*state.Pod, bool) {
+	if !unstarted(st) {
+		return st, false
+	}
+	l, err := flock.TryExclusive(r.lockFile(k))
+	if err != nil {
+		return st, false
+	}
+	defer l.Unlock()
+	settled, err := r.pods.Pod(k).Read()
+	if err != nil {
+		return st, false
+	}
+	return settled, unstarted(settled)
+}
+
+// unstarted reports whether apply recorded st but stopped before the
+// monitor, and not to wait for a volume source.
+func unstarted(st *state.Pod) bool {
+	return st.Stage.Before(state.StageMonitor) && st.Stage != state.StageWaiting
 }
 
 // podStatus rebuilds a v1 Pod from its record. A container recorded as

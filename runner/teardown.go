@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner/mountinfo"
 	"github.com/podrun/podrun/runner/network"
@@ -111,15 +109,6 @@ func (r *Runner) detachNetwork(ctx context.Context, st *state.Pod, l translate.L
 		return fmt.Errorf("removing the network namespace: %w", err)
 	}
 	return nil
-}
-
-// recordedPorts are the hostPort mappings of a recorded pod.
-func recordedPorts(st *state.Pod) []translate.Port {
-	var pod corev1.Pod
-	if json.Unmarshal(st.Manifest, &pod) != nil {
-		return nil
-	}
-	return translate.Ports(&pod)
 }
 
 // unmountUnder unmounts every mount point below dir, deepest first.

@@ -154,14 +154,18 @@ func (r *Runner) recordWaiting(ctx context.Context, dir *state.PodDir, pod *core
 			Message: msg,
 		})
 	}
-	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Containers = records; return nil })
+	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Containers, s.Stage = records, state.StageWaiting; return nil })
 	r.cfg.Log.Info("pod waits for a volume source", "pod", pod.Namespace+"/"+pod.Name, "reason", msg)
 	return err
 }
 
 // waitingForVolumes reports whether st is a pod that recordWaiting left:
-// recorded, never handed to a monitor, no infra container.
+// at StageWaiting, or in a record without a stage, never handed to a
+// monitor, no infra container.
 func waitingForVolumes(st *state.Pod) bool {
+	if st.Stage != "" {
+		return st.Stage == state.StageWaiting
+	}
 	return st.Monitor.Pid == 0 && st.Infra == nil && len(st.Containers) > 0 &&
 		st.Containers[0].Reason == ReasonContainerCreating && st.Containers[0].Message != ""
 }

@@ -59,7 +59,8 @@ type monitor struct {
 	cfg   Config
 	rt    *runtime.CLI // cfg.Runtime, killing what an interrupted exec started
 	pod   *corev1.Pod
-	netns string // the pinned network namespace; "" for hostNetwork
+	netns string            // the pinned network namespace; "" for hostNetwork
+	pin   []state.Namespace // the infra's namespaces to pin, as recorded
 	podIP string
 
 	inits, apps []*ctr
@@ -133,7 +134,7 @@ func newMonitor(cfg Config) (*monitor, error) {
 	if cfg.Image == nil {
 		cfg.Image = func(string) (Image, error) { return Image{}, errors.New("no image store") }
 	}
-	m := &monitor{cfg: cfg, rt: execRuntime(cfg.Runtime), pod: &pod, netns: st.NetNS, podIP: st.PodIP, halting: make(chan struct{})}
+	m := &monitor{cfg: cfg, rt: execRuntime(cfg.Runtime), pod: &pod, netns: st.NetNS, pin: st.Pin, podIP: st.PodIP, halting: make(chan struct{})}
 	specs := map[string]corev1.Container{}
 	for _, c := range pod.Spec.InitContainers {
 		specs[c.Name] = c
@@ -368,7 +369,7 @@ func (m *monitor) startInfra(ctx context.Context, c state.Container) error {
 	// until it is reaped: no need to ask the runtime again.
 	pid := proc.Pid
 	done = m.timeStep("pin namespaces")
-	if err := m.pinNamespaces(pid); err != nil {
+	if err := pinNamespaces(pid, m.pin); err != nil {
 		return err
 	}
 	done()
@@ -401,32 +402,23 @@ func (m *monitor) stopInfra(ctx context.Context, c state.Container) {
 	})
 }
 
-// pinNamespaces bind-mounts the infra's ipc, uts and pid namespace files
-// where the app containers' specs expect them, for each one the infra does
-// not share with the host.
-func (m *monitor) pinNamespaces(pid int) error {
-	for _, t := range []string{"ipc", "uts", "pid"} {
-		src := fmt.Sprintf("/proc/%d/ns/%s", pid, t)
-		if sameNamespace(src, "/proc/self/ns/"+t) {
-			continue
-		}
-		dst := m.cfg.Layout.Namespace(t)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+// pinNamespaces bind-mounts the namespace files of process pid (the
+// infra's init) that the pod's state lists in Pin, at the paths recorded
+// there, where the other containers' specs expect them.
+func pinNamespaces(pid int, pin []state.Namespace) error {
+	for _, ns := range pin {
+		src := fmt.Sprintf("/proc/%d/ns/%s", pid, ns.Type)
+		if err := os.MkdirAll(filepath.Dir(ns.Path), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(dst, nil, 0o444); err != nil {
+		if err := os.WriteFile(ns.Path, nil, 0o444); err != nil {
 			return err
 		}
-		if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("pinning the pod's %s namespace: %w", t, err)
+		if err := unix.Mount(src, ns.Path, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("pinning the pod's %s namespace: %w", ns.Type, err)
 		}
 	}
 	return nil
-}
-
-func sameNamespace(a, b string) bool {
-	var sa, sb unix.Stat_t
-	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Ino == sb.Ino && sa.Dev == sb.Dev
 }
 
 // create runs the runtime's create verb for container id, its output

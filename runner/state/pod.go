@@ -39,18 +39,27 @@ type Pod struct {
 	Source  string    `json:"source,omitempty"`
 	Created time.Time `json:"created"`
 
+	// Stage is how far apply got, or that delete has begun; empty in
+	// records written before podrun kept it.
+	Stage Stage `json:"stage,omitempty"`
+
 	Phase   string `json:"phase,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
 
-	// Network: the netns bind mount, the CNI network and ADD result to
-	// hand back to DEL, the addresses and the published ports.
-	NetNS     string          `json:"netns,omitempty"`
+	// The sandbox as translate planned it (translate.Sandbox), recorded
+	// first: the network namespace's bind mount ("" on the host's
+	// network), the published ports, and the infra's namespaces the
+	// monitor pins for the other containers to join.
+	NetNS string      `json:"netns,omitempty"`
+	Ports []Port      `json:"ports,omitempty"`
+	Pin   []Namespace `json:"pin,omitempty"`
+	// Network: the CNI network and ADD result to hand back to DEL, and
+	// the addresses.
 	Network   string          `json:"network,omitempty"`
 	CNIResult json.RawMessage `json:"cniResult,omitempty"`
 	PodIP     string          `json:"podIP,omitempty"`
 	HostIP    string          `json:"hostIP,omitempty"`
-	Ports     []Port          `json:"ports,omitempty"`
 
 	// Monitor is the pod's monitor process, zero when none runs.
 	Monitor Process `json:"monitor,omitzero"`
@@ -72,11 +81,17 @@ type Pod struct {
 
 // Port is a published container port (hostPort).
 type Port struct {
-	Name          string `json:"name,omitempty"`
 	ContainerPort int32  `json:"containerPort"`
 	HostPort      int32  `json:"hostPort,omitempty"`
-	HostIP        string `json:"hostIP,omitempty"`
-	Protocol      string `json:"protocol,omitempty"` // "TCP", "UDP", "SCTP"
+	HostIP        string `json:"hostIP,omitempty"`   // empty: every address
+	Protocol      string `json:"protocol,omitempty"` // as CNI: "tcp", "udp", "sctp"
+}
+
+// Namespace is a namespace of the infra, pinned at Path for the other
+// containers to join.
+type Namespace struct {
+	Type string `json:"type"` // "ipc", "uts" or "pid"
+	Path string `json:"path"`
 }
 
 // Container is one container's record.

@@ -23,7 +23,9 @@ func samplePod() *Pod {
 		NetNS: "/run/podrun/netns/default_web", Network: "podrun",
 		CNIResult: json.RawMessage(`{"cniVersion":"1.0.0"}`),
 		PodIP:     "10.88.0.2", HostIP: "127.0.0.1",
-		Ports:   []Port{{Name: "http", ContainerPort: 80, HostPort: 8080, Protocol: "TCP"}},
+		Stage:   StageRunning,
+		Ports:   []Port{{ContainerPort: 80, HostPort: 8080, Protocol: "tcp"}},
+		Pin:     []Namespace{{Type: "ipc", Path: "/run/podrun/pods/default_web/ns/ipc"}},
 		Monitor: Process{Pid: 100, StartTime: 5},
 		Infra:   &Container{Name: "POD", ID: "default_web_infra", State: Running},
 		Containers: []Container{
