@@ -86,19 +86,20 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", p.Source, err)
 	}
-	unlock, err := r.lockPod(ctx, k)
+	h := r.pod(k)
+	unlock, err := h.lock(ctx)
 	if err != nil {
 		return out, err
 	}
 	defer unlock()
 
-	dir := r.pods.Pod(k)
+	dir := h.dir
 	old, err := dir.Read()
 	switch {
 	case err == nil && old.Monitor.Alive():
 		if sameSpec(old.Manifest, pod) {
 			// Labels and annotations may change in place (volumes_live.go).
-			out.Action, err = r.updateMetadata(ctx, dir, pod)
+			out.Action, err = r.updateMetadata(ctx, h, pod)
 			return out, err
 		}
 		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
@@ -107,24 +108,24 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
 			out.Action = "unchanged" // still waiting, maybe for something else now
 			if len(old.Containers) > 0 && old.Containers[0].Message != msg {
-				err = r.recordWaiting(ctx, dir, pod, msg)
+				err = r.recordWaiting(ctx, h, pod, msg)
 			}
 			return out, err
 		}
-		if err := r.teardown(ctx, k); err != nil {
+		if err := r.teardown(ctx, h); err != nil {
 			return out, err
 		}
 	case err == nil || exists(dir.Dir):
 		// The remains of a pod whose apply was killed half-way, or whose
 		// monitor is gone: finish them off and start afresh.
 		r.cfg.Log.Warn("removing the remains of an earlier pod", "pod", pod.Name, "stage", remainsStage(old))
-		if err := r.teardown(ctx, k); err != nil {
+		if err := r.teardown(ctx, h); err != nil {
 			return out, err
 		}
 	}
 
-	if err := r.createPod(ctx, dir, p, images, net); err != nil {
-		if terr := r.teardown(context.WithoutCancel(ctx), k); terr != nil {
+	if err := r.createPod(ctx, h, p, images, net); err != nil {
+		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {
 			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
 		}
 		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
@@ -160,11 +161,11 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 	return bytes.Equal(a, b)
 }
 
-// createPod is apply's sequence of named steps, for pod p in dir. Each
+// createPod is apply's sequence of named steps, for pod p at h. Each
 // step records what it made in the pod's state before the next begins, so
 // that teardown, on failure now or at a later delete, finds everything,
 // and then the stage it completed (state.Stage).
-func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
+func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
 	pod := p.Pod.DeepCopy()
 	pod.UID = types.UID(newUID())
 	pod.CreationTimestamp = metav1.Now()
@@ -172,7 +173,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		// This machine is the node, as the scheduler would have said.
 		pod.Spec.NodeName, _ = os.Hostname()
 	}
-	l := r.layout(dir.Key)
+	dir, l := h.dir, h.layout
 	sandbox := translate.Sandbox(pod, l)
 
 	defer r.timeStep("total", "pod", pod.Name)()
@@ -186,7 +187,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		if err != nil {
 			return err
 		}
-		return r.recordWaiting(ctx, dir, pod, msg) // as the kubelet: the pod waits
+		return r.recordWaiting(ctx, h, pod, msg) // as the kubelet: the pod waits
 	}
 	done = r.timeStep("network")
 	podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
@@ -213,7 +214,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		return err
 	}
 	done = r.timeStep("prepare")
-	err = r.prepare(dir, plan, l)
+	err = r.prepare(h, plan)
 	done()
 	if err != nil {
 		return err
@@ -228,7 +229,7 @@ func (r *Runner) createPod(ctx context.Context, dir *state.PodDir, p kube.Pod, i
 		return err
 	}
 	defer r.timeStep("monitor")()
-	return r.startMonitor(ctx, dir, l)
+	return r.startMonitor(ctx, h)
 }
 
 // recordStage records that the pod has reached stage.
@@ -361,7 +362,7 @@ func translateImage(img *image.Image) translate.Image {
 // prepare makes everything the plan's containers need before they start:
 // pod files and mounts, root file systems, bundles. It records the
 // containers in the pod's state for the monitor to start.
-func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.Layout) error {
+func (r *Runner) prepare(h podHandle, plan *translate.Plan) error {
 	for _, f := range plan.Files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
 			return err
@@ -378,7 +379,7 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 	if err := writeBundle(plan.Infra); err != nil {
 		return err
 	}
-	configErrs, err := prepareContainerVolumes(plan, l)
+	configErrs, err := prepareContainerVolumes(plan, h.layout)
 	if err != nil {
 		return err
 	}
@@ -393,7 +394,7 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 		records = append(records, state.Container{
 			Name:     c.Name,
 			Init:     i < len(plan.Init),
-			ID:       containerID(dir, c.Name),
+			ID:       h.containerID(c.Name),
 			Image:    c.Image,
 			State:    state.Waiting,
 			Reason:   "ContainerCreating",
@@ -406,8 +407,8 @@ func (r *Runner) prepare(dir *state.PodDir, plan *translate.Plan, l translate.La
 			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, c.ConfigError
 		}
 	}
-	infra := &state.Container{Name: translate.InfraName, ID: containerID(dir, translate.InfraName), State: state.Waiting}
-	_, err = dir.Update(context.Background(), func(s *state.Pod) error {
+	infra := &state.Container{Name: translate.InfraName, ID: h.containerID(translate.InfraName), State: state.Waiting}
+	_, err = h.dir.Update(context.Background(), func(s *state.Pod) error {
 		s.Infra = infra
 		s.Containers = records
 		return nil
@@ -471,12 +472,6 @@ func writeBundle(c translate.Container) error {
 		return fmt.Errorf("writing the bundle of container %q: %w", c.Name, err)
 	}
 	return nil
-}
-
-// containerID names a container for the runtime: unique under podrun's
-// runtime root and recognisable in `runc list`.
-func containerID(dir *state.PodDir, name string) string {
-	return dir.File() + "_" + name
 }
 
 func newUID() string {

@@ -39,12 +39,13 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	if err != nil {
 		return err
 	}
-	unlock, err := r.lockPod(ctx, k)
+	h := r.pod(k)
+	unlock, err := h.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	dir := r.pods.Pod(k)
+	dir := h.dir
 	if _, err := os.Stat(dir.Dir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
@@ -54,7 +55,7 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	}
 	// teardown kills what is left.
 	ctx = context.WithoutCancel(ctx)
-	if err := r.teardown(ctx, k); err != nil {
+	if err := r.teardown(ctx, h); err != nil {
 		return fmt.Errorf("deleting pod %s: %w", k, err)
 	}
 	if err := r.releaseUnusedClaims(); err != nil {

@@ -28,7 +28,7 @@ func (r *Runner) Exec(ctx context.Context, namespace, name string, opts ExecOpti
 	if err != nil {
 		return -1, err
 	}
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if errors.Is(err, state.ErrNoState) {
 		return -1, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}

@@ -55,7 +55,7 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 	if err != nil {
 		return err
 	}
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if errors.Is(err, state.ErrNoState) {
 		return fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
@@ -184,7 +184,7 @@ func (r *Runner) followRuns(ctx context.Context, k state.Key, container string, 
 // runFrom finds the log of the container's earliest run numbered from
 // next on, if it has begun; n is its number.
 func (r *Runner) runFrom(k state.Key, container string, next int) (path string, n int) {
-	runs, _ := filepath.Glob(filepath.Join(r.layout(k).Logs(container), "*.log"))
+	runs, _ := filepath.Glob(filepath.Join(r.pod(k).layout.Logs(container), "*.log"))
 	for _, run := range runs {
 		if m := logNumber(run); m >= next && (path == "" || m < n) {
 			path, n = run, m
@@ -196,7 +196,7 @@ func (r *Runner) runFrom(k state.Key, container string, next int) (path string, 
 // lifeOver reports whether no container of pod k will run again: the pod
 // has finished, its monitor is lost, or it is gone.
 func (r *Runner) lifeOver(ctx context.Context, k state.Key) bool {
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if errors.Is(err, state.ErrNoState) {
 		return r.gone(ctx, k)
 	}
@@ -218,12 +218,12 @@ func (r *Runner) lifeOver(ctx context.Context, k state.Key) bool {
 // that waited for a ConfigMap, say) is missing from disk for a moment,
 // under its lock: asked again under the lock, it is there.
 func (r *Runner) gone(ctx context.Context, k state.Key) bool {
-	unlock, err := r.lockPod(ctx, k)
+	unlock, err := r.pod(k).lock(ctx)
 	if err != nil {
 		return false
 	}
 	defer unlock()
-	_, err = r.pods.Pod(k).Read()
+	_, err = r.pod(k).dir.Read()
 	return errors.Is(err, state.ErrNoState)
 }
 
@@ -243,7 +243,7 @@ func pickContainer(st *state.Pod, name string) (state.Container, error) {
 
 // logPath finds the log of the current run or, with previous, the one before.
 func (r *Runner) logPath(k state.Key, c state.Container, previous bool) (string, error) {
-	dir := r.layout(k).Logs(c.Name)
+	dir := r.pod(k).layout.Logs(c.Name)
 	runs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	sort.Slice(runs, func(i, j int) bool { return logNumber(runs[i]) < logNumber(runs[j]) })
 	switch {
@@ -269,7 +269,7 @@ func logNumber(path string) int {
 // and the monitor writes a run's last lines before it records the exit;
 // a restarted container writes a new file.
 func (r *Runner) running(k state.Key, container, path string) bool {
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if err != nil || !st.Monitor.Alive() {
 		return false
 	}

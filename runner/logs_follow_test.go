@@ -34,7 +34,7 @@ func newFollowFixture(t *testing.T) *followFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &followFixture{r: r, k: k, dir: r.pods.Pod(k)}
+	return &followFixture{r: r, k: k, dir: r.pod(k).dir}
 }
 
 // record writes the pod's record with container c as given.
@@ -61,7 +61,7 @@ func (f *followFixture) record(t *testing.T, monitorAlive bool, c state.Containe
 
 // run is the path of run n's log.
 func (f *followFixture) run(n int) string {
-	return filepath.Join(f.r.layout(f.k).Logs("c"), fmt.Sprintf("%d.log", n))
+	return filepath.Join(f.r.pod(f.k).layout.Logs("c"), fmt.Sprintf("%d.log", n))
 }
 
 // writeRun writes run n's log, lines in the CRI format.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/podrun/podrun/runner/monitor"
 	"github.com/podrun/podrun/runner/state"
-	"github.com/podrun/podrun/translate"
 )
 
 // MonitorCommand is the hidden podrun verb that runs a pod's monitor.
@@ -27,7 +26,8 @@ const monitorStartTimeout = 5 * time.Minute
 // startMonitor re-executes podrun as the pod's monitor, in a session of its
 // own so that it outlives this command, and waits until the monitor says
 // that every container has been started, or why not.
-func (r *Runner) startMonitor(ctx context.Context, dir *state.PodDir, l translate.Layout) error {
+func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
+	dir, l := h.dir, h.layout
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -132,11 +132,12 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 	if err != nil {
 		return err
 	}
+	h := r.pod(k)
 	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
 	housekeeping, _ := time.ParseDuration(os.Getenv(HousekeepingEnv))
 	return monitor.Run(ctx, monitor.Config{
-		Pod:          r.pods.Pod(k),
-		Layout:       r.layout(k),
+		Pod:          h.dir,
+		Layout:       h.layout,
 		Runtime:      r.runtime,
 		Image:        r.monitorImage,
 		Ready:        opts.Ready,

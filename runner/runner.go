@@ -101,29 +101,46 @@ func New(cfg Config) (*Runner, error) {
 // Images is the runner's image store.
 func (r *Runner) Images() *image.Store { return r.images }
 
-// layout is where the files of pod k live.
-func (r *Runner) layout(k state.Key) translate.Layout {
-	return translate.Layout{Dir: filepath.Join(r.cfg.RunRoot, "pods", k.File())}
+// podHandle is where one pod's files and locks are: the one place their
+// paths are derived (Runner.pod).
+type podHandle struct {
+	key    state.Key
+	dir    *state.PodDir    // state.json and its short-held lock
+	layout translate.Layout // bundles, namespaces, pod files, logs: under dir.Dir
+	// lockPath serialises commands on the pod. It lives outside the
+	// pod's directory, which teardown removes.
+	lockPath string
 }
 
-// lockFile serialises commands on pod k. It lives outside the pod's
-// directory, which teardown removes.
-func (r *Runner) lockFile(k state.Key) string {
-	return filepath.Join(r.cfg.RunRoot, "locks", k.File()+".lock")
+// pod is the handle of pod k.
+func (r *Runner) pod(k state.Key) podHandle {
+	dir := r.pods.Pod(k)
+	return podHandle{
+		key:      k,
+		dir:      dir,
+		layout:   translate.Layout{Dir: dir.Dir},
+		lockPath: filepath.Join(r.cfg.RunRoot, "locks", k.File()+".lock"),
+	}
 }
 
-// lockPod takes the lock that serialises commands on pod k, returning its
+// lock takes the lock that serialises commands on the pod, returning its
 // release.
-func (r *Runner) lockPod(ctx context.Context, k state.Key) (func(), error) {
-	path := r.lockFile(k)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+func (h podHandle) lock(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(h.lockPath), 0o700); err != nil {
 		return nil, err
 	}
-	l, err := flock.Exclusive(ctx, path)
+	l, err := flock.Exclusive(ctx, h.lockPath)
 	if err != nil {
-		return nil, fmt.Errorf("locking pod %s: %w", k, err)
+		return nil, fmt.Errorf("locking pod %s: %w", h.key, err)
 	}
 	return func() { _ = l.Unlock() }, nil
+}
+
+// containerID names the pod's container name (translate.InfraName for
+// the infra) for the runtime: unique under podrun's runtime root and
+// recognisable in `runc list`.
+func (h podHandle) containerID(name string) string {
+	return h.key.File() + "_" + name
 }
 
 // preflight checks, before anything is created, that the programs a pod

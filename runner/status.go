@@ -26,7 +26,7 @@ func (r *Runner) Get(ctx context.Context, namespace, name string) (*corev1.Pod, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if errors.Is(err, state.ErrNoState) {
 		return nil, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}
@@ -71,7 +71,7 @@ func (r *Runner) List(ctx context.Context, namespace string) ([]corev1.Pod, erro
 // status is pod k's status from its record st. A pod whose apply was cut
 // short before its monitor started says so, with the stage it reached.
 func (r *Runner) status(k state.Key, st *state.Pod) (*corev1.Pod, error) {
-	st, interrupted := r.interruptedApply(k, st)
+	st, interrupted := interruptedApply(r.pod(k), st)
 	pod, err := podStatus(st)
 	if err == nil && interrupted {
 		pod.Status.Reason = ReasonApplyInterrupted
@@ -88,16 +88,16 @@ const ReasonApplyInterrupted = "ApplyInterrupted"
 // before starting the pod's monitor. Only when no command holds the pod's
 // lock (none is making it still) is that so; the record is then read
 // again under the lock, and returned.
-func (r *Runner) interruptedApply(k state.Key, st *state.Pod) (*state.Pod, bool) {
+func interruptedApply(h podHandle, st *state.Pod) (*state.Pod, bool) {
 	if !unstarted(st) {
 		return st, false
 	}
-	l, err := flock.TryExclusive(r.lockFile(k))
+	l, err := flock.TryExclusive(h.lockPath)
 	if err != nil {
 		return st, false
 	}
 	defer l.Unlock()
-	settled, err := r.pods.Pod(k).Read()
+	settled, err := h.dir.Read()
 	if err != nil {
 		return st, false
 	}
@@ -210,7 +210,7 @@ func (r *Runner) Events(ctx context.Context, namespace, name string) ([]corev1.E
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.pods.Pod(k).Read()
+	st, err := r.pod(k).dir.Read()
 	if errors.Is(err, state.ErrNoState) {
 		return nil, fmt.Errorf("pod %s: %w", k, ErrPodNotFound)
 	}

@@ -19,15 +19,14 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// teardown removes every trace of pod k, in the reverse order
+// teardown removes every trace of pod h, in the reverse order
 // of creation: monitor, containers, network, mounts, cgroups, files. It
 // works from what is on disk and in the kernel, not only from the state
 // file, so it also finishes pods whose creation was cut short. Each step is
 // idempotent; teardown of a pod that is gone succeeds. The caller holds
 // the pod's lock.
-func (r *Runner) teardown(ctx context.Context, k state.Key) error {
-	l := r.layout(k)
-	dir := r.pods.Pod(k)
+func (r *Runner) teardown(ctx context.Context, h podHandle) error {
+	k, l, dir := h.key, h.layout, h.dir
 	st, err := dir.Read()
 	if err != nil && !errors.Is(err, state.ErrNoState) {
 		r.cfg.Log.Warn("pod state unreadable; tearing down from what is on disk", "pod", k.Name(), "error", err)

@@ -141,20 +141,20 @@ func notFound(err error) (string, error) {
 // ContainerCreating with msg, and nothing else: no network, no root file
 // systems, no monitor. A later apply of the missing object starts the pod
 // (WaitingPods); delete removes it like any other.
-func (r *Runner) recordWaiting(ctx context.Context, dir *state.PodDir, pod *corev1.Pod, msg string) error {
+func (r *Runner) recordWaiting(ctx context.Context, h podHandle, pod *corev1.Pod, msg string) error {
 	var records []state.Container
 	for i, c := range allContainers(&pod.Spec) {
 		records = append(records, state.Container{
 			Name:    c.Name,
 			Init:    i < len(pod.Spec.InitContainers),
-			ID:      containerID(dir, c.Name),
+			ID:      h.containerID(c.Name),
 			Image:   c.Image,
 			State:   state.Waiting,
 			Reason:  ReasonContainerCreating,
 			Message: msg,
 		})
 	}
-	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Containers, s.Stage = records, state.StageWaiting; return nil })
+	_, err := h.dir.Update(ctx, func(s *state.Pod) error { s.Containers, s.Stage = records, state.StageWaiting; return nil })
 	r.cfg.Log.Info("pod waits for a volume source", "pod", pod.Namespace+"/"+pod.Name, "reason", msg)
 	return err
 }
@@ -274,12 +274,13 @@ func usesDownwardAPI(v *corev1.Volume) bool {
 // refreshPod rewrites the volumes of a running pod for which only is
 // true, from its recorded manifest, under the pod's lock.
 func (r *Runner) refreshPod(ctx context.Context, k state.Key, only func(*corev1.Volume) bool) error {
-	unlock, err := r.lockPod(ctx, k)
+	h := r.pod(k)
+	unlock, err := h.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := r.pods.Pod(k).Read()
+	st, err := h.dir.Read()
 	if err != nil || !st.Monitor.Alive() {
 		return nil // deleted or stopped meanwhile: nothing to refresh
 	}
@@ -287,7 +288,7 @@ func (r *Runner) refreshPod(ctx context.Context, k state.Key, only func(*corev1.
 	if err := json.Unmarshal(st.Manifest, &pod); err != nil {
 		return fmt.Errorf("reading the manifest of pod %s: %w", k, err)
 	}
-	if err := volume.Refresh(r.volumeConfig(r.layout(k)), &pod, only); err != nil {
+	if err := volume.Refresh(r.volumeConfig(h.layout), &pod, only); err != nil {
 		return fmt.Errorf("refreshing the volumes of pod %s (they keep their last contents): %w", k, err)
 	}
 	return nil
@@ -298,9 +299,9 @@ func (r *Runner) refreshPod(ctx context.Context, k state.Key, only func(*corev1.
 // recorded and its downwardAPI volumes rewritten. It returns "configured",
 // or "unchanged" when the metadata is the same. The caller holds the
 // pod's lock.
-func (r *Runner) updateMetadata(ctx context.Context, dir *state.PodDir, pod *corev1.Pod) (string, error) {
+func (r *Runner) updateMetadata(ctx context.Context, h podHandle, pod *corev1.Pod) (string, error) {
 	var changed *corev1.Pod
-	_, err := dir.Update(ctx, func(s *state.Pod) error {
+	_, err := h.dir.Update(ctx, func(s *state.Pod) error {
 		var rec corev1.Pod
 		if err := json.Unmarshal(s.Manifest, &rec); err != nil {
 			return err
@@ -322,7 +323,7 @@ func (r *Runner) updateMetadata(ctx context.Context, dir *state.PodDir, pod *cor
 	if changed == nil {
 		return "unchanged", nil
 	}
-	if err := volume.Refresh(r.volumeConfig(r.layout(dir.Key)), changed, usesDownwardAPI); err != nil {
+	if err := volume.Refresh(r.volumeConfig(h.layout), changed, usesDownwardAPI); err != nil {
 		return "", fmt.Errorf("refreshing the downwardAPI volumes of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return "configured", nil
