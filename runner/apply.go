@@ -183,6 +183,7 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 	if err != nil {
 		return err
 	}
+	r.reached(dir, state.StageCreated)
 	if msg, err := r.waitingFor(pod); err != nil || msg != "" {
 		if err != nil {
 			return err
@@ -195,6 +196,7 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 	if err != nil {
 		return err
 	}
+	r.reached(dir, state.StageNetwork)
 	done = r.timeStep("rootfs mounts")
 	err = r.mountRootfs(pod, l, images)
 	done()
@@ -225,7 +227,7 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 	if err != nil {
 		return err
 	}
-	if err := recordStage(ctx, dir, state.StageBundles); err != nil {
+	if err := r.recordStage(ctx, dir, state.StageBundles); err != nil {
 		return err
 	}
 	defer r.timeStep("monitor")()
@@ -233,12 +235,18 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 }
 
 // recordStage records that the pod has reached stage.
-func recordStage(ctx context.Context, dir *state.PodDir, stage state.Stage) error {
+func (r *Runner) recordStage(ctx context.Context, dir *state.PodDir, stage state.Stage) error {
 	_, err := dir.Update(ctx, func(s *state.Pod) error { s.Stage = stage; return nil })
 	if err != nil {
 		return fmt.Errorf("recording stage %s: %w", stage, err)
 	}
+	r.reached(dir, stage)
 	return nil
+}
+
+// reached logs, at debug level, that the pod's state records stage.
+func (r *Runner) reached(dir *state.PodDir, stage state.Stage) {
+	r.cfg.Log.Debug("pod stage", "pod", dir.Key.String(), "stage", string(stage))
 }
 
 // recordPod writes the pod's first state: what it is and its sandbox's

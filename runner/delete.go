@@ -67,7 +67,7 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 // stopPod records that the pod is stopping and stops its containers: by
 // its monitor, or from here when the monitor is gone.
 func (r *Runner) stopPod(ctx context.Context, dir *state.PodDir, st *state.Pod, opts DeleteOptions) {
-	if err := recordStage(ctx, dir, state.StageStopping); err != nil {
+	if err := r.recordStage(ctx, dir, state.StageStopping); err != nil {
 		r.cfg.Log.Warn("stopping the pod all the same", "pod", st.Name, "error", err)
 	}
 	pod := manifest(st)

@@ -58,6 +58,9 @@ func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
 	if err == nil {
 		_, err = dir.Update(ctx, func(s *state.Pod) error { s.Monitor, s.Stage = proc, state.StageMonitor; return nil })
 	}
+	if err == nil {
+		r.reached(dir, state.StageMonitor)
+	}
 	// The monitor is not ours to wait for: it lives as long as the pod.
 	defer cmd.Process.Release()
 	if err != nil {
@@ -66,7 +69,7 @@ func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
 	if err := waitReady(ctx, readyR, filepath.Join(l.Dir, "monitor.log")); err != nil {
 		return err
 	}
-	return recordStage(ctx, dir, state.StageRunning)
+	return r.recordStage(ctx, dir, state.StageRunning)
 }
 
 // MonitorArgs is the command line, after the binary, of a pod's monitor.

@@ -155,6 +155,9 @@ func (r *Runner) recordWaiting(ctx context.Context, h podHandle, pod *corev1.Pod
 		})
 	}
 	_, err := h.dir.Update(ctx, func(s *state.Pod) error { s.Containers, s.Stage = records, state.StageWaiting; return nil })
+	if err == nil {
+		r.reached(h.dir, state.StageWaiting)
+	}
 	r.cfg.Log.Info("pod waits for a volume source", "pod", pod.Namespace+"/"+pod.Name, "reason", msg)
 	return err
 }
