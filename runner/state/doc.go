@@ -18,6 +18,14 @@
 //   - A process is recorded with its start time (Process). A recorded pid
 //     is not liveness: Alive and Signal ask the kernel, and Signal refuses
 //     to signal a pid that now belongs to another process.
+//   - A record says how far its pod has come (Stage): apply writes each
+//     stage as its step completes (created, waiting, network, bundles,
+//     monitor, running), delete writes stopping before it stops anything.
+//     A record written before stages were kept has none, and is read as
+//     before.
+//   - The pod's sandbox is recorded with its first stage, as translate
+//     planned it: NetNS, Ports and Pin. The runner and the monitor read
+//     them from the record; nothing derives them from the manifest again.
 //   - The package does not import Kubernetes types: the manifest and the
 //     CNI result are kept as raw JSON.
 //
