@@ -578,8 +578,8 @@ func TestPorts(t *testing.T) {
 		{HostPort: 7007, ContainerPort: 7, Protocol: "sctp"},
 		{HostPort: 8008, ContainerPort: 8, Protocol: "tcp"},
 	}
-	if diff := cmp.Diff(want, Ports(pod)); diff != "" {
-		t.Errorf("Ports (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, hostPorts(pod)); diff != "" {
+		t.Errorf("hostPorts (-want +got):\n%s", diff)
 	}
 	plan, err := Pod(baseInput(pod))
 	if err != nil {

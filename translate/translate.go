@@ -126,7 +126,7 @@ func (s SandboxPlan) PodNetwork() bool { return s.NetNS != "" }
 // Sandbox plans pod's sandbox: its hostPort mappings, its network
 // namespace, and the infra's namespaces the other containers join.
 func Sandbox(pod *corev1.Pod, l Layout) SandboxPlan {
-	s := SandboxPlan{Ports: Ports(pod), Pin: pinned(&pod.Spec, l)}
+	s := SandboxPlan{Ports: hostPorts(pod), Pin: pinned(&pod.Spec, l)}
 	if !pod.Spec.HostNetwork {
 		s.NetNS = l.Namespace("net")
 	}
@@ -420,11 +420,11 @@ func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *spec
 	return s, cfgErr, err
 }
 
-// Ports lists the hostPort mappings of pod's containers, for Sandbox.
+// hostPorts lists the hostPort mappings of pod's containers, for Sandbox.
 //
 // As the kubelet does, only app containers count, and only ports with a
 // hostPort; the protocol is lowercased for CNI, TCP when unset.
-func Ports(pod *corev1.Pod) []Port {
+func hostPorts(pod *corev1.Pod) []Port {
 	var ports []Port
 	for _, c := range pod.Spec.Containers {
 		for _, cp := range c.Ports {
