@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
-	"github.com/podrun/podrun/runner/rootfs"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -275,49 +273,6 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 	return st, nil
 }
 
-// attachNetwork pins the sandbox's network namespace and runs CNI ADD in
-// it. A pod without a network of its own (hostNetwork) uses the host's
-// and gets the host's address.
-func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan, open openNetwork) (string, error) {
-	if !sandbox.PodNetwork() {
-		// The kubelet reports the host's address as such a pod's IP.
-		_, err := dir.Update(ctx, func(s *state.Pod) error { s.PodIP, s.Stage = s.HostIP, state.StageNetwork; return nil })
-		return st.HostIP, err
-	}
-	net, err := open()
-	if err != nil {
-		return "", err
-	}
-	done := r.timeStep("netns")
-	err = network.NewNS(sandbox.NetNS)
-	done()
-	if err != nil {
-		return "", fmt.Errorf("creating the pod's network namespace: %w", err)
-	}
-	unlock, err := r.lockPorts(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if err := r.checkHostPorts(pod, sandbox.Ports); err != nil {
-		return "", err
-	}
-	done = r.timeStep("CNI ADD")
-	att, err := net.Attach(ctx, string(pod.UID), sandbox.NetNS, sandbox.Ports)
-	done()
-	if err != nil {
-		return "", err
-	}
-	_, err = dir.Update(ctx, func(s *state.Pod) error {
-		s.PodIP = att.IP
-		s.Network = r.cfg.Network.Name
-		s.CNIResult = att.Result
-		s.Stage = state.StageNetwork
-		return nil
-	})
-	return att.IP, err
-}
-
 // plan asks translate for the pod's plan, handing it every impure fact.
 // users is where translate reads each container's /etc/passwd and
 // /etc/group: the mounted root file systems at apply, the layers at render.
@@ -365,121 +320,6 @@ func translateImage(img *image.Image) translate.Image {
 		WorkingDir: c.WorkingDir, User: c.User, StopSignal: c.StopSignal,
 		Volumes: slices.Sorted(maps.Keys(c.Volumes)),
 	}
-}
-
-// prepare makes everything the plan's containers need before they start:
-// pod files and mounts, root file systems, bundles. It records the
-// containers in the pod's state for the monitor to start.
-func (r *Runner) prepare(h podHandle, plan *translate.Plan) error {
-	for _, f := range plan.Files {
-		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-			return err
-		}
-		if err := state.WriteFile(f.Path, f.Data, f.Mode); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-	}
-	for _, m := range plan.Mounts {
-		if err := mountPodMount(m); err != nil {
-			return err
-		}
-	}
-	if err := writeBundle(plan.Infra); err != nil {
-		return err
-	}
-	configErrs, err := prepareContainerVolumes(plan, h.layout)
-	if err != nil {
-		return err
-	}
-	var records []state.Container
-	for i, c := range planContainers(plan) {
-		if err := rootfs.Contain(c.Spec.Root.Path, c.Spec.Mounts); err != nil {
-			return fmt.Errorf("container %q of image %s: %w", c.Name, c.Image, err)
-		}
-		if err := writeBundle(c); err != nil {
-			return err
-		}
-		records = append(records, state.Container{
-			Name:     c.Name,
-			Init:     i < len(plan.Init),
-			ID:       h.containerID(c.Name),
-			Image:    c.Image,
-			State:    state.Waiting,
-			Reason:   "ContainerCreating",
-			SubPaths: recordedSubPaths(plan, c.Name),
-		})
-		if msg, ok := configErrs[c.Name]; ok {
-			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, msg
-		}
-		if c.ConfigError != "" {
-			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, c.ConfigError
-		}
-	}
-	infra := &state.Container{Name: translate.InfraName, ID: h.containerID(translate.InfraName), State: state.Waiting}
-	_, err = h.dir.Update(context.Background(), func(s *state.Pod) error {
-		s.Infra = infra
-		s.Containers = records
-		return nil
-	})
-	return err
-}
-
-// recordedSubPaths are container's valid subPaths, which the monitor
-// resolves again before each restart.
-func recordedSubPaths(plan *translate.Plan, container string) []state.SubPath {
-	var out []state.SubPath
-	for _, sp := range plan.SubPaths {
-		if sp.Container == container && sp.Error == "" {
-			out = append(out, state.SubPath{Volume: sp.Volume, Source: sp.Source, Path: sp.Path, Staging: sp.Staging})
-		}
-	}
-	return out
-}
-
-// mountRootfs mounts every container's root file system from its image's
-// layers, before the plan, so that user names resolve through what the
-// container will see.
-func (r *Runner) mountRootfs(pod *corev1.Pod, l translate.Layout, images map[string]*image.Image) error {
-	for _, c := range allContainers(&pod.Spec) {
-		bundle := l.Bundle(c.Name)
-		masked, err := rootfs.Mount(l.Rootfs(c.Name), images[c.Image].Layers, filepath.Join(bundle, "scratch"))
-		for _, m := range masked {
-			r.cfg.Log.Warn(rootfs.MaskWarning(c.Image, m), "pod", pod.Namespace+"/"+pod.Name, "container", c.Name)
-		}
-		if err != nil {
-			return fmt.Errorf("preparing the root file system of container %q: %w", c.Name, err)
-		}
-	}
-	return nil
-}
-
-// mountedUsers reads user databases from the mounted root file systems.
-func mountedUsers(pod *corev1.Pod, l translate.Layout) map[string]fs.FS {
-	users := map[string]fs.FS{}
-	for _, c := range allContainers(&pod.Spec) {
-		users[c.Name] = rootFS(l.Rootfs(c.Name))
-	}
-	return users
-}
-
-func planContainers(plan *translate.Plan) []translate.Container {
-	return append(append([]translate.Container{}, plan.Init...), plan.Containers...)
-}
-
-// writeBundle writes a container's config.json beside its rootfs.
-func writeBundle(c translate.Container) error {
-	bundle := filepath.Dir(c.Spec.Root.Path)
-	if err := os.MkdirAll(c.Spec.Root.Path, 0o755); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(c.Spec, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := state.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
-		return fmt.Errorf("writing the bundle of container %q: %w", c.Name, err)
-	}
-	return nil
 }
 
 func newUID() string {

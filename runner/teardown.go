@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/podrun/podrun/runner/mountinfo"
-	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
@@ -89,138 +85,7 @@ func (r *Runner) listContainers(ctx context.Context) ([]runtime.State, error) {
 	return nil, err
 }
 
-// detachNetwork runs CNI DEL for the pod and removes its network namespace.
-func (r *Runner) detachNetwork(ctx context.Context, st *state.Pod, l translate.Layout) error {
-	netns := l.Namespace("net")
-	if st.Network != "" && st.UID != "" {
-		cfg := r.cfg.Network
-		cfg.Name = st.Network
-		net, err := network.Open(cfg)
-		if err != nil {
-			return fmt.Errorf("opening network %q to detach the pod: %w", st.Network, err)
-		}
-		att := &network.Attachment{IP: st.PodIP, Result: st.CNIResult}
-		if err := net.Detach(ctx, st.UID, netns, recordedPorts(st), att); err != nil {
-			return fmt.Errorf("detaching the pod from network %q: %w", st.Network, err)
-		}
-	}
-	if err := network.RemoveNS(netns); err != nil {
-		return fmt.Errorf("removing the network namespace: %w", err)
-	}
-	return nil
-}
-
-// unmountUnder unmounts every mount point below dir, deepest first.
-func unmountUnder(dir string) error {
-	points, err := mountinfo.Under(dir)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, p := range points {
-		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
-			errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// removeCgroups removes the pod's cgroup parent (translate puts containers
-// under /podrun/<uid>/), in every hierarchy. The runtime removed the
-// containers' own cgroups when it deleted them.
-func removeCgroups(uid string) error {
-	if uid == "" {
-		return nil
-	}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/podrun/" + uid)
-	if d := "/sys/fs/cgroup/podrun/" + uid; exists(d) {
-		dirs = append(dirs, d)
-	}
-	var errs []error
-	for _, d := range dirs {
-		if err := removeCgroup(d); err != nil {
-			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// removeCgroup removes the cgroup directory d and its children. Every
-// process still in them is the pod's (a container the runtime never
-// finished creating, say) and is killed first. A cgroup whose last task
-// has just exited can stay busy for a moment (cgroup v1 above all), so
-// EBUSY is retried with back-off for about a second, as runc retries its
-// own removals.
-func removeCgroup(d string) error {
-	delay := 10 * time.Millisecond
-	for {
-		children, _ := filepath.Glob(d + "/*/")
-		for _, dir := range append(children, d) {
-			killProcs(dir)
-		}
-		for _, c := range children {
-			_ = unix.Rmdir(c)
-		}
-		err := unix.Rmdir(d)
-		if err == nil || err == unix.ENOENT {
-			return nil
-		}
-		if err != unix.EBUSY || delay > 640*time.Millisecond {
-			return err
-		}
-		time.Sleep(delay)
-		delay *= 2
-	}
-}
-
-// killProcs sends SIGKILL to every process in the cgroup dir.
-func killProcs(dir string) {
-	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-	if err != nil {
-		return
-	}
-	for f := range strings.FieldsSeq(string(data)) {
-		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
-			_ = unix.Kill(pid, unix.SIGKILL)
-		}
-	}
-}
-
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// mountPodMount makes one of the plan's pod-level mounts.
-func mountPodMount(m translate.Mount) error {
-	if err := os.MkdirAll(m.Target, 0o755); err != nil {
-		return err
-	}
-	src := m.Source
-	if src == "" {
-		src = m.Type
-	}
-	flags, data := mountOptions(m.Options)
-	if err := unix.Mount(src, m.Target, m.Type, flags, data); err != nil {
-		return fmt.Errorf("mounting %s on %s: %w", m.Type, m.Target, err)
-	}
-	return nil
-}
-
-// mountOptions splits fstab-style options into flags and data.
-func mountOptions(opts []string) (uintptr, string) {
-	known := map[string]uintptr{
-		"nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV, "noexec": unix.MS_NOEXEC,
-		"ro": unix.MS_RDONLY, "relatime": unix.MS_RELATIME, "strictatime": unix.MS_STRICTATIME,
-	}
-	var flags uintptr
-	var data []string
-	for _, o := range opts {
-		if f, ok := known[o]; ok {
-			flags |= f
-		} else {
-			data = append(data, o)
-		}
-	}
-	return flags, strings.Join(data, ",")
 }
