@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -141,4 +144,43 @@ func writeRemains(t *testing.T, e *env, name, stage string) {
 	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(st), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKilledApplyStillRunning: apply killed while it waits for the
+// monitor (an init container is still running) loses nothing: the monitor
+// starts the pod and records the running stage itself.
+func TestKilledApplyStillRunning(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("pod.yaml", podYAML("orphan", "  initContainers:\n"+
+		container("wait", "sleep 3", ""),
+		container("main", "exec sleep 600", "")))
+	cmd := exec.Command(e.bin, "--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
+		"--network", e.network, "--cni-config-dir", e.confDir, "apply", "-f", path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stateFile := filepath.Join(e.runRoot, "pods", "default_orphan", "state.json")
+	eventually(t, 20*time.Second, func() error {
+		if _, err := os.Stat(stateFile); err != nil {
+			return err
+		}
+		if got := recordedStage(t, e, "orphan"); got != "monitor" {
+			return fmt.Errorf("stage %q, waiting for monitor", got)
+		}
+		return nil
+	})
+	cmd.Process.Kill()
+	cmd.Wait()
+	eventually(t, 20*time.Second, func() error {
+		if got := recordedStage(t, e, "orphan"); got != "running" {
+			return fmt.Errorf("stage %q after apply was killed, want running", got)
+		}
+		return nil
+	})
+	if p := e.pod("orphan"); p.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s after apply was killed", p.Status.Phase)
+	}
+	e.must("delete", "pod", "orphan", "--grace-period", "0")
 }

@@ -169,7 +169,20 @@ func report(w *os.File, err error) error {
 	return err
 }
 
-func (m *monitor) report() { m.reported.Do(func() { _ = report(m.cfg.Ready, nil) }) }
+// report tells the command that started the monitor that every
+// container has been started (or has failed to), once, and records the
+// stage as running itself, so that a pod whose apply was killed while it
+// waited still reaches it.
+func (m *monitor) report() {
+	m.reported.Do(func() {
+		m.update(func(s *state.Pod) {
+			if s.Stage.Before(state.StageRunning) {
+				s.Stage = state.StageRunning
+			}
+		})
+		_ = report(m.cfg.Ready, nil)
+	})
+}
 
 func (m *monitor) halted() bool {
 	select {
