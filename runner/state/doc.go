@@ -20,7 +20,8 @@
 //     to signal a pid that now belongs to another process.
 //   - A record says how far its pod has come (Stage): apply writes each
 //     stage as its step completes (created, waiting, network, bundles,
-//     monitor, running), delete writes stopping before it stops anything.
+//     monitor), the monitor writes running as it reports, delete writes
+//     stopping before it stops anything.
 //     A record written before stages were kept has none, and is read as
 //     before.
 //   - The pod's sandbox is recorded with its first stage, as translate
