@@ -20,7 +20,7 @@ import (
 func TestPodmanImportedRootfs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	pm := podmanCLI(t)
+	pm := testenv.Podman(t)
 	const ref = "localhost/podrun/imported:v1"
 	rootfsTar := importableRootfs(t)
 	pm("import", rootfsTar, ref)
@@ -99,22 +99,4 @@ func importableRootfs(t *testing.T) string {
 		t.Fatalf("tar: %v\n%s", err, b)
 	}
 	return out
-}
-
-// podmanCLI runs Debian's podman with storage of its own under t's temp
-// dir (vfs, no events, cgroupfs), failing t when podman fails.
-func podmanCLI(t *testing.T) func(args ...string) string {
-	t.Helper()
-	bin := testenv.RequireBinary(t, "podman")[0]
-	dir := t.TempDir()
-	return func(args ...string) string {
-		t.Helper()
-		full := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
-			"--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"}, args...)
-		out, err := exec.Command(bin, full...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
 }

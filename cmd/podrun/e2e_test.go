@@ -140,13 +140,8 @@ func TestHostPortInUseRollsBack(t *testing.T) {
 func TestRuntimeFailureRollsBack(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
-	wrapper := filepath.Join(t.TempDir(), "failing-runc")
-	script := "#!/bin/sh\nfor a; do [ \"$a\" = create ] && { echo 'injected create failure' >&2; exit 3; }; done\nexec " + e.runtime + " \"$@\"\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	real := e.runtime
-	e.runtime = wrapper
+	e.runtime = e.failingRuntime()
 	path := e.manifest("pod.yaml", podYAML("doomed", "", container("main", "sleep 600", "")))
 	_, errOut, err := e.run("apply", "-f", path)
 	if err == nil || !strings.Contains(errOut, "infra container") {

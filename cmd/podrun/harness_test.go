@@ -151,6 +151,19 @@ func (e *env) deleteAll() {
 	}
 }
 
+// failingRuntime writes a wrapper of the test's runtime whose every create
+// fails (after network and root file systems are set up), and returns its
+// path.
+func (e *env) failingRuntime() string {
+	e.t.Helper()
+	wrapper := filepath.Join(e.t.TempDir(), "failing-runc")
+	script := "#!/bin/sh\nfor a; do [ \"$a\" = create ] && { echo 'injected create failure' >&2; exit 3; }; done\nexec " + e.runtime + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	return wrapper
+}
+
 // run runs podrun with the test's roots and network.
 func (e *env) run(args ...string) (stdout, stderr string, err error) {
 	return e.runStdin("", args...)

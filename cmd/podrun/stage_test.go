@@ -72,13 +72,8 @@ func TestFailedApplyStages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	wrapper := filepath.Join(t.TempDir(), "failing-runc")
-	script := "#!/bin/sh\nfor a; do [ \"$a\" = create ] && { echo 'injected create failure' >&2; exit 3; }; done\nexec " + e.runtime + " \"$@\"\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	real := e.runtime
-	e.runtime = wrapper
+	e.runtime = e.failingRuntime()
 	path := e.manifest("pod.yaml", podYAML("doomed", "", container("main", "sleep 600", "")))
 	_, errOut, err := e.run("--log-level", "debug", "apply", "-f", path)
 	e.runtime = real

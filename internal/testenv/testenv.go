@@ -6,6 +6,8 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,4 +63,24 @@ func RequireRuntime(t testing.TB, bundled string) string {
 	Need(t, !InCI(), bundled+" is missing (run `make deps`, which builds it)")
 	t.Logf("%s is missing (run `make deps`); testing with runc from $PATH", bundled)
 	return RequireBinary(t, "runc")[0]
+}
+
+// Podman returns a runner of Debian's podman with storage of its own
+// under t's temp dir (vfs, no events, cgroupfs), failing t when podman
+// fails: archives made and read by a real tool, touching nothing else.
+func Podman(t testing.TB) func(args ...string) string {
+	t.Helper()
+	RequireRoot(t)
+	bin := RequireBinary(t, "podman")[0]
+	dir := t.TempDir()
+	return func(args ...string) string {
+		t.Helper()
+		full := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
+			"--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"}, args...)
+		out, err := exec.Command(bin, full...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
 }

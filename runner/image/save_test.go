@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
 	"github.com/podrun/podrun/internal/testenv"
 )
 
@@ -45,28 +45,10 @@ func TestSaveRoundTrip(t *testing.T) {
 	}
 }
 
-// podman runs Debian's podman with its own storage in a temp dir.
-func podman(t *testing.T) func(args ...string) string {
-	t.Helper()
-	testenv.RequireRoot(t)
-	bin := testenv.RequireBinary(t, "podman")[0]
-	dir := t.TempDir()
-	return func(args ...string) string {
-		t.Helper()
-		full := append([]string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
-			"--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"}, args...)
-		out, err := exec.Command(bin, full...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-}
-
 // TestPodmanReadsSave: podman load accepts what Save writes, in both
 // formats, and podman save's archives, in both formats, load here.
 func TestPodmanReadsSave(t *testing.T) {
-	pm := podman(t)
+	pm := testenv.Podman(t)
 	s := openStore(t)
 	load(t, s, demoArchive(t))
 	dir := t.TempDir()
