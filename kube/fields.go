@@ -228,7 +228,7 @@ func (c *fieldCheck) check(s Struct, v reflect.Value, p *field.Path) {
 	for i := range t.NumField() {
 		name := jsonName(t.Field(i))
 		fv := v.Field(i)
-		if name == "" || fv.IsZero() {
+		if name == "" || empty(fv) {
 			continue
 		}
 		f, ok := fieldsOf[s][name]
@@ -247,6 +247,41 @@ func (c *fieldCheck) check(s Struct, v reflect.Value, p *field.Path) {
 			c.unsupported = append(c.unsupported, field.Forbidden(fp, detail))
 		}
 	}
+}
+
+// empty reports whether v asks for nothing: the zero value, an empty list
+// or map, a pointer to an empty string, or a struct (or pointer to one)
+// all of whose fields are empty in turn, such as the seLinuxOptions: {}
+// that podman kube generate writes. The API server accepts such values
+// as no-ops, so podrun does not refuse them. A pointer to a boolean or a
+// number that is set is not empty: hostUsers: false, or a priority of 0,
+// says something (a plain boolean or number at zero is unset).
+func empty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Invalid:
+		return true
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return true
+		}
+		e := v.Elem()
+		switch e.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			return false
+		}
+		return empty(e)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !empty(v.Field(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return v.IsZero()
 }
 
 func jsonName(f reflect.StructField) string {
