@@ -21,4 +21,7 @@ var (
 	// /etc/hostname, /etc/resolv.conf) or the pod's hostname holds a
 	// control character, such as a newline that would add a line.
 	ErrControlCharacter = errors.New("has a control character")
+	// ErrAppArmor: a container asks for an AppArmor profile on a machine
+	// where AppArmor is not enabled.
+	ErrAppArmor = errors.New("AppArmor is not enabled on this machine")
 )

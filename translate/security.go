@@ -35,6 +35,9 @@ func effectiveSecurity(pod *corev1.PodSpec, c *corev1.Container) corev1.Security
 	if sc.SeccompProfile == nil {
 		sc.SeccompProfile = psc.SeccompProfile
 	}
+	if sc.AppArmorProfile == nil {
+		sc.AppArmorProfile = psc.AppArmorProfile
+	}
 	return sc
 }
 
@@ -258,8 +261,13 @@ func (p *podContext) securityOpts(c *corev1.Container, img Image, fp *field.Path
 	if err != nil {
 		return nil, err
 	}
+	apparmor, err := appArmorProfile(sc, p.in.Host.AppArmor, scPath)
+	if err != nil {
+		return nil, err
+	}
 	opts := []SpecOpt{
 		WithUser(user),
+		WithAppArmor(apparmor),
 		WithCapabilities(caps),
 		WithNoNewPrivileges(noNewPrivileges(sc)),
 		WithReadonlyRootfs(isTrue(sc.ReadOnlyRootFilesystem)),
@@ -269,4 +277,45 @@ func (p *podContext) securityOpts(c *corev1.Container, img Image, fp *field.Path
 		opts = append(opts, WithPrivileged(p.in.Host.Devices))
 	}
 	return opts, checkRunAsNonRoot(p.in.Pod, c, img, sc)
+}
+
+// DefaultAppArmorProfile is the profile RuntimeDefault names, as
+// containerd's CRI names it. containerd loads it into the kernel itself
+// when it is missing; podrun does not, so it must be loaded (by containerd
+// having run on the machine, or with apparmor_parser) or runc fails to
+// start the container.
+const DefaultAppArmorProfile = "cri-containerd.apparmor.d"
+
+// appArmorProfile is the AppArmor profile of a container (kube has copied
+// the beta annotation into the field), "" for none. As the kubelet does,
+// an explicit RuntimeDefault or Localhost is refused where AppArmor is not
+// enabled; unset and Unconfined need nothing. A privileged container gets
+// no RuntimeDefault profile, as with containerd.
+func appArmorProfile(sc corev1.SecurityContext, enabled bool, fp *field.Path) (string, error) {
+	ap := sc.AppArmorProfile
+	if ap == nil || ap.Type == corev1.AppArmorProfileTypeUnconfined {
+		return "", nil
+	}
+	fp = fp.Child("appArmorProfile")
+	if !enabled {
+		return "", fmt.Errorf("%s: %w: a %s profile cannot be applied", fp, ErrAppArmor, ap.Type)
+	}
+	switch ap.Type {
+	case corev1.AppArmorProfileTypeLocalhost:
+		return *ap.LocalhostProfile, nil
+	case corev1.AppArmorProfileTypeRuntimeDefault:
+		if isTrue(sc.Privileged) {
+			return "", nil
+		}
+		return DefaultAppArmorProfile, nil
+	}
+	return "", fmt.Errorf("%s: %w: AppArmor profile type %q", fp, ErrNotSupported, ap.Type)
+}
+
+// WithAppArmor sets the process's AppArmor profile ("" for none).
+func WithAppArmor(profile string) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Process.ApparmorProfile = profile
+		return nil
+	}
 }

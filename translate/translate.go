@@ -47,6 +47,9 @@ type Host struct {
 	Capabilities []string
 	// SeccompDefault is the RuntimeDefault seccomp profile.
 	SeccompDefault *SeccompProfile
+	// AppArmor says AppArmor is enabled on the machine, so that a
+	// container's profile can be applied.
+	AppArmor bool
 }
 
 // Input is everything Pod needs; nothing else is read.

@@ -19,8 +19,8 @@ import (
 // Facts reads what translate needs to know about this machine for every
 // pod: its name, resolver and hosts files, cgroup version, whether podrun
 // runs rootless, its address, allocatable resources, whether swap can be
-// limited, and the capabilities podrun may hand on. Devices, needed only
-// by privileged pods, are read apart.
+// limited, the capabilities podrun may hand on, and whether AppArmor is
+// enabled. Devices, needed only by privileged pods, are read apart.
 func Facts() (translate.Host, error) {
 	name, err := os.Hostname()
 	if err != nil {
@@ -54,7 +54,19 @@ func Facts() (translate.Host, error) {
 		Allocatable:    allocatable,
 		SwapAccounting: swapAccounting(),
 		Capabilities:   caps,
+		AppArmor:       appArmorEnabled("/sys"),
 	}, nil
+}
+
+// appArmorEnabled reports whether AppArmor is enabled, as runc and the
+// kubelet decide it: the module's enabled parameter reads Y, and its
+// security file system is there. sys is /sys, or a test's stand-in.
+func appArmorEnabled(sys string) bool {
+	if _, err := os.Stat(filepath.Join(sys, "kernel/security/apparmor")); err != nil {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(sys, "module/apparmor/parameters/enabled"))
+	return err == nil && len(data) > 0 && data[0] == 'Y'
 }
 
 // IP is the address a kubelet would report as status.hostIP: the first

@@ -2,6 +2,7 @@ package host
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,5 +74,41 @@ func TestDevices(t *testing.T) {
 	}
 	if !null {
 		t.Errorf("Devices lists no /dev/null as char 1:3 among %d devices", len(devs))
+	}
+}
+
+func TestAppArmorEnabled(t *testing.T) {
+	tests := []struct {
+		name    string
+		enabled string // the module parameter; "" for no file
+		fs      bool   // /sys/kernel/security/apparmor exists
+		want    bool
+	}{
+		{"enabled", "Y\n", true, true},
+		{"module says N", "N\n", true, false},
+		{"no security file system", "Y\n", false, false},
+		{"no module", "", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := t.TempDir()
+			if tt.fs {
+				if err := os.MkdirAll(filepath.Join(sys, "kernel/security/apparmor"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.enabled != "" {
+				dir := filepath.Join(sys, "module/apparmor/parameters")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "enabled"), []byte(tt.enabled), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := appArmorEnabled(sys); got != tt.want {
+				t.Errorf("appArmorEnabled = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
