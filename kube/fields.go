@@ -40,9 +40,6 @@ type Field struct {
 	Name   string
 	Status Status
 	Note   string
-	// allowed, for an unsupported field, accepts the values podrun can
-	// honour all the same (an AppArmor profile of type Unconfined).
-	allowed func(reflect.Value) bool
 }
 
 // Path is how the field reads in a pod manifest.
@@ -60,10 +57,11 @@ var structPath = map[Struct]string{
 
 // Notes shared by several rows.
 const (
-	scheduler = "only a scheduler reads it; podrun has one node"
-	issue3    = "see images.md"
-	issue5    = "see volumes.md"
-	issue6    = "see lifecycle.md"
+	scheduler    = "only a scheduler reads it; podrun has one node"
+	issue3       = "see images.md"
+	issue5       = "see volumes.md"
+	issue6       = "see lifecycle.md"
+	apparmorNote = "as the annotation; RuntimeDefault and Localhost need AppArmor enabled on the machine"
 )
 
 // Fields is every field of PodSpec, Container, PodSecurityContext,
@@ -71,111 +69,106 @@ const (
 // checks that it names every field of the API types, and that
 // docs/supported-fields.md shows it.
 var Fields = []Field{
-	{StructPodSpec, "volumes", Supported, issue5, nil},
-	{StructPodSpec, "initContainers", Supported, "run in order, each to completion, before the app containers", nil},
-	{StructPodSpec, "containers", Supported, "", nil},
-	{StructPodSpec, "ephemeralContainers", Unsupported, "the API server refuses them on create too", nil},
-	{StructPodSpec, "restartPolicy", Supported, issue6, nil},
-	{StructPodSpec, "terminationGracePeriodSeconds", Supported, "delete's grace period", nil},
-	{StructPodSpec, "activeDeadlineSeconds", Supported, issue6, nil},
-	{StructPodSpec, "dnsPolicy", Supported, "no cluster DNS: ClusterFirst behaves as Default", nil},
-	{StructPodSpec, "nodeSelector", Ignored, scheduler, nil},
-	{StructPodSpec, "serviceAccountName", Supported, "for the downward API; no token is mounted", nil},
-	{StructPodSpec, "serviceAccount", Supported, "deprecated alias of serviceAccountName", nil},
-	{StructPodSpec, "automountServiceAccountToken", Supported, "no token is ever mounted", nil},
-	{StructPodSpec, "nodeName", Supported, "defaults to this machine's hostname", nil},
-	{StructPodSpec, "hostNetwork", Supported, "", nil},
-	{StructPodSpec, "hostPID", Supported, "", nil},
-	{StructPodSpec, "hostIPC", Supported, "", nil},
-	{StructPodSpec, "shareProcessNamespace", Supported, "the infra's pause process is PID 1", nil},
-	{StructPodSpec, "securityContext", Supported, "see PodSecurityContext", nil},
-	{StructPodSpec, "imagePullSecrets", Supported, issue3, nil},
-	{StructPodSpec, "hostname", Supported, "", nil},
-	{StructPodSpec, "subdomain", Supported, "FQDN <hostname>.<subdomain>.<namespace>.svc.cluster.local", nil},
-	{StructPodSpec, "affinity", Ignored, scheduler, nil},
-	{StructPodSpec, "schedulerName", Ignored, scheduler, nil},
-	{StructPodSpec, "tolerations", Ignored, scheduler, nil},
-	{StructPodSpec, "hostAliases", Supported, "in the Kubernetes-managed /etc/hosts", nil},
-	{StructPodSpec, "priorityClassName", Ignored, scheduler, nil},
-	{StructPodSpec, "priority", Ignored, scheduler, nil},
-	{StructPodSpec, "dnsConfig", Supported, "", nil},
-	{StructPodSpec, "readinessGates", Unsupported, "nothing would ever set the conditions", nil},
-	{StructPodSpec, "runtimeClassName", Unsupported, "choose the OCI runtime with --runtime", nil},
-	{StructPodSpec, "enableServiceLinks", Supported, "no Services yet, so no variables", nil},
-	{StructPodSpec, "preemptionPolicy", Ignored, scheduler, nil},
-	{StructPodSpec, "overhead", Unsupported, "set by RuntimeClass admission on a cluster", nil},
-	{StructPodSpec, "topologySpreadConstraints", Ignored, scheduler, nil},
-	{StructPodSpec, "setHostnameAsFQDN", Supported, "", nil},
-	{StructPodSpec, "os", Supported, "linux only", nil},
-	{StructPodSpec, "hostUsers", Supported, "true only: no user namespaces yet", nil},
-	{StructPodSpec, "schedulingGates", Ignored, scheduler, nil},
-	{StructPodSpec, "resourceClaims", Unsupported, "no dynamic resource allocation", nil},
-	{StructPodSpec, "resources", Unsupported, "pod-level resources: set them per container", nil},
-	{StructPodSpec, "hostnameOverride", Supported, "", nil},
-	{StructPodSpec, "schedulingGroup", Ignored, scheduler, nil},
-	{StructPodSpec, "evictionResponders", Unsupported, "", nil},
+	{StructPodSpec, "volumes", Supported, issue5},
+	{StructPodSpec, "initContainers", Supported, "run in order, each to completion, before the app containers"},
+	{StructPodSpec, "containers", Supported, ""},
+	{StructPodSpec, "ephemeralContainers", Unsupported, "the API server refuses them on create too"},
+	{StructPodSpec, "restartPolicy", Supported, issue6},
+	{StructPodSpec, "terminationGracePeriodSeconds", Supported, "delete's grace period"},
+	{StructPodSpec, "activeDeadlineSeconds", Supported, issue6},
+	{StructPodSpec, "dnsPolicy", Supported, "no cluster DNS: ClusterFirst behaves as Default"},
+	{StructPodSpec, "nodeSelector", Ignored, scheduler},
+	{StructPodSpec, "serviceAccountName", Supported, "for the downward API; no token is mounted"},
+	{StructPodSpec, "serviceAccount", Supported, "deprecated alias of serviceAccountName"},
+	{StructPodSpec, "automountServiceAccountToken", Supported, "no token is ever mounted"},
+	{StructPodSpec, "nodeName", Supported, "defaults to this machine's hostname"},
+	{StructPodSpec, "hostNetwork", Supported, ""},
+	{StructPodSpec, "hostPID", Supported, ""},
+	{StructPodSpec, "hostIPC", Supported, ""},
+	{StructPodSpec, "shareProcessNamespace", Supported, "the infra's pause process is PID 1"},
+	{StructPodSpec, "securityContext", Supported, "see PodSecurityContext"},
+	{StructPodSpec, "imagePullSecrets", Supported, issue3},
+	{StructPodSpec, "hostname", Supported, ""},
+	{StructPodSpec, "subdomain", Supported, "FQDN <hostname>.<subdomain>.<namespace>.svc.cluster.local"},
+	{StructPodSpec, "affinity", Ignored, scheduler},
+	{StructPodSpec, "schedulerName", Ignored, scheduler},
+	{StructPodSpec, "tolerations", Ignored, scheduler},
+	{StructPodSpec, "hostAliases", Supported, "in the Kubernetes-managed /etc/hosts"},
+	{StructPodSpec, "priorityClassName", Ignored, scheduler},
+	{StructPodSpec, "priority", Ignored, scheduler},
+	{StructPodSpec, "dnsConfig", Supported, ""},
+	{StructPodSpec, "readinessGates", Unsupported, "nothing would ever set the conditions"},
+	{StructPodSpec, "runtimeClassName", Unsupported, "choose the OCI runtime with --runtime"},
+	{StructPodSpec, "enableServiceLinks", Supported, "no Services yet, so no variables"},
+	{StructPodSpec, "preemptionPolicy", Ignored, scheduler},
+	{StructPodSpec, "overhead", Unsupported, "set by RuntimeClass admission on a cluster"},
+	{StructPodSpec, "topologySpreadConstraints", Ignored, scheduler},
+	{StructPodSpec, "setHostnameAsFQDN", Supported, ""},
+	{StructPodSpec, "os", Supported, "linux only"},
+	{StructPodSpec, "hostUsers", Supported, "true only: no user namespaces yet"},
+	{StructPodSpec, "schedulingGates", Ignored, scheduler},
+	{StructPodSpec, "resourceClaims", Unsupported, "no dynamic resource allocation"},
+	{StructPodSpec, "resources", Unsupported, "pod-level resources: set them per container"},
+	{StructPodSpec, "hostnameOverride", Supported, ""},
+	{StructPodSpec, "schedulingGroup", Ignored, scheduler},
+	{StructPodSpec, "evictionResponders", Unsupported, ""},
 
-	{StructContainer, "name", Supported, "", nil},
-	{StructContainer, "image", Supported, issue3, nil},
-	{StructContainer, "command", Supported, "replaces ENTRYPOINT and drops CMD; $(VAR) expanded", nil},
-	{StructContainer, "args", Supported, "replaces CMD; $(VAR) expanded", nil},
-	{StructContainer, "workingDir", Supported, "", nil},
-	{StructContainer, "ports", Supported, "hostPort published through CNI portmap", nil},
-	{StructContainer, "envFrom", Supported, "configMapRef, secretRef, prefix, optional", nil},
-	{StructContainer, "env", Supported, "value with $(VAR) expansion, and valueFrom", nil},
-	{StructContainer, "resources", Supported, "memory limit, CPU quota and shares, a pids limit of 4096", nil},
-	{StructContainer, "resizePolicy", Supported, "no in-place resize, so nothing for it to do", nil},
-	{StructContainer, "restartPolicy", Supported, issue6, nil},
-	{StructContainer, "restartPolicyRules", Supported, issue6, nil},
-	{StructContainer, "volumeMounts", Supported, issue5, nil},
-	{StructContainer, "volumeDevices", Unsupported, "no block volumes", nil},
-	{StructContainer, "livenessProbe", Supported, issue6, nil},
-	{StructContainer, "readinessProbe", Supported, issue6, nil},
-	{StructContainer, "startupProbe", Supported, issue6, nil},
-	{StructContainer, "lifecycle", Supported, "see Lifecycle", nil},
-	{StructContainer, "terminationMessagePath", Supported, "", nil},
-	{StructContainer, "terminationMessagePolicy", Supported, "", nil},
-	{StructContainer, "imagePullPolicy", Supported, issue3, nil},
-	{StructContainer, "securityContext", Supported, "see SecurityContext", nil},
-	{StructContainer, "stdin", Supported, "an open, empty pipe (with tty: the terminal): reads block as on a cluster; no attach yet", nil},
-	{StructContainer, "stdinOnce", Supported, "as stdin, since nothing attaches", nil},
-	{StructContainer, "tty", Supported, "a pseudo-terminal (80x24) as stdin, stdout and stderr; its output is logged as stdout", nil},
+	{StructContainer, "name", Supported, ""},
+	{StructContainer, "image", Supported, issue3},
+	{StructContainer, "command", Supported, "replaces ENTRYPOINT and drops CMD; $(VAR) expanded"},
+	{StructContainer, "args", Supported, "replaces CMD; $(VAR) expanded"},
+	{StructContainer, "workingDir", Supported, ""},
+	{StructContainer, "ports", Supported, "hostPort published through CNI portmap"},
+	{StructContainer, "envFrom", Supported, "configMapRef, secretRef, prefix, optional"},
+	{StructContainer, "env", Supported, "value with $(VAR) expansion, and valueFrom"},
+	{StructContainer, "resources", Supported, "memory limit, CPU quota and shares, a pids limit of 4096"},
+	{StructContainer, "resizePolicy", Supported, "no in-place resize, so nothing for it to do"},
+	{StructContainer, "restartPolicy", Supported, issue6},
+	{StructContainer, "restartPolicyRules", Supported, issue6},
+	{StructContainer, "volumeMounts", Supported, issue5},
+	{StructContainer, "volumeDevices", Unsupported, "no block volumes"},
+	{StructContainer, "livenessProbe", Supported, issue6},
+	{StructContainer, "readinessProbe", Supported, issue6},
+	{StructContainer, "startupProbe", Supported, issue6},
+	{StructContainer, "lifecycle", Supported, "see Lifecycle"},
+	{StructContainer, "terminationMessagePath", Supported, ""},
+	{StructContainer, "terminationMessagePolicy", Supported, ""},
+	{StructContainer, "imagePullPolicy", Supported, issue3},
+	{StructContainer, "securityContext", Supported, "see SecurityContext"},
+	{StructContainer, "stdin", Supported, "an open, empty pipe (with tty: the terminal): reads block as on a cluster; no attach yet"},
+	{StructContainer, "stdinOnce", Supported, "as stdin, since nothing attaches"},
+	{StructContainer, "tty", Supported, "a pseudo-terminal (80x24) as stdin, stdout and stderr; its output is logged as stdout"},
 
-	{StructPodSecurityContext, "seLinuxOptions", Unsupported, "no SELinux", nil},
-	{StructPodSecurityContext, "windowsOptions", Ignored, "Windows only", nil},
-	{StructPodSecurityContext, "runAsUser", Supported, "", nil},
-	{StructPodSecurityContext, "runAsGroup", Supported, "", nil},
-	{StructPodSecurityContext, "runAsNonRoot", Supported, "", nil},
-	{StructPodSecurityContext, "supplementalGroups", Supported, "", nil},
-	{StructPodSecurityContext, "supplementalGroupsPolicy", Supported, "Merge and Strict", nil},
-	{StructPodSecurityContext, "fsGroup", Supported, "as a supplementary group, and volume ownership (see volumes.md)", nil},
-	{StructPodSecurityContext, "sysctls", Supported, "the kubelet's safe set; others with --allowed-unsafe-sysctls", nil},
-	{StructPodSecurityContext, "fsGroupChangePolicy", Supported, issue5, nil},
-	{StructPodSecurityContext, "seccompProfile", Supported, "RuntimeDefault (the default), Unconfined, Localhost", nil},
-	{StructPodSecurityContext, "appArmorProfile", Unsupported, "Unconfined only", unconfinedAppArmor},
-	{StructPodSecurityContext, "seLinuxChangePolicy", Unsupported, "no SELinux", nil},
+	{StructPodSecurityContext, "seLinuxOptions", Unsupported, "no SELinux"},
+	{StructPodSecurityContext, "windowsOptions", Ignored, "Windows only"},
+	{StructPodSecurityContext, "runAsUser", Supported, ""},
+	{StructPodSecurityContext, "runAsGroup", Supported, ""},
+	{StructPodSecurityContext, "runAsNonRoot", Supported, ""},
+	{StructPodSecurityContext, "supplementalGroups", Supported, ""},
+	{StructPodSecurityContext, "supplementalGroupsPolicy", Supported, "Merge and Strict"},
+	{StructPodSecurityContext, "fsGroup", Supported, "as a supplementary group, and volume ownership (see volumes.md)"},
+	{StructPodSecurityContext, "sysctls", Supported, "the kubelet's safe set; others with --allowed-unsafe-sysctls"},
+	{StructPodSecurityContext, "fsGroupChangePolicy", Supported, issue5},
+	{StructPodSecurityContext, "seccompProfile", Supported, "RuntimeDefault (the default), Unconfined, Localhost"},
+	{StructPodSecurityContext, "appArmorProfile", Supported, apparmorNote},
+	{StructPodSecurityContext, "seLinuxChangePolicy", Unsupported, "no SELinux"},
 
-	{StructSecurityContext, "capabilities", Supported, "", nil},
-	{StructSecurityContext, "privileged", Supported, "", nil},
-	{StructSecurityContext, "seLinuxOptions", Unsupported, "no SELinux", nil},
-	{StructSecurityContext, "windowsOptions", Ignored, "Windows only", nil},
-	{StructSecurityContext, "runAsUser", Supported, "", nil},
-	{StructSecurityContext, "runAsGroup", Supported, "", nil},
-	{StructSecurityContext, "runAsNonRoot", Supported, "", nil},
-	{StructSecurityContext, "readOnlyRootFilesystem", Supported, "", nil},
-	{StructSecurityContext, "allowPrivilegeEscalation", Supported, "false sets no_new_privs", nil},
-	{StructSecurityContext, "procMount", Supported, "Default; Unmasked needs hostUsers: false", nil},
-	{StructSecurityContext, "seccompProfile", Supported, "", nil},
-	{StructSecurityContext, "appArmorProfile", Unsupported, "Unconfined only", unconfinedAppArmor},
+	{StructSecurityContext, "capabilities", Supported, ""},
+	{StructSecurityContext, "privileged", Supported, ""},
+	{StructSecurityContext, "seLinuxOptions", Unsupported, "no SELinux"},
+	{StructSecurityContext, "windowsOptions", Ignored, "Windows only"},
+	{StructSecurityContext, "runAsUser", Supported, ""},
+	{StructSecurityContext, "runAsGroup", Supported, ""},
+	{StructSecurityContext, "runAsNonRoot", Supported, ""},
+	{StructSecurityContext, "readOnlyRootFilesystem", Supported, ""},
+	{StructSecurityContext, "allowPrivilegeEscalation", Supported, "false sets no_new_privs"},
+	{StructSecurityContext, "procMount", Supported, "Default; Unmasked needs hostUsers: false"},
+	{StructSecurityContext, "seccompProfile", Supported, ""},
+	{StructSecurityContext, "appArmorProfile", Supported, apparmorNote},
 
-	{StructLifecycle, "postStart", Supported, issue6, nil},
-	{StructLifecycle, "preStop", Supported, issue6, nil},
-	{StructLifecycle, "stopSignal", Supported, "", nil},
-}
-
-func unconfinedAppArmor(v reflect.Value) bool {
-	p, ok := v.Interface().(*corev1.AppArmorProfile)
-	return ok && p != nil && p.Type == corev1.AppArmorProfileTypeUnconfined
+	{StructLifecycle, "postStart", Supported, issue6},
+	{StructLifecycle, "preStop", Supported, issue6},
+	{StructLifecycle, "stopSignal", Supported, ""},
 }
 
 // fieldsOf is Fields by struct and JSON name.
@@ -239,7 +232,7 @@ func (c *fieldCheck) check(s Struct, v reflect.Value, p *field.Path) {
 			c.unsupported = append(c.unsupported, field.Forbidden(fp, "not supported by podrun yet"))
 		case f.Status == Ignored:
 			c.ignored = append(c.ignored, fp.String())
-		case f.Status == Unsupported && (f.allowed == nil || !f.allowed(fv)):
+		case f.Status == Unsupported:
 			detail := "not supported by podrun yet"
 			if f.Note != "" {
 				detail += " (" + f.Note + ")"

@@ -83,10 +83,6 @@ func TestUnsupportedFieldValues(t *testing.T) {
 			"a.yaml:7: spec.securityContext.seLinuxOptions: Forbidden: not supported by podrun yet (no SELinux)"},
 		{StructPodSecurityContext, "seLinuxChangePolicy", []string{`""`}, "Recursive",
 			"a.yaml:7: spec.securityContext.seLinuxChangePolicy: Forbidden: not supported by podrun yet (no SELinux)"},
-		{StructPodSecurityContext, "appArmorProfile", nil, "{type: RuntimeDefault}",
-			"a.yaml:7: spec.securityContext.appArmorProfile: Forbidden: not supported by podrun yet (Unconfined only)"},
-		{StructSecurityContext, "appArmorProfile", nil, "{type: RuntimeDefault}",
-			"a.yaml:10: spec.containers[0].securityContext.appArmorProfile: Forbidden: not supported by podrun yet (Unconfined only)"},
 		{StructSecurityContext, "seLinuxOptions", []string{"{}", "{type: ''}"}, "{type: spc_t}",
 			"a.yaml:10: spec.containers[0].securityContext.seLinuxOptions: Forbidden: not supported by podrun yet (no SELinux)"},
 	}

@@ -39,6 +39,7 @@ func pod(o Object, opts Options) (*corev1.Pod, []string, ErrorList) {
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
+	applyAppArmorAnnotations(p)
 	return p, ignoredWarnings(o, ignored), nil
 }
 

@@ -21,6 +21,7 @@ import (
 // validatePod validates a defaulted pod.
 func validatePod(p *corev1.Pod) field.ErrorList {
 	errs := validateMeta(&p.ObjectMeta, field.NewPath("metadata"))
+	errs = append(errs, validateAppArmorAnnotations(p)...)
 	return append(errs, validateSpec(&p.Spec, field.NewPath("spec"))...)
 }
 

@@ -60,6 +60,7 @@ func validatePodSecurity(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 			corev1.SupplementalGroupsPolicyMerge, corev1.SupplementalGroupsPolicyStrict)...)
 	}
 	errs = append(errs, validateSeccomp(sc.SeccompProfile, sp.Child("seccompProfile"))...)
+	errs = append(errs, validateAppArmor(sc.AppArmorProfile, sp.Child("appArmorProfile"))...)
 	return append(errs, validateSysctls(s, sp.Child("sysctls"))...)
 }
 
@@ -69,6 +70,7 @@ func validateContainerSecurity(s *corev1.PodSpec, sc *corev1.SecurityContext, p 
 	}
 	errs := validateIDs(sc.RunAsUser, sc.RunAsGroup, p)
 	errs = append(errs, validateSeccomp(sc.SeccompProfile, p.Child("seccompProfile"))...)
+	errs = append(errs, validateAppArmor(sc.AppArmorProfile, p.Child("appArmorProfile"))...)
 	if sc.ProcMount != nil {
 		errs = append(errs, oneOf(*sc.ProcMount, p.Child("procMount"), corev1.DefaultProcMount, corev1.UnmaskedProcMount)...)
 		if *sc.ProcMount == corev1.UnmaskedProcMount && (s.HostUsers == nil || *s.HostUsers) {
