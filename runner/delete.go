@@ -64,6 +64,21 @@ func (r *Runner) Delete(ctx context.Context, namespace, name string, opts Delete
 	return nil
 }
 
+// PodRef names one pod.
+type PodRef struct{ Namespace, Name string }
+
+// DeletePods deletes pods as Delete does, side by side (at most
+// parallelPods at once, each under its own lock only, so that their grace
+// periods pass together), and returns each pod's error at its index in
+// pods.
+func (r *Runner) DeletePods(ctx context.Context, pods []PodRef, opts DeleteOptions) []error {
+	errs := make([]error, len(pods))
+	inParallel(len(pods), parallelPods, func(i int) {
+		errs[i] = r.Delete(ctx, pods[i].Namespace, pods[i].Name, opts)
+	})
+	return errs
+}
+
 // stopPod records that the pod is stopping and stops its containers: by
 // its monitor, or from here when the monitor is gone.
 func (r *Runner) stopPod(ctx context.Context, dir *state.PodDir, st *state.Pod, opts DeleteOptions) {

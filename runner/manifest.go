@@ -129,19 +129,27 @@ func (podKind) apply(ctx context.Context, r *Runner, set *kube.Set) ([]Outcome, 
 }
 
 func (podKind) remove(ctx context.Context, r *Runner, set *kube.Set, opts DeleteSetOptions) ([]Outcome, error) {
+	refs := make([]PodRef, len(set.Pods))
+	for i, p := range set.Pods {
+		refs[i] = PodRef{p.Pod.Namespace, p.Pod.Name}
+	}
+	return deletedPods(refs, r.DeletePods(ctx, refs, opts.Pods))
+}
+
+// deletedPods is what DeletePods did to pods, given each one's error: the
+// pods deleted in their order, and every error but ErrPodNotFound joined.
+func deletedPods(pods []PodRef, errs []error) ([]Outcome, error) {
 	var done []Outcome
-	var errs []error
-	for _, p := range set.Pods {
-		ns, name := p.Pod.Namespace, p.Pod.Name
-		err := r.Delete(ctx, ns, name, opts.Pods)
-		switch {
+	var failed []error
+	for i, p := range pods {
+		switch err := errs[i]; {
 		case err == nil:
-			done = append(done, Outcome{podKind{}.resource(), ns, name, "deleted"})
+			done = append(done, Outcome{podKind{}.resource(), p.Namespace, p.Name, "deleted"})
 		case !errors.Is(err, ErrPodNotFound):
-			errs = append(errs, err)
+			failed = append(failed, err)
 		}
 	}
-	return done, errors.Join(errs...)
+	return done, errors.Join(failed...)
 }
 
 // withWaiting adds to pods those recorded waiting for a claim, ConfigMap

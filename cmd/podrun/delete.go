@@ -65,18 +65,22 @@ func deleteSet(cmd *cobra.Command, g *globals, m *manifestFlags, opts runner.Del
 	return err
 }
 
-// deletePods deletes the pods named on the command line.
+// deletePods deletes the pods named on the command line, side by side,
+// and reports them in the order named.
 func deletePods(cmd *cobra.Command, g *globals, refs []podRef, opts runner.DeleteOptions, ignoreNotFound bool) error {
 	r, err := g.runner()
 	if err != nil {
 		return err
 	}
+	pods := make([]runner.PodRef, len(refs))
+	for i, ref := range refs {
+		pods[i] = runner.PodRef{Namespace: ref.namespace, Name: ref.name}
+	}
 	var errs []error
-	for _, ref := range refs {
-		err := r.Delete(contextOf(cmd), ref.namespace, ref.name, opts)
+	for i, err := range r.DeletePods(contextOf(cmd), pods, opts) {
 		switch {
 		case err == nil:
-			printOutcomes(cmd, []runner.Outcome{{Kind: "pod", Namespace: ref.namespace, Name: ref.name, Action: "deleted"}})
+			printOutcomes(cmd, []runner.Outcome{{Kind: "pod", Namespace: pods[i].Namespace, Name: pods[i].Name, Action: "deleted"}})
 		case errors.Is(err, runner.ErrPodNotFound) && ignoreNotFound:
 			// As with `rm -f`: gone is gone.
 		default:
