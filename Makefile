@@ -81,8 +81,9 @@ unit:
 	$(GO) test -short ./kube/... ./translate/...
 
 # bench reports, each as a ratio in one run: pod start against bare runc,
-# image load against tar -x of the same layers, and image pull from a
-# local registry against skopeo copy of the same image.
+# image load against tar -x of the same layers, image pull from a local
+# registry against skopeo copy of the same image, and apply and delete of
+# 20 pods against one (-args -podrun.bench-pods=100 for more).
 bench: deps
 	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench . -benchtime 10x ./cmd/podrun/
 
