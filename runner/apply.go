@@ -40,6 +40,12 @@ var ErrPodExists = errors.New("pod exists with a different spec")
 // every pod has been started (or has failed to start, which its status
 // records as a kubelet would), handing each pod to its monitor. A pod
 // whose start fails is torn down completely; the others stay.
+//
+// Unlike DeletePods, Apply puts no bound on how many pods start at once:
+// a pod's start lasts until its init containers are done, and one of
+// them may wait for another pod of the same apply, which a full bound
+// would hold back. CNI calls and hostPort checks are serialised by the
+// network's locks; the rest is a few runc calls per pod, in its monitor.
 func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) {
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
