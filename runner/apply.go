@@ -45,7 +45,8 @@ var ErrPodExists = errors.New("pod exists with a different spec")
 // a pod's start lasts until its init containers are done, and one of
 // them may wait for another pod of the same apply, which a full bound
 // would hold back. CNI calls and hostPort checks are serialised by the
-// network's locks; the rest is a few runc calls per pod, in its monitor.
+// network's locks; the rest is mounts and files here and a few runc
+// calls in each pod's monitor.
 func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) {
 	if err := r.preflight(ctx); err != nil {
 		return nil, err

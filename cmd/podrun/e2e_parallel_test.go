@@ -37,27 +37,7 @@ func TestDeleteManyPodsInParallel(t *testing.T) {
 	path := e.manifest("pods.yaml", manyPods("stubborn", n, 3))
 	e.must("apply", "-f", path)
 
-	deleted := make(chan error, 1)
-	var out, errOut string
-	go func() {
-		var err error
-		out, errOut, err = e.run("delete", "-f", path)
-		deleted <- err
-	}()
-	most, together := 0, false
-	for !together {
-		select {
-		case err := <-deleted:
-			t.Fatalf("delete -f ended (%v) before all %d pods were seen Terminating at once (at most %d)\n%s%s", err, n, most, out, errOut)
-		default:
-		}
-		most = max(most, terminating(t, e))
-		together = most == n
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := <-deleted; err != nil {
-		t.Fatalf("delete -f: %v\n%s%s", err, out, errOut)
-	}
+	out := deleteSeenTogether(t, e, n, "delete", "-f", path)
 	var want strings.Builder
 	for i := range n {
 		fmt.Fprintf(&want, "pod %q deleted\n", fmt.Sprintf("stubborn%d", i))
@@ -68,6 +48,51 @@ func TestDeleteManyPodsInParallel(t *testing.T) {
 	if got := e.must("get", "pods"); !strings.Contains(got, "No resources found") {
 		t.Errorf("pods left after delete -f:\n%s", got)
 	}
+}
+
+// TestDeletePodsByNameInParallel: delete pod a b c stops its pods side
+// by side too, and reports them in the order named.
+func TestDeletePodsByNameInParallel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	const n = 3
+	e.must("apply", "-f", e.manifest("pods.yaml", manyPods("named", n, 3)))
+	out := deleteSeenTogether(t, e, n, "delete", "pod", "named2", "named0", "named1")
+	want := "pod \"named2\" deleted\npod \"named0\" deleted\npod \"named1\" deleted\n"
+	if out != want {
+		t.Errorf("delete said\n%s\nwant, in the order named,\n%s", out, want)
+	}
+	if got := e.must("get", "pods"); !strings.Contains(got, "No resources found") {
+		t.Errorf("pods left after delete:\n%s", got)
+	}
+}
+
+// deleteSeenTogether runs podrun args, a delete of n pods, in the
+// background, and fails unless get shows all n Terminating at one time
+// before it ends, or if it fails. It returns the delete's output.
+func deleteSeenTogether(t *testing.T, e *env, n int, args ...string) string {
+	t.Helper()
+	var out, errOut string
+	deleted := make(chan error, 1)
+	go func() {
+		var err error
+		out, errOut, err = e.run(args...)
+		deleted <- err
+	}()
+	for most := 0; most < n; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-deleted:
+			t.Fatalf("%s ended (%v) before all %d pods were seen Terminating at once (at most %d)\n%s%s",
+				strings.Join(args, " "), err, n, most, out, errOut)
+		default:
+		}
+		most = max(most, terminating(t, e))
+	}
+	if err := <-deleted; err != nil {
+		t.Fatalf("%s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
 }
 
 // terminating counts the pods that get shows with a deletion timestamp.
