@@ -18,7 +18,8 @@ import (
 // created, as the kubelet does for each container's imagePullPolicy:
 // Never takes the stored image or fails; IfNotPresent pulls only when the
 // store lacks it (so neither touches the network for a loaded image);
-// Always asks the registry every time. Images are fetched side by side;
+// Always asks the registry every time. Config.PullPolicy, when set,
+// replaces every container's policy. Images are fetched side by side;
 // an image two containers name is fetched once, under the stronger
 // policy. Every failure is reported, each naming its container.
 func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []kube.Secret) (map[string]*image.Image, error) {
@@ -34,7 +35,7 @@ func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []k
 			if !seen {
 				order = append(order, c.Image)
 			}
-			if !seen || policyRank(c) > policyRank(w.c) {
+			if !seen || r.policyRank(c) > r.policyRank(w.c) {
 				wants[c.Image] = want{p, c}
 			}
 		}
@@ -63,8 +64,18 @@ func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []k
 	return found, errors.Join(errs...)
 }
 
-func policyRank(c corev1.Container) int {
-	switch kubelet.PullPolicy(&c) {
+// pullPolicy is the policy container c's image is got by: the
+// override of Config.PullPolicy, else the container's own as the kubelet
+// has it.
+func (r *Runner) pullPolicy(c *corev1.Container) corev1.PullPolicy {
+	if r.cfg.PullPolicy != "" {
+		return r.cfg.PullPolicy
+	}
+	return kubelet.PullPolicy(c)
+}
+
+func (r *Runner) policyRank(c corev1.Container) int {
+	switch r.pullPolicy(&c) {
 	case corev1.PullAlways:
 		return 2
 	case corev1.PullIfNotPresent:
@@ -75,7 +86,7 @@ func policyRank(c corev1.Container) int {
 
 // getImage gets one container's image by its pull policy.
 func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, secrets []kube.Secret) (*image.Image, error) {
-	policy := kubelet.PullPolicy(&c)
+	policy := r.pullPolicy(&c)
 	if policy != corev1.PullAlways {
 		img, err := r.images.Get(c.Image)
 		switch {
@@ -91,9 +102,21 @@ func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, s
 	opts.PullSecrets = r.pullSecrets(p, secrets)
 	img, err := r.images.Pull(ctx, c.Image, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w: check the name, or load it with podrun image load", err)
+		return nil, r.pullFailed(c, err)
 	}
 	return img, nil
+}
+
+// pullFailed explains a failed pull. When the container's own policy
+// (Always, the default for :latest) sent podrun to a registry it cannot
+// reach while the store holds the image, it says how to run offline.
+func (r *Runner) pullFailed(c corev1.Container, err error) error {
+	if r.cfg.PullPolicy == "" && image.Unreachable(err) {
+		if _, getErr := r.images.Get(c.Image); getErr == nil {
+			return fmt.Errorf("the registry cannot be reached (%w); the image is in the local store: run with --pull=missing to use it, or set imagePullPolicy: IfNotPresent", err)
+		}
+	}
+	return fmt.Errorf("%w: check the name, or load it with podrun image load", err)
 }
 
 // pullSecrets returns the registry credentials of the pod's

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/flock"
 	"github.com/podrun/podrun/runner/host"
@@ -41,6 +43,11 @@ type Config struct {
 	// prefix patterns as "net.core.*") pods may set beyond the kubelet's
 	// safe set, as its --allowed-unsafe-sysctls (process.go).
 	AllowedUnsafeSysctls []string
+	// PullPolicy, if set, replaces every container's imagePullPolicy, as
+	// Podman's and docker compose's --pull do: IfNotPresent lets images
+	// loaded from archives run offline whatever their tag. "" keeps each
+	// container's own policy, defaulted as the API server defaults it.
+	PullPolicy corev1.PullPolicy
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
@@ -62,6 +69,11 @@ type Runner struct {
 func New(cfg Config) (*Runner, error) {
 	if cfg.Root == "" || cfg.RunRoot == "" {
 		return nil, fmt.Errorf("both a root and a run root are needed")
+	}
+	switch cfg.PullPolicy {
+	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		return nil, fmt.Errorf("unknown pull policy %q: want Always, IfNotPresent or Never", cfg.PullPolicy)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -1,6 +1,11 @@
 package image
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+)
 
 var (
 	// ErrNotFound is returned by Get and Remove for an image the store
@@ -19,3 +24,25 @@ var (
 	// layout.
 	ErrUnknownFormat = errors.New("unknown image archive format")
 )
+
+// Unreachable reports whether err, from Pull, says the registry could not
+// be reached at all (its name did not resolve, the connection was refused
+// or timed out, no route to it), as opposed to an answer from it (no such
+// image, no access) or a pull cancelled.
+func Unreachable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
+		return true
+	}
+	for _, errno := range []syscall.Errno{syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ETIMEDOUT} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	var netErr net.Error // *url.Error among them
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
