@@ -30,6 +30,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 		},
 	}
 	m.bind(cmd.Flags())
+	m.bindPull(cmd.Flags())
 	wait.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd

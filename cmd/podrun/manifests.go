@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner"
@@ -17,12 +18,19 @@ type manifestFlags struct {
 	files           []string
 	unsafeHostPaths bool
 	unsafeSysctls   []string
+	pull            pullFlag
 }
 
 func (m *manifestFlags) bind(f *pflag.FlagSet) {
 	f.StringArrayVarP(&m.files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
 	f.BoolVar(&m.unsafeHostPaths, "allow-unsafe-host-paths", false, "let hostPath volumes mount /, podrun's roots or the runtime's state")
 	f.StringSliceVar(&m.unsafeSysctls, "allowed-unsafe-sysctls", nil, "unsafe sysctls (or prefix* patterns) pods may set, as the kubelet's flag")
+}
+
+// bindPull adds --pull, for the verbs that get images (apply, up,
+// render); delete has no use for it.
+func (m *manifestFlags) bindPull(f *pflag.FlagSet) {
+	f.Var(&m.pull, "pull", "pull policy for every container: always, missing (IfNotPresent) or never; default: each container's imagePullPolicy")
 }
 
 // open reads the manifests once, shows kube's warnings and opens the
@@ -40,11 +48,37 @@ func (m *manifestFlags) open(cmd *cobra.Command, g *globals) (*kube.Set, *runner
 	}
 	cfg.AllowUnsafeHostPaths = m.unsafeHostPaths
 	cfg.AllowedUnsafeSysctls = m.unsafeSysctls
+	cfg.PullPolicy = m.pull.policy
 	r, err := runner.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return set, r, nil
+}
+
+// pullFlag is --pull, Podman's and docker compose's names for the
+// kubelet's pull policies.
+type pullFlag struct {
+	value  string
+	policy corev1.PullPolicy
+}
+
+var pullPolicies = map[string]corev1.PullPolicy{
+	"always":  corev1.PullAlways,
+	"missing": corev1.PullIfNotPresent,
+	"never":   corev1.PullNever,
+}
+
+func (p *pullFlag) String() string { return p.value }
+func (p *pullFlag) Type() string   { return "policy" }
+
+func (p *pullFlag) Set(s string) error {
+	policy, ok := pullPolicies[s]
+	if !ok {
+		return fmt.Errorf("want always, missing or never")
+	}
+	p.value, p.policy = s, policy
+	return nil
 }
 
 // printWarnings shows kube's warnings as kubectl shows the API server's.

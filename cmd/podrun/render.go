@@ -28,6 +28,7 @@ func newRenderCommand(g *globals) *cobra.Command {
 		},
 	}
 	m.bind(cmd.Flags())
+	m.bindPull(cmd.Flags())
 	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write the bundles into")
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagRequired("output")

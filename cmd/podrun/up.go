@@ -55,6 +55,7 @@ start, named in the error.`,
 		},
 	}
 	m.bind(cmd.Flags())
+	m.bindPull(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
