@@ -480,8 +480,16 @@ func TestLifeWait(t *testing.T) {
 		t.Errorf("apply --wait of a pod that succeeded printed %q", out)
 	}
 	e.must("wait", "--for=condition=Ready", "pod/slowready", "--timeout", "5s")
-	go e.run("delete", "pod", "slowready")
-	e.must("wait", "--for=delete", "pod/slowready", "--timeout", "20s")
+	deleted := make(chan string, 1)
+	go func() {
+		out, errOut, err := e.run("delete", "pod", "slowready")
+		deleted <- fmt.Sprintf("%v\n%s%s", err, out, errOut)
+	}()
+	if out, errOut, err := e.run("wait", "--for=delete", "pod/slowready", "--timeout", "20s"); err != nil {
+		t.Errorf("wait --for=delete: %v\n%s%s\nthe delete it waited for said: %s", err, out, errOut, <-deleted)
+	} else if res := <-deleted; !strings.HasPrefix(res, "<nil>") {
+		t.Errorf("delete pod slowready: %s", res)
+	}
 	e.must("delete", "pod", "failing")
 	e.must("delete", "pod", "job")
 }
