@@ -40,9 +40,8 @@ type ctr struct {
 	// for a sidecar, once a run is started (its startup probe passed, its
 	// postStart hook returned), as the next init container waits for that,
 	// or once supervise returns.
-	settled     chan struct{}
-	settleOnce  sync.Once
-	firstExited bool
+	settled    chan struct{}
+	settleOnce sync.Once
 }
 
 // run is one run of a container: one runtime container, one log file.
