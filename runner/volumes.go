@@ -40,8 +40,11 @@ func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 }
 
 // volumeObjects finds the ConfigMaps and Secrets that volumes project:
-// those apply stored (runner/objects).
-func (r *Runner) volumeObjects() volume.Objects { return storeObjects{r.Objects()} }
+// those apply stored (runner/objects), and podrun's kube-root-ca.crt; and
+// the ServiceAccounts whose tokens they hold.
+func (r *Runner) volumeObjects() volume.Objects {
+	return storeObjects{store: r.Objects(), rootCA: r.rootCAPath(), sa: r.serviceAccount}
+}
 
 // prepareVolumes is apply's volume step: every volume of the pod is made
 // on the host, its path handed to translate. It runs after the pod is
