@@ -42,6 +42,9 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 	var dirs []string
 	for _, p := range pods {
 		pod := p.Pod.DeepCopy()
+		if err := r.admit(pod); err != nil {
+			return dirs, fmt.Errorf("%s: %w", p.Source, err)
+		}
 		pod.UID = types.UID(newUID())
 		k, err := state.PodKey(pod.Namespace, pod.Name)
 		if err != nil {
