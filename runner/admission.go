@@ -67,3 +67,16 @@ func rootCAConfigMap(path, namespace string) (*corev1.ConfigMap, error) {
 	cm.Name, cm.Namespace = kube.RootCAConfigMap, namespace
 	return cm, nil
 }
+
+// holdsToken reports whether v projects a service account token.
+func holdsToken(v *corev1.Volume) bool {
+	if v.Projected == nil {
+		return false
+	}
+	for _, s := range v.Projected.Sources {
+		if s.ServiceAccountToken != nil {
+			return true
+		}
+	}
+	return false
+}

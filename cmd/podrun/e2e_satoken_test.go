@@ -5,12 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/podrun/podrun/runner"
 )
 
 const saDir = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -41,8 +45,9 @@ func tokenClaims(t *testing.T, tok string) map[string]any {
 // token with a bound token's claims that says it is podrun's, podrun's
 // CA and the namespace; a serviceAccountToken projection the user writes
 // is filled; re-applying is unchanged; render shows the mount; a pod with
-// automountServiceAccountToken false has none.
+// automountServiceAccountToken false has none. The monitor renews tokens.
 func TestServiceAccountToken(t *testing.T) {
+	t.Setenv(runner.TokenRefreshEnv, "300ms")
 	e := newEnv(t)
 	e.loadDemo()
 	text := podYAML("sa", `  initContainers:
@@ -102,6 +107,14 @@ func TestServiceAccountToken(t *testing.T) {
 	if aud, _ := vault["aud"].([]any); len(aud) != 1 || aud[0] != "vault" || vault["exp"].(float64)-vault["iat"].(float64) != 600 {
 		t.Errorf("user-written projection's claims %v: want aud [vault] and 600 s", vault)
 	}
+	// The monitor renews the tokens, as the kubelet's token manager.
+	first := vault["jti"]
+	eventually(t, 10*time.Second, func() error {
+		if again := tokenClaims(t, cat("/var/run/secrets/vault/vault-token")); again["jti"] == first {
+			return fmt.Errorf("the token %v was not renewed", first)
+		}
+		return nil
+	})
 	if ns := cat(saDir + "/namespace"); ns != "default" {
 		t.Errorf("namespace file %q", ns)
 	}
