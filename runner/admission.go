@@ -9,6 +9,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/volume"
+	"github.com/podrun/podrun/translate"
 )
 
 // Admission: what the API server's admission plugins do to a pod on
@@ -76,6 +77,42 @@ func holdsToken(v *corev1.Volume) bool {
 	for _, s := range v.Projected.Sources {
 		if s.ServiceAccountToken != nil {
 			return true
+		}
+	}
+	return false
+}
+
+// addRootCA adds podrun's kube-root-ca.crt to the ConfigMaps translate
+// sees when a container's environment names it and none is stored or
+// given, as it exists in every namespace of a cluster.
+func (r *Runner) addRootCA(in *translate.Input) error {
+	if _, ok := in.ConfigMaps[kube.RootCAConfigMap]; ok || !envNamesConfigMap(&in.Pod.Spec, kube.RootCAConfigMap) {
+		return nil
+	}
+	cm, err := rootCAConfigMap(r.rootCAPath(), in.Pod.Namespace)
+	if err != nil {
+		return err
+	}
+	if in.ConfigMaps == nil {
+		in.ConfigMaps = map[string]*corev1.ConfigMap{}
+	}
+	in.ConfigMaps[kube.RootCAConfigMap] = cm
+	return nil
+}
+
+// envNamesConfigMap reports whether a container's env or envFrom names
+// ConfigMap name.
+func envNamesConfigMap(spec *corev1.PodSpec, name string) bool {
+	for _, c := range allContainers(spec) {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil && e.ValueFrom.ConfigMapKeyRef.Name == name {
+				return true
+			}
+		}
+		for _, e := range c.EnvFrom {
+			if e.ConfigMapRef != nil && e.ConfigMapRef.Name == name {
+				return true
+			}
 		}
 	}
 	return false

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
 )
 
 func admissionRunner(t *testing.T) *Runner {
@@ -126,4 +129,33 @@ func tokenPod(t *testing.T, r *Runner) *corev1.Pod {
 		t.Fatal(err)
 	}
 	return pod
+}
+
+// An environment variable from kube-root-ca.crt finds podrun's CA, as it
+// finds the publisher's on a cluster; the user's wins; a pod that does
+// not name it makes no CA.
+func TestAddRootCA(t *testing.T) {
+	r := admissionRunner(t)
+	plain := &translate.Input{Pod: userPod(), ConfigMaps: map[string]*corev1.ConfigMap{}}
+	if err := r.addRootCA(plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.rootCAPath()); len(plain.ConfigMaps) != 0 || err == nil {
+		t.Errorf("a pod naming no kube-root-ca.crt: ConfigMaps %v, CA file made: %v", plain.ConfigMaps, err == nil)
+	}
+	pod := userPod()
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "CA", ValueFrom: &corev1.EnvVarSource{
+		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}, Key: "ca.crt"}}}}
+	in := &translate.Input{Pod: pod, ConfigMaps: map[string]*corev1.ConfigMap{}}
+	if err := r.addRootCA(in); err != nil {
+		t.Fatal(err)
+	}
+	if cm := in.ConfigMaps["kube-root-ca.crt"]; cm == nil || !strings.Contains(cm.Data["ca.crt"], "BEGIN CERTIFICATE") {
+		t.Errorf("kube-root-ca.crt: %v, want podrun's CA", cm)
+	}
+	own := &corev1.ConfigMap{Data: map[string]string{"ca.crt": "mine"}}
+	in = &translate.Input{Pod: pod, ConfigMaps: map[string]*corev1.ConfigMap{"kube-root-ca.crt": own}}
+	if err := r.addRootCA(in); err != nil || in.ConfigMaps["kube-root-ca.crt"] != own {
+		t.Errorf("the user's kube-root-ca.crt was replaced (%v)", err)
+	}
 }
