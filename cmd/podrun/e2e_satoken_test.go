@@ -78,6 +78,9 @@ func TestServiceAccountToken(t *testing.T) {
 	if volume == "" {
 		t.Errorf("get pod sa shows volumes %v, want kube-api-access-*", pod.Spec.Volumes)
 	}
+	if len(pod.Status.InitContainerStatuses) != 1 {
+		t.Errorf("init container statuses %+v, want check's", pod.Status.InitContainerStatuses)
+	}
 	for _, s := range pod.Status.InitContainerStatuses {
 		if s.State.Terminated == nil || s.State.Terminated.ExitCode != 0 {
 			t.Errorf("init container %s, which tests the token and CA files: %+v", s.Name, s.State)
