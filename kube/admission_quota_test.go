@@ -1,0 +1,325 @@
+package kube
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func quotas(t *testing.T, specs ...string) []*corev1.ResourceQuota {
+	t.Helper()
+	names := []string{"compute", "counts", "third"}
+	var out []*corev1.ResourceQuota
+	for i, s := range specs {
+		rq := &corev1.ResourceQuota{Spec: *fromYAML[corev1.ResourceQuotaSpec](t, s)}
+		rq.Name = names[i]
+		out = append(out, rq)
+	}
+	return out
+}
+
+func listText(l corev1.ResourceList) map[string]string {
+	out := map[string]string{}
+	for k, v := range l {
+		out[string(k)] = v.String()
+	}
+	return out
+}
+
+func endedPod(t *testing.T, spec string, phase corev1.PodPhase) *corev1.Pod {
+	p := testPod(t, spec)
+	p.Status.Phase = phase
+	return p
+}
+
+func TestPodUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		want map[string]string
+	}{{
+		name: "requests and limits under every name",
+		pod:  testPod(t, `{containers: [{name: a, image: a, resources: {requests: {cpu: 250m, memory: 64Mi, ephemeral-storage: 1Gi}, limits: {cpu: "1", memory: 128Mi}}}]}`),
+		want: map[string]string{"count/pods": "1", "pods": "1",
+			"cpu": "250m", "requests.cpu": "250m", "limits.cpu": "1",
+			"memory": "64Mi", "requests.memory": "64Mi", "limits.memory": "128Mi",
+			"ephemeral-storage": "1Gi", "requests.ephemeral-storage": "1Gi"},
+	}, {
+		name: "sum of containers against the largest init container, plus overhead",
+		pod: testPod(t, `{overhead: {cpu: 100m, memory: 10Mi},
+			initContainers: [{name: i, image: a, resources: {requests: {cpu: "1"}}}],
+			containers: [{name: a, image: a, resources: {requests: {cpu: 300m, memory: 100Mi}, limits: {cpu: 500m}}},
+				{name: b, image: a, resources: {requests: {cpu: 300m, memory: 100Mi}}}]}`),
+		want: map[string]string{"count/pods": "1", "pods": "1",
+			"cpu": "1100m", "requests.cpu": "1100m", "limits.cpu": "600m",
+			"memory": "210Mi", "requests.memory": "210Mi"},
+	}, {
+		name: "huge pages and extended resources",
+		pod:  testPod(t, `{containers: [{name: a, image: a, resources: {limits: {hugepages-2Mi: 4Mi, example.com/gpu: "1", memory: 1Gi}}}]}`),
+		want: map[string]string{"count/pods": "1", "pods": "1",
+			"hugepages-2Mi": "4Mi", "requests.hugepages-2Mi": "4Mi", "requests.example.com/gpu": "1",
+			"memory": "1Gi", "requests.memory": "1Gi", "limits.memory": "1Gi"},
+	}, {
+		name: "pod-level resources replace the containers'",
+		pod:  testPod(t, `{resources: {requests: {cpu: "2"}, limits: {cpu: "2"}}, containers: [{name: a, image: a, resources: {requests: {cpu: 100m}}}]}`),
+		want: map[string]string{"count/pods": "1", "pods": "1", "cpu": "2", "requests.cpu": "2", "limits.cpu": "2"},
+	}, {
+		name: "ended pods count only as objects",
+		pod:  endedPod(t, `{containers: [{name: a, image: a, resources: {requests: {cpu: "1"}}}]}`, corev1.PodSucceeded),
+		want: map[string]string{"count/pods": "1"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := cmp.Diff(tt.want, listText(PodUsage(tt.pod))); d != "" {
+				t.Errorf("usage (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestObjectUsage(t *testing.T) {
+	deploy := &unstructured.Unstructured{}
+	deploy.SetAPIVersion("apps/v1")
+	deploy.SetKind("Deployment")
+	tests := []struct {
+		name string
+		obj  runtime.Object
+		want map[string]string
+	}{
+		{"configmap", &corev1.ConfigMap{}, map[string]string{"configmaps": "1", "count/configmaps": "1"}},
+		{"secret", &corev1.Secret{}, map[string]string{"secrets": "1", "count/secrets": "1"}},
+		{"deployment by its apiVersion and kind", deploy, map[string]string{"count/deployments.apps": "1"}},
+		{"claim with a class", &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{storageClassName: fast, resources: {requests: {storage: 5Gi}}}`)},
+			map[string]string{"persistentvolumeclaims": "1", "count/persistentvolumeclaims": "1", "requests.storage": "5Gi",
+				"fast.storageclass.storage.k8s.io/persistentvolumeclaims": "1", "fast.storageclass.storage.k8s.io/requests.storage": "5Gi"}},
+		{"node port service", &corev1.Service{Spec: *fromYAML[corev1.ServiceSpec](t, `{type: NodePort, ports: [{port: 80}, {port: 443}]}`)},
+			map[string]string{"services": "1", "count/services": "1", "services.nodeports": "2", "services.loadbalancers": "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ObjectUsage(tt.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, listText(got)); d != "" {
+				t.Errorf("usage (-want +got):\n%s", d)
+			}
+		})
+	}
+	if _, err := ObjectUsage(nil); err == nil {
+		t.Error("ObjectUsage(nil) succeeded")
+	}
+}
+
+const (
+	bestEffortPod = `{containers: [{name: app, image: a}]}`
+	cpuPod        = `{containers: [{name: app, image: a, resources: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "1", memory: 1Gi}}}]}`
+)
+
+func TestCheckQuota(t *testing.T) {
+	pod := func(spec string) runtime.Object { return testPod(t, spec) }
+	podWith := func(spec string, edit func(*corev1.Pod)) runtime.Object {
+		p := testPod(t, spec)
+		edit(p)
+		return p
+	}
+	tests := []struct {
+		name     string
+		obj      runtime.Object
+		quotas   []string
+		existing []runtime.Object
+		want     string
+	}{{
+		name:     "fits when equal to hard",
+		obj:      pod(cpuPod),
+		quotas:   []string{`{hard: {requests.cpu: "2", limits.memory: 2Gi, pods: "2"}}`},
+		existing: []runtime.Object{pod(cpuPod)},
+	}, {
+		name:     "exceeded",
+		obj:      pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: "2", memory: 1Gi}, limits: {cpu: "2", memory: 1Gi}}}]}`),
+		quotas:   []string{`{hard: {requests.cpu: "2", requests.memory: 4Gi}}`},
+		existing: []runtime.Object{pod(cpuPod)},
+		want:     `exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2`,
+	}, {
+		name:     "milli-cpu: 900m and 100m fit in 1",
+		obj:      pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 100m}}}]}`),
+		quotas:   []string{`{hard: {cpu: "1"}}`},
+		existing: []runtime.Object{pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 900m}}}]}`)},
+	}, {
+		name:     "milli-cpu: 900m and 101m do not",
+		obj:      pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 101m}}}]}`),
+		quotas:   []string{`{hard: {cpu: "1", memory: 1Gi}}`},
+		existing: []runtime.Object{pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 900m, memory: 1Mi}}}]}`)},
+		want:     `failed quota: compute: must specify memory for: app`,
+	}, {
+		name:     "milli-cpu: over by one thousandth",
+		obj:      pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 101m}}}]}`),
+		quotas:   []string{`{hard: {cpu: "1"}}`},
+		existing: []runtime.Object{pod(`{containers: [{name: app, image: a, resources: {requests: {cpu: 900m}}}]}`)},
+		want:     `exceeded quota: compute, requested: cpu=101m, used: cpu=900m, limited: cpu=1`,
+	}, {
+		name:   "must specify what a quota limits, per container",
+		obj:    pod(`{initContainers: [{name: init, image: a, resources: {limits: {cpu: 100m}}}], containers: [{name: app, image: a}, {name: web, image: a, resources: {requests: {memory: 1Mi}}}]}`),
+		quotas: []string{`{hard: {limits.cpu: "2", requests.memory: 1Gi, requests.storage: 1Gi}}`},
+		want:   `failed quota: compute: must specify limits.cpu for: app,web; requests.memory for: app,init`,
+	}, {
+		name:   "a quota of counts only asks for nothing",
+		obj:    pod(bestEffortPod),
+		quotas: []string{`{hard: {pods: "1", configmaps: "1"}}`},
+	}, {
+		name:     "pods count",
+		obj:      pod(bestEffortPod),
+		quotas:   []string{`{hard: {pods: "1"}}`},
+		existing: []runtime.Object{pod(bestEffortPod)},
+		want:     `exceeded quota: compute, requested: pods=1, used: pods=1, limited: pods=1`,
+	}, {
+		name:     "ended pods do not count, but for count/pods",
+		obj:      pod(bestEffortPod),
+		quotas:   []string{`{hard: {pods: "1"}}`, `{hard: {count/pods: "1"}}`},
+		existing: []runtime.Object{endedPod(t, bestEffortPod, corev1.PodFailed)},
+		want:     `exceeded quota: counts, requested: count/pods=1, used: count/pods=1, limited: count/pods=1`,
+	}, {
+		name: "every quota that refuses is named",
+		obj:  pod(cpuPod),
+		quotas: []string{`{hard: {requests.cpu: "1", limits.memory: 4Gi}}`, `{hard: {pods: "1"}}`,
+			`{hard: {limits.memory: 1Gi}}`},
+		existing: []runtime.Object{pod(cpuPod)},
+		want: "exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=1, limited: requests.cpu=1\n" +
+			"exceeded quota: counts, requested: pods=1, used: pods=1, limited: pods=1\n" +
+			"exceeded quota: third, requested: limits.memory=1Gi, used: limits.memory=1Gi, limited: limits.memory=1Gi",
+	}, {
+		name:     "BestEffort scope counts best-effort pods only",
+		obj:      pod(cpuPod),
+		quotas:   []string{`{hard: {pods: "1"}, scopes: [BestEffort]}`},
+		existing: []runtime.Object{pod(bestEffortPod)},
+	}, {
+		name:     "BestEffort scope refuses a second best-effort pod",
+		obj:      pod(bestEffortPod),
+		quotas:   []string{`{hard: {pods: "1"}, scopes: [BestEffort]}`},
+		existing: []runtime.Object{pod(bestEffortPod), pod(cpuPod)},
+		want:     `exceeded quota: compute, requested: pods=1, used: pods=1, limited: pods=1`,
+	}, {
+		name:     "NotBestEffort scope",
+		obj:      pod(cpuPod),
+		quotas:   []string{`{hard: {pods: "1", requests.cpu: "10"}, scopes: [NotBestEffort]}`},
+		existing: []runtime.Object{pod(bestEffortPod), pod(cpuPod)},
+		want:     `exceeded quota: compute, requested: pods=1, used: pods=1, limited: pods=1`,
+	}, {
+		name:     "Terminating scope: pods with a deadline",
+		obj:      podWith(bestEffortPod, func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr(int64(60)) }),
+		quotas:   []string{`{hard: {pods: "1"}, scopes: [Terminating]}`, `{hard: {pods: "1"}, scopes: [NotTerminating]}`},
+		existing: []runtime.Object{pod(bestEffortPod)},
+	}, {
+		name:     "NotTerminating scope: pods without",
+		obj:      pod(bestEffortPod),
+		quotas:   []string{`{hard: {pods: "1"}, scopes: [Terminating]}`, `{hard: {pods: "1"}, scopes: [NotTerminating]}`},
+		existing: []runtime.Object{pod(bestEffortPod)},
+		want:     `exceeded quota: counts, requested: pods=1, used: pods=1, limited: pods=1`,
+	}, {
+		name: "PriorityClass In and NotIn",
+		obj:  podWith(bestEffortPod, func(p *corev1.Pod) { p.Spec.PriorityClassName = "high" }),
+		quotas: []string{
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [high]}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: NotIn, values: [high]}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: NotIn, values: [low]}]}}`},
+		want: "exceeded quota: compute, requested: pods=1, used: pods=0, limited: pods=0\n" +
+			"exceeded quota: third, requested: pods=1, used: pods=0, limited: pods=0",
+	}, {
+		name: "PriorityClass Exists and DoesNotExist",
+		obj:  pod(bestEffortPod),
+		quotas: []string{
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: Exists}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: DoesNotExist}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [""]}]}}`},
+		want: `exceeded quota: third, requested: pods=1, used: pods=0, limited: pods=0`,
+	}, {
+		name: "CrossNamespacePodAffinity",
+		obj: podWith(bestEffortPod, func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{Namespaces: []string{"other"}, TopologyKey: "x"}}}}
+		}),
+		quotas: []string{`{hard: {pods: "0"}, scopes: [CrossNamespacePodAffinity]}`},
+		want:   `exceeded quota: compute, requested: pods=1, used: pods=0, limited: pods=0`,
+	}, {
+		name:     "configmaps by either name",
+		obj:      &corev1.ConfigMap{},
+		quotas:   []string{`{hard: {configmaps: "1"}}`, `{hard: {count/configmaps: "1", cpu: "1"}}`},
+		existing: []runtime.Object{&corev1.ConfigMap{}, pod(cpuPod)},
+		want: "exceeded quota: compute, requested: configmaps=1, used: configmaps=1, limited: configmaps=1\n" +
+			"exceeded quota: counts, requested: count/configmaps=1, used: count/configmaps=1, limited: count/configmaps=1",
+	}, {
+		name:     "a scoped quota counts no ConfigMap",
+		obj:      &corev1.ConfigMap{},
+		quotas:   []string{`{hard: {configmaps: "0"}, scopes: [NotTerminating]}`},
+		existing: []runtime.Object{&corev1.ConfigMap{}},
+	}, {
+		name:     "secrets",
+		obj:      &corev1.Secret{},
+		quotas:   []string{`{hard: {secrets: "1"}}`},
+		existing: []runtime.Object{&corev1.Secret{}, &corev1.ConfigMap{}},
+		want:     `exceeded quota: compute, requested: secrets=1, used: secrets=1, limited: secrets=1`,
+	}, {
+		name:     "claim storage",
+		obj:      &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{resources: {requests: {storage: 3Gi}}}`)},
+		quotas:   []string{`{hard: {requests.storage: 5Gi, persistentvolumeclaims: "5"}}`},
+		existing: []runtime.Object{&corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{resources: {requests: {storage: 3Gi}}}`)}},
+		want:     `exceeded quota: compute, requested: requests.storage=3Gi, used: requests.storage=3Gi, limited: requests.storage=5Gi`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errText(CheckQuota(tt.obj, quotas(t, tt.quotas...), tt.existing)); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckQuotaGenericCount(t *testing.T) {
+	deploy := func() runtime.Object {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("apps/v1")
+		u.SetKind("Deployment")
+		return u
+	}
+	err := CheckQuota(deploy(), quotas(t, `{hard: {count/deployments.apps: "1"}}`), []runtime.Object{deploy()})
+	want := `exceeded quota: compute, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1`
+	if errText(err) != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestCheckQuotaUnsupportedScope(t *testing.T) {
+	rq := quotas(t, `{hard: {pods: "1"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: Exists}]}}`)
+	err := CheckQuota(testPod(t, bestEffortPod), rq, nil)
+	if !errors.Is(err, ErrUnsupportedScope) {
+		t.Errorf("got %v, want ErrUnsupportedScope", err)
+	}
+}
+
+func TestQuotaUsageAndStatus(t *testing.T) {
+	rq := quotas(t, `{hard: {requests.cpu: "4", pods: "10", count/pods: "10", configmaps: "3"}}`)[0]
+	existing := []runtime.Object{
+		testPod(t, cpuPod), testPod(t, cpuPod), testPod(t, bestEffortPod),
+		endedPod(t, cpuPod, corev1.PodSucceeded),
+	}
+	used, err := QuotaUsage(rq, existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := QuotaStatus(rq, used)
+	want := map[string]string{"requests.cpu": "2", "pods": "3", "count/pods": "4", "configmaps": "0"}
+	if d := cmp.Diff(want, listText(st.Used)); d != "" {
+		t.Errorf("used (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(listText(rq.Spec.Hard), listText(st.Hard)); d != "" {
+		t.Errorf("hard (-want +got):\n%s", d)
+	}
+	st = QuotaStatus(rq, corev1.ResourceList{"pods": resource.MustParse("1"), "other": resource.MustParse("1")})
+	if got := listText(st.Used); got["pods"] != "1" || got["requests.cpu"] != "0" || len(got) != 4 {
+		t.Errorf("used = %v", got)
+	}
+}
