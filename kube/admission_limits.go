@@ -343,10 +343,14 @@ func containerTotals(pod *corev1.Pod, list func(*corev1.ResourceRequirements) co
 // may set for itself (cpu, memory, huge pages).
 func podLevel(total, pod corev1.ResourceList) {
 	for name, q := range pod {
-		if name == corev1.ResourceCPU || name == corev1.ResourceMemory || strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix) {
+		if podLevelResource(name) {
 			total[name] = q.DeepCopy()
 		}
 	}
+}
+
+func podLevelResource(name corev1.ResourceName) bool {
+	return name == corev1.ResourceCPU || name == corev1.ResourceMemory || strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix)
 }
 
 func addResources(dst, src corev1.ResourceList) {

@@ -208,10 +208,8 @@ func quotaSelectors(rq *corev1.ResourceQuota) []corev1.ScopedResourceSelectorReq
 	return out
 }
 
-// ErrUnsupportedScope is returned for a quota scope podrun cannot judge.
-var ErrUnsupportedScope = errors.New("unsupported quota scope")
-
-// podInScope says whether pod is in the scope sel names.
+// podInScope says whether pod is in the scope sel names; no pod is in
+// a scope of another kind (VolumeAttributesClass, or one unknown).
 func podInScope(pod *corev1.Pod, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
 	switch sel.ScopeName {
 	case corev1.ResourceQuotaScopeTerminating:
@@ -227,7 +225,7 @@ func podInScope(pod *corev1.Pod, sel corev1.ScopedResourceSelectorRequirement) (
 	case corev1.ResourceQuotaScopePriorityClass:
 		return priorityClassIn(pod.Spec.PriorityClassName, sel)
 	}
-	return false, fmt.Errorf("%w: %s", ErrUnsupportedScope, sel.ScopeName)
+	return false, nil
 }
 
 // terminating pods have an active deadline.
@@ -284,19 +282,19 @@ func crossNamespaceAffinity(pod *corev1.Pod) bool {
 	return false
 }
 
-// priorityClassIn matches a pod's class (empty for none) as the
-// evaluator does: Exists means the pod names a class; the others as a
-// label selector over a label PriorityClass that every pod has.
+// priorityClassIn matches a pod's class as the evaluator does, as a
+// label selector over a label PriorityClass that only a pod naming a
+// class has: In needs the label, NotIn and DoesNotExist hold without it.
 func priorityClassIn(class string, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
 	switch sel.Operator {
 	case corev1.ScopeSelectorOpExists:
 		return class != "", nil
 	case corev1.ScopeSelectorOpDoesNotExist:
-		return false, nil
+		return class == "", nil
 	case corev1.ScopeSelectorOpIn:
-		return slices.Contains(sel.Values, class), nil
+		return class != "" && slices.Contains(sel.Values, class), nil
 	case corev1.ScopeSelectorOpNotIn:
-		return !slices.Contains(sel.Values, class), nil
+		return class == "" || !slices.Contains(sel.Values, class), nil
 	}
 	return false, fmt.Errorf("%q is not a valid scope selector operator", sel.Operator)
 }
@@ -433,8 +431,12 @@ var quotaConstrained = []corev1.ResourceName{
 }
 
 // podConstraints names, for each of those resources hard limits, the
-// containers and init containers that do not set it.
+// containers and init containers that do not set it. A pod that sets
+// its own cpu, memory or huge pages (spec.resources) is exempt.
 func podConstraints(pod *corev1.Pod, hard corev1.ResourceList) error {
+	if podLevelSet(pod) {
+		return nil
+	}
 	missing := map[corev1.ResourceName]sets.Set[string]{}
 	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for i := range cs {
@@ -460,6 +462,22 @@ func podConstraints(pod *corev1.Pod, hard corev1.ResourceList) error {
 		parts = append(parts, fmt.Sprintf("%s for: %s", name, strings.Join(sets.List(missing[name]), ",")))
 	}
 	return fmt.Errorf("must specify %s", strings.Join(parts, "; "))
+}
+
+// podLevelSet is true when the pod sets a resource of its own.
+func podLevelSet(pod *corev1.Pod) bool {
+	r := pod.Spec.Resources
+	if r == nil {
+		return false
+	}
+	for _, l := range []corev1.ResourceList{r.Requests, r.Limits} {
+		for name := range l {
+			if podLevelResource(name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mask keeps the entries of l that hard names.

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,13 +229,26 @@ func TestCheckQuota(t *testing.T) {
 		want: "exceeded quota: compute, requested: pods=1, used: pods=0, limited: pods=0\n" +
 			"exceeded quota: third, requested: pods=1, used: pods=0, limited: pods=0",
 	}, {
-		name: "PriorityClass Exists and DoesNotExist",
+		name: "PriorityClass of a pod naming none: only DoesNotExist and NotIn",
 		obj:  pod(bestEffortPod),
 		quotas: []string{
 			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: Exists}]}}`,
-			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: DoesNotExist}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: DoesNotExist}, {scopeName: PriorityClass, operator: NotIn, values: [high]}]}}`,
 			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [""]}]}}`},
-		want: `exceeded quota: third, requested: pods=1, used: pods=0, limited: pods=0`,
+		want: `exceeded quota: counts, requested: pods=1, used: pods=0, limited: pods=0`,
+	}, {
+		name: "PriorityClass Exists",
+		obj:  podWith(bestEffortPod, func(p *corev1.Pod) { p.Spec.PriorityClassName = "low" }),
+		quotas: []string{
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: Exists}]}}`,
+			`{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: DoesNotExist}]}}`,
+			`{hard: {pods: "0"}, scopes: [PriorityClass]}`},
+		want: "exceeded quota: compute, requested: pods=1, used: pods=0, limited: pods=0\n" +
+			"exceeded quota: third, requested: pods=1, used: pods=0, limited: pods=0",
+	}, {
+		name:   "a pod setting its own cpu and memory need not set them per container",
+		obj:    pod(`{resources: {limits: {cpu: "1", memory: 1Gi}}, containers: [{name: app, image: a}]}`),
+		quotas: []string{`{hard: {limits.cpu: "1", requests.memory: 1Gi}}`},
 	}, {
 		name: "CrossNamespacePodAffinity",
 		obj: podWith(bestEffortPod, func(p *corev1.Pod) {
@@ -292,11 +304,11 @@ func TestCheckQuotaGenericCount(t *testing.T) {
 	}
 }
 
-func TestCheckQuotaUnsupportedScope(t *testing.T) {
-	rq := quotas(t, `{hard: {pods: "1"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: Exists}]}}`)
-	err := CheckQuota(testPod(t, bestEffortPod), rq, nil)
-	if !errors.Is(err, ErrUnsupportedScope) {
-		t.Errorf("got %v, want ErrUnsupportedScope", err)
+func TestCheckQuotaOtherScopes(t *testing.T) {
+	// No pod is in a scope of claims.
+	rq := quotas(t, `{hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: Exists}]}}`)
+	if err := CheckQuota(testPod(t, bestEffortPod), rq, nil); err != nil {
+		t.Error(err)
 	}
 }
 
