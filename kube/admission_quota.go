@@ -171,9 +171,10 @@ func claimUsage(c *corev1.PersistentVolumeClaim) corev1.ResourceList {
 
 // quotaMatches says whether rq counts obj: rq must limit one of the
 // resources obj's kind is counted in, and every scope of rq must hold
-// for obj. Only pods have scopes; a scoped quota counts nothing else.
+// for obj. Only pods and claims have scopes; a scoped quota counts no
+// other kind.
 func quotaMatches(rq *corev1.ResourceQuota, obj runtime.Object, usage corev1.ResourceList) (bool, error) {
-	pod, isPod := obj.(*corev1.Pod)
+	_, isPod := obj.(*corev1.Pod)
 	limits := false
 	for name := range rq.Spec.Hard {
 		if _, ok := usage[name]; ok || (isPod && podQuotaResource(name)) {
@@ -185,15 +186,31 @@ func quotaMatches(rq *corev1.ResourceQuota, obj runtime.Object, usage corev1.Res
 		return false, nil
 	}
 	for _, sel := range quotaSelectors(rq) {
-		if !isPod {
-			return false, nil
-		}
-		ok, err := podInScope(pod, sel)
+		ok, err := inScope(obj, sel)
 		if err != nil || !ok {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// inScope says whether obj is in the scope sel names. Only pods and
+// claims have scopes.
+func inScope(obj runtime.Object, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		return podInScope(o, sel)
+	case *corev1.PersistentVolumeClaim:
+		if sel.ScopeName != corev1.ResourceQuotaScopeVolumeAttributesClass {
+			return false, nil
+		}
+		class := ""
+		if o.Spec.VolumeAttributesClassName != nil {
+			class = *o.Spec.VolumeAttributesClassName
+		}
+		return labelIn(class, sel)
+	}
+	return false, nil
 }
 
 // quotaSelectors are rq's scopes, each as Exists, then its selector.
@@ -209,7 +226,7 @@ func quotaSelectors(rq *corev1.ResourceQuota) []corev1.ScopedResourceSelectorReq
 }
 
 // podInScope says whether pod is in the scope sel names; no pod is in
-// a scope of another kind (VolumeAttributesClass, or one unknown).
+// a scope of claims (VolumeAttributesClass) or an unknown one.
 func podInScope(pod *corev1.Pod, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
 	switch sel.ScopeName {
 	case corev1.ResourceQuotaScopeTerminating:
@@ -223,7 +240,7 @@ func podInScope(pod *corev1.Pod, sel corev1.ScopedResourceSelectorRequirement) (
 	case corev1.ResourceQuotaScopeCrossNamespacePodAffinity:
 		return crossNamespaceAffinity(pod), nil
 	case corev1.ResourceQuotaScopePriorityClass:
-		return priorityClassIn(pod.Spec.PriorityClassName, sel)
+		return labelIn(pod.Spec.PriorityClassName, sel)
 	}
 	return false, nil
 }
@@ -282,10 +299,11 @@ func crossNamespaceAffinity(pod *corev1.Pod) bool {
 	return false
 }
 
-// priorityClassIn matches a pod's class as the evaluator does, as a
-// label selector over a label PriorityClass that only a pod naming a
-// class has: In needs the label, NotIn and DoesNotExist hold without it.
-func priorityClassIn(class string, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
+// labelIn matches a pod's priority class, or a claim's volume
+// attributes class, as the evaluators do: as a label selector over a
+// label that only an object naming a class has. In needs the label;
+// NotIn and DoesNotExist hold without it.
+func labelIn(class string, sel corev1.ScopedResourceSelectorRequirement) (bool, error) {
 	switch sel.Operator {
 	case corev1.ScopeSelectorOpExists:
 		return class != "", nil

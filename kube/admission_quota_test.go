@@ -275,6 +275,14 @@ func TestCheckQuota(t *testing.T) {
 		existing: []runtime.Object{&corev1.Secret{}, &corev1.ConfigMap{}},
 		want:     `exceeded quota: compute, requested: secrets=1, used: secrets=1, limited: secrets=1`,
 	}, {
+		name: "VolumeAttributesClass scope counts claims of the class",
+		obj:  &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{volumeAttributesClassName: gold, resources: {requests: {storage: 1Gi}}}`)},
+		quotas: []string{
+			`{hard: {persistentvolumeclaims: "0"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: In, values: [gold]}]}}`,
+			`{hard: {persistentvolumeclaims: "0"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: DoesNotExist}]}}`,
+			`{hard: {persistentvolumeclaims: "0"}, scopes: [NotTerminating]}`},
+		want: `exceeded quota: compute, requested: persistentvolumeclaims=1, used: persistentvolumeclaims=0, limited: persistentvolumeclaims=0`,
+	}, {
 		name:     "claim storage",
 		obj:      &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{resources: {requests: {storage: 3Gi}}}`)},
 		quotas:   []string{`{hard: {requests.storage: 5Gi, persistentvolumeclaims: "5"}}`},
