@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,6 +19,9 @@ import (
 // words rather than field errors; a caller reports them as
 //
 //	pods "web" is forbidden: maximum cpu usage per Container is 500m, but limit is 1.
+
+// errNoObject is returned when an admission function is given no object.
+var errNoObject = errors.New("admitting: no object")
 
 // limitRangerAnnotation records on a pod what LimitRanger defaulted.
 const limitRangerAnnotation = "kubernetes.io/limit-ranger"
@@ -37,6 +41,9 @@ const limitRangerAnnotation = "kubernetes.io/limit-ranger"
 // containers, resources by name. The API server stops at the first
 // range that refuses; all are reported here, so that one run shows all.
 func ApplyLimitRanges(pod *corev1.Pod, ranges []*corev1.LimitRange) error {
+	if pod == nil {
+		return errNoObject
+	}
 	ranges = defaultedRanges(ranges)
 	for _, lr := range ranges {
 		defaultPodResources(pod, lr)
@@ -256,6 +263,9 @@ func checkRatio(t corev1.LimitType, name corev1.ResourceName, ratio resource.Qua
 // requests (its limits are not the user's to set) against min and max.
 // The error holds every refusal, in the API server's words.
 func CheckClaimLimitRanges(pvc *corev1.PersistentVolumeClaim, ranges []*corev1.LimitRange) error {
+	if pvc == nil {
+		return errNoObject
+	}
 	var errs []error
 	requests := pvc.Spec.Resources.Requests
 	for _, lr := range ranges {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -29,6 +30,9 @@ import (
 // app containers and sidecars, or the largest init container if more,
 // the pod-level values where the pod sets them, plus overhead.
 func PodUsage(pod *corev1.Pod) corev1.ResourceList {
+	if pod == nil {
+		return corev1.ResourceList{}
+	}
 	usage := corev1.ResourceList{"count/pods": *resource.NewQuantity(1, resource.DecimalSI)}
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return usage
@@ -83,6 +87,9 @@ func podQuotaResource(name corev1.ResourceName) bool {
 // and the same per storage class, <class>.storageclass.storage.k8s.io/...).
 // Its kind comes from its apiVersion and kind, or from its Go type.
 func ObjectUsage(obj runtime.Object) (corev1.ResourceList, error) {
+	if isNilObject(obj) {
+		return nil, errNoObject
+	}
 	if pod, ok := obj.(*corev1.Pod); ok {
 		return PodUsage(pod), nil
 	}
@@ -114,12 +121,18 @@ func ObjectUsage(obj runtime.Object) (corev1.ResourceList, error) {
 	return usage, nil
 }
 
+// isNilObject is true for nil and for a typed nil pointer.
+func isNilObject(obj runtime.Object) bool {
+	if obj == nil {
+		return true
+	}
+	v := reflect.ValueOf(obj)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
 // kindOfObject returns the kind obj says it is, or else that of its Go
 // type.
 func kindOfObject(obj runtime.Object) (schema.GroupVersionKind, error) {
-	if obj == nil {
-		return schema.GroupVersionKind{}, errors.New("counting against quota: no object")
-	}
 	if gvk := obj.GetObjectKind().GroupVersionKind(); gvk.Kind != "" {
 		return gvk, nil
 	}
@@ -324,6 +337,9 @@ func labelIn(class string, sel corev1.ScopedResourceSelectorRequirement) (bool, 
 // ones count only in count/pods), ConfigMaps, Secrets, claims, and any
 // other kind for its count/<resource>.<group>.
 func QuotaUsage(rq *corev1.ResourceQuota, existing []runtime.Object) (corev1.ResourceList, error) {
+	if rq == nil {
+		return nil, errNoObject
+	}
 	used := corev1.ResourceList{}
 	for name := range rq.Spec.Hard {
 		used[name] = *resource.NewQuantity(0, resource.DecimalSI)
@@ -348,6 +364,9 @@ func QuotaUsage(rq *corev1.ResourceQuota, existing []runtime.Object) (corev1.Res
 // get -o yaml: hard as in the spec, used for each name of hard (zero
 // where used has none).
 func QuotaStatus(rq *corev1.ResourceQuota, used corev1.ResourceList) corev1.ResourceQuotaStatus {
+	if rq == nil {
+		return corev1.ResourceQuotaStatus{}
+	}
 	st := corev1.ResourceQuotaStatus{Hard: rq.Spec.Hard.DeepCopy(), Used: corev1.ResourceList{}}
 	for name := range rq.Spec.Hard {
 		if q, ok := used[name]; ok {

@@ -343,3 +343,71 @@ func TestQuotaUsageAndStatus(t *testing.T) {
 		t.Errorf("used = %v", got)
 	}
 }
+
+func TestAdmissionNilInputs(t *testing.T) {
+	var pod *corev1.Pod
+	if ApplyLimitRanges(nil, nil) == nil || CheckClaimLimitRanges(nil, nil) == nil {
+		t.Error("a nil pod or claim was admitted")
+	}
+	if CheckQuota(pod, nil, nil) == nil || CheckQuota(nil, nil, nil) == nil {
+		t.Error("CheckQuota admitted no object")
+	}
+	if _, err := QuotaUsage(nil, nil); err == nil {
+		t.Error("QuotaUsage of no quota succeeded")
+	}
+	rq := quotas(t, `{hard: {pods: "1"}}`)
+	if _, err := QuotaUsage(rq[0], []runtime.Object{pod}); err == nil {
+		t.Error("QuotaUsage counted a nil pod")
+	}
+	if err := CheckQuota(&corev1.ConfigMap{}, []*corev1.ResourceQuota{nil, rq[0]}, nil); err != nil {
+		t.Error(err)
+	}
+	if err := ApplyLimitRanges(testPod(t, bestEffortPod), []*corev1.LimitRange{nil}); err != nil {
+		t.Error(err)
+	}
+	_ = ValidateLimitRange(nil)
+	_ = ValidateResourceQuota(nil)
+	_ = QuotaStatus(nil, nil)
+	_ = PodUsage(nil)
+}
+
+// FuzzAdmission checks that no quantities, however large, small or
+// odd, make the admission functions panic.
+func FuzzAdmission(f *testing.F) {
+	f.Add("500m", "1", "0", "2")
+	f.Add("9223372036854775807", "1e18", "0.0001", "-1")
+	f.Add("1Ei", "1n", "0", "0")
+	f.Add("8Ei", "999999999999999999999", "1m", "1000000000000000000")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		q := make([]resource.Quantity, 4)
+		for i, s := range []string{a, b, c, d} {
+			v, err := resource.ParseQuantity(s)
+			if err != nil {
+				return
+			}
+			q[i] = v
+		}
+		list := func(v resource.Quantity) corev1.ResourceList {
+			return corev1.ResourceList{corev1.ResourceCPU: v, corev1.ResourceMemory: v, corev1.ResourceStorage: v}
+		}
+		lr := &corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+			{Type: corev1.LimitTypeContainer, Min: list(q[0]), Max: list(q[1]), Default: list(q[2]), MaxLimitRequestRatio: list(q[3])},
+			{Type: corev1.LimitTypePod, Min: list(q[2]), Max: list(q[1]), MaxLimitRequestRatio: list(q[0])},
+			{Type: corev1.LimitTypePersistentVolumeClaim, Min: list(q[3]), Max: list(q[0])},
+		}}}
+		_ = ValidateLimitRange(lr)
+		pod := &corev1.Pod{Spec: corev1.PodSpec{
+			Overhead:       list(q[3]),
+			InitContainers: []corev1.Container{{Name: "i", Resources: corev1.ResourceRequirements{Requests: list(q[2]), Limits: list(q[0])}}},
+			Containers:     []corev1.Container{{Name: "a", Resources: corev1.ResourceRequirements{Requests: list(q[3]), Limits: list(q[1])}}},
+		}}
+		_ = ApplyLimitRanges(pod, []*corev1.LimitRange{lr})
+		_ = CheckClaimLimitRanges(&corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{Requests: list(q[1])}}}, []*corev1.LimitRange{lr})
+		hard := corev1.ResourceList{corev1.ResourcePods: q[0], corev1.ResourceRequestsCPU: q[1], corev1.ResourceLimitsMemory: q[2], corev1.ResourceRequestsStorage: q[3]}
+		rq := &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+		_ = ValidateResourceQuota(rq)
+		_ = CheckQuota(pod, []*corev1.ResourceQuota{rq}, []runtime.Object{pod.DeepCopy()})
+		used, _ := QuotaUsage(rq, []runtime.Object{pod})
+		_ = QuotaStatus(rq, used)
+	})
+}

@@ -23,6 +23,9 @@ import (
 // and maxLimitRequestRatio >= 1 for each resource.
 func ValidateLimitRange(lr *corev1.LimitRange) field.ErrorList {
 	var errs field.ErrorList
+	if lr == nil {
+		return nil
+	}
 	seen := map[corev1.LimitType]bool{}
 	p := field.NewPath("spec", "limits")
 	for i := range lr.Spec.Limits {
@@ -223,6 +226,9 @@ func isExtendedResource(name corev1.ResourceName) bool {
 // the names and values of hard, its scopes and its scope selector.
 func ValidateResourceQuota(rq *corev1.ResourceQuota) field.ErrorList {
 	var errs field.ErrorList
+	if rq == nil {
+		return nil
+	}
 	s := &rq.Spec
 	hp := field.NewPath("spec", "hard")
 	for _, name := range slices.Sorted(maps.Keys(s.Hard)) {
