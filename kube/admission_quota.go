@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
@@ -392,8 +393,9 @@ func QuotaStatus(rq *corev1.ResourceQuota, used corev1.ResourceList) corev1.Reso
 //
 //	exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2
 //
-// Every refusing quota is named, one per line, in the order of quotas;
-// the API server names only the first.
+// Every refusing quota is named, in the order of quotas, in one
+// aggregate error ("[first, second]") as ApplyLimitRanges returns; the
+// API server names only the first.
 func CheckQuota(obj runtime.Object, quotas []*corev1.ResourceQuota, existing []runtime.Object) error {
 	usage, err := ObjectUsage(obj)
 	if err != nil {
@@ -420,7 +422,7 @@ func CheckQuota(obj runtime.Object, quotas []*corev1.ResourceQuota, existing []r
 		matched = append(matched, rq)
 	}
 	if len(failed) > 0 {
-		return errors.Join(failed...)
+		return utilerrors.NewAggregate(failed)
 	}
 	if neg := negative(usage); len(neg) > 0 {
 		return fmt.Errorf("quota usage is negative for resource(s): %s", strings.Join(neg, ","))
@@ -432,7 +434,7 @@ func CheckQuota(obj runtime.Object, quotas []*corev1.ResourceQuota, existing []r
 			exceeded = append(exceeded, err)
 		}
 	}
-	return errors.Join(exceeded...)
+	return utilerrors.NewAggregate(exceeded)
 }
 
 // checkHard refuses delta where it would take rq past its hard limits.
@@ -558,4 +560,76 @@ func printResources(l corev1.ResourceList, names []corev1.ResourceName) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// ForbiddenError is an admission refusal of one object, worded as the
+// API server words it to kubectl, one line per refusal:
+//
+//	pods "web" is forbidden: maximum cpu usage per Container is 500m, but limit is 1.
+type ForbiddenError struct {
+	Resource string // e.g. "pods", "persistentvolumeclaims", "deployments.apps"
+	Name     string
+	Err      error // as ApplyLimitRanges, CheckClaimLimitRanges or CheckQuota return it
+}
+
+func (e *ForbiddenError) Error() string {
+	var lines []string
+	for _, err := range flatten(e.Err) {
+		lines = append(lines, fmt.Sprintf("%s %q is forbidden: %v", e.Resource, e.Name, err))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *ForbiddenError) Unwrap() error { return e.Err }
+
+// flatten lists the refusals an aggregate holds.
+func flatten(err error) []error {
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		return agg.Errors()
+	}
+	return []error{err}
+}
+
+// Admit is what the API server's admission does to obj, being created
+// in a namespace holding ranges, quotas and existing (every other object
+// of the namespace, as for QuotaUsage): LimitRanger first (defaulting a
+// pod's resources, and checking pods and claims), then ResourceQuota on
+// the result. A refusal is a *ForbiddenError; a pod may be changed even
+// when refused.
+func Admit(obj runtime.Object, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, existing []runtime.Object) error {
+	if isNilObject(obj) {
+		return errNoObject
+	}
+	var err error
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		err = ApplyLimitRanges(o, ranges)
+	case *corev1.PersistentVolumeClaim:
+		err = CheckClaimLimitRanges(o, ranges)
+	}
+	if err == nil {
+		err = CheckQuota(obj, quotas, existing)
+	}
+	if err == nil {
+		return nil
+	}
+	return forbidden(obj, err)
+}
+
+func forbidden(obj runtime.Object, err error) error {
+	gvk, kerr := kindOfObject(obj)
+	if kerr != nil {
+		return err
+	}
+	plural, _ := meta.UnsafeGuessKindToResource(gvk)
+	res := plural.Resource
+	if gvk.Group != "" {
+		res += "." + gvk.Group
+	}
+	name := ""
+	if m, merr := meta.Accessor(obj); merr == nil {
+		name = m.GetName()
+	}
+	return &ForbiddenError{Resource: res, Name: name, Err: err}
 }

@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,6 +121,18 @@ const (
 	bestEffortPod = `{containers: [{name: app, image: a}]}`
 	cpuPod        = `{containers: [{name: app, image: a, resources: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "1", memory: 1Gi}}}]}`
 )
+
+// refusals lists the refusals err aggregates, one per line.
+func refusals(err error) string {
+	if err == nil {
+		return ""
+	}
+	var lines []string
+	for _, e := range flatten(err) {
+		lines = append(lines, e.Error())
+	}
+	return strings.Join(lines, "\n")
+}
 
 func TestCheckQuota(t *testing.T) {
 	pod := func(spec string) runtime.Object { return testPod(t, spec) }
@@ -291,7 +305,7 @@ func TestCheckQuota(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := errText(CheckQuota(tt.obj, quotas(t, tt.quotas...), tt.existing)); got != tt.want {
+			if got := refusals(CheckQuota(tt.obj, quotas(t, tt.quotas...), tt.existing)); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
@@ -410,4 +424,54 @@ func FuzzAdmission(f *testing.F) {
 		used, _ := QuotaUsage(rq, []runtime.Object{pod})
 		_ = QuotaStatus(rq, used)
 	})
+}
+
+func TestAdmit(t *testing.T) {
+	ranges := limitRanges(t, `{limits: [{type: Container, default: {cpu: 500m, memory: 256Mi}, max: {cpu: "1"}}, {type: PersistentVolumeClaim, max: {storage: 1Gi}}]}`)
+	qs := quotas(t, `{hard: {limits.cpu: "1", limits.memory: 1Gi, pods: "5"}}`, `{hard: {requests.cpu: 600m}}`)
+	existing := []runtime.Object{testPod(t, `{containers: [{name: a, image: a, resources: {limits: {cpu: 250m, memory: 256Mi}}}]}`)}
+
+	// Defaulted by the range, the pod now sets what the first quota asks
+	// and fits it, but not the second.
+	pod := testPod(t, bestEffortPod)
+	err := Admit(pod, ranges, qs, existing)
+	want := `pods "web" is forbidden: exceeded quota: counts, requested: requests.cpu=500m, used: requests.cpu=250m, limited: requests.cpu=600m`
+	var fe *ForbiddenError
+	if !errors.As(err, &fe) || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if got := pod.Spec.Containers[0].Resources.Limits.Cpu().String(); got != "500m" {
+		t.Errorf("limits.cpu = %s, want the range's default 500m", got)
+	}
+
+	// LimitRanger refuses before quota is asked; each refusal has a line.
+	pod = testPod(t, `{containers: [{name: a, image: a, resources: {limits: {cpu: "2"}}}, {name: b, image: a, resources: {limits: {cpu: 1500m}}}]}`)
+	want = "pods \"web\" is forbidden: maximum cpu usage per Container is 1, but limit is 2.\n" +
+		"pods \"web\" is forbidden: maximum cpu usage per Container is 1, but limit is 1500m."
+	if err := Admit(pod, ranges, qs, existing); errText(err) != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if err := ApplyLimitRanges(testPod(t, `{containers: [{name: a, image: a, resources: {limits: {cpu: "2"}}}, {name: b, image: a, resources: {limits: {cpu: 1500m}}}]}`), ranges); errText(err) !=
+		"[maximum cpu usage per Container is 1, but limit is 2., maximum cpu usage per Container is 1, but limit is 1500m.]" {
+		t.Errorf("aggregate: %v", err)
+	}
+
+	claim := &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{resources: {requests: {storage: 2Gi}}}`)}
+	claim.Name = "data"
+	want = `persistentvolumeclaims "data" is forbidden: maximum storage usage per PersistentVolumeClaim is 1Gi, but request is 2Gi.`
+	if err := Admit(claim, ranges, qs, nil); errText(err) != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+
+	deploy := &unstructured.Unstructured{}
+	deploy.SetAPIVersion("apps/v1")
+	deploy.SetKind("Deployment")
+	deploy.SetName("app")
+	want = `deployments.apps "app" is forbidden: exceeded quota: compute, requested: count/deployments.apps=1, used: count/deployments.apps=0, limited: count/deployments.apps=0`
+	if err := Admit(deploy, nil, quotas(t, `{hard: {count/deployments.apps: "0"}}`), nil); errText(err) != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if err := Admit(&corev1.ConfigMap{}, ranges, qs, existing); err != nil {
+		t.Errorf("a ConfigMap no quota counts: %v", err)
+	}
 }
