@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // The LimitRanger admission plugin (k8s.io/kubernetes
@@ -35,7 +36,11 @@ const limitRangerAnnotation = "kubernetes.io/limit-ranger"
 // for type Pod, over the pod's totals (the sum of app containers and
 // sidecars, or the largest init container if more, without overhead).
 //
-// ranges are defaulted (SetLimitRangeDefaults) on a copy first.
+// ranges are defaulted (SetLimitRangeDefaults) on a copy first. Between
+// the two steps the containers' resources are validated again, as the
+// API server validates a pod after its mutating admission: a default
+// limit below a request the pod sets makes the pod invalid, and the
+// error is then an *InvalidError.
 // The error, nil if the pod fits, holds every refusal, one per message
 // as the API server words it, in the order of ranges then items then
 // containers, resources by name. The API server stops at the first
@@ -48,11 +53,42 @@ func ApplyLimitRanges(pod *corev1.Pod, ranges []*corev1.LimitRange) error {
 	for _, lr := range ranges {
 		defaultPodResources(pod, lr)
 	}
+	if errs := validatePodResources(pod); len(errs) > 0 {
+		return &InvalidError{Kind: "Pod", Name: pod.Name, Errs: errs}
+	}
 	var errs []error
 	for _, lr := range ranges {
 		errs = append(errs, checkPodLimits(pod, lr)...)
 	}
 	return utilerrors.NewAggregate(errs)
+}
+
+// InvalidError is a pod made invalid by admission's defaults, worded as
+// the API server words it to kubectl:
+//
+//	Pod "web" is invalid: spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m
+//
+// Errs locate the fields, so that a caller can add the file and line.
+type InvalidError struct {
+	Kind, Name string
+	Errs       field.ErrorList
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("%s %q is invalid: %v", e.Kind, e.Name, e.Errs.ToAggregate())
+}
+
+// validatePodResources validates the resources of every container.
+func validatePodResources(pod *corev1.Pod) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	for i := range pod.Spec.Containers {
+		errs = append(errs, validateResources(&pod.Spec.Containers[i].Resources, spec.Child("containers").Index(i).Child("resources"))...)
+	}
+	for i := range pod.Spec.InitContainers {
+		errs = append(errs, validateResources(&pod.Spec.InitContainers[i].Resources, spec.Child("initContainers").Index(i).Child("resources"))...)
+	}
+	return errs
 }
 
 // SetLimitRangeDefaults fills in what the API server does for a new

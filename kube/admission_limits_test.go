@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,10 +56,15 @@ func TestApplyLimitRangesChecks(t *testing.T) {
 		pod:    `{containers: [{name: app, image: a, resources: {limits: {cpu: "0.5", memory: 1Gi}}}]}`,
 		ranges: []string{`{limits: [{type: Container, max: {cpu: 500m, memory: 1024Mi}}]}`},
 	}, {
-		name:   "request above max under a limit the range defaults",
+		name:   "request above max",
+		pod:    `{containers: [{name: app, image: a, resources: {requests: {memory: 2Gi}, limits: {memory: 2Gi}}}]}`,
+		ranges: []string{`{limits: [{type: Container, max: {memory: 1Gi}}]}`},
+		want:   `maximum memory usage per Container is 1Gi, but limit is 2Gi.`, // one message per bound
+	}, {
+		name:   "request above a max the range also defaults the limit to",
 		pod:    `{containers: [{name: app, image: a, resources: {requests: {memory: 2Gi}}}]}`,
 		ranges: []string{`{limits: [{type: Container, max: {memory: 1Gi}}]}`},
-		want:   `maximum memory usage per Container is 1Gi, but request is 2Gi.`,
+		want:   `Pod "web" is invalid: spec.containers[0].resources.requests: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi`,
 	}, {
 		name:   "milli rounding: a hair over max is over",
 		pod:    `{containers: [{name: app, image: a, resources: {limits: {cpu: "0.5001"}}}]}`,
@@ -74,10 +80,10 @@ func TestApplyLimitRangesChecks(t *testing.T) {
 		ranges: []string{`{limits: [{type: Container, min: {memory: 128Mi}}]}`},
 		want:   `minimum memory usage per Container is 128Mi, but request is 100Mi.`,
 	}, {
-		name:   "limit below min",
-		pod:    `{containers: [{name: app, image: a, resources: {requests: {memory: 200Mi}, limits: {memory: 100Mi}}}]}`,
+		name:   "pod request below min",
+		pod:    `{containers: [{name: app, image: a, resources: {requests: {memory: 50Mi}, limits: {memory: 100Mi}}}]}`,
 		ranges: []string{`{limits: [{type: Pod, min: {memory: 128Mi}}]}`},
-		want:   `minimum memory usage per Pod is 128Mi, but limit is 100Mi.`,
+		want:   `minimum memory usage per Pod is 128Mi, but request is 50Mi.`,
 	}, {
 		name:   "ratio above max",
 		pod:    `{containers: [{name: app, image: a, resources: {requests: {cpu: 250m}, limits: {cpu: "1"}}}]}`,
@@ -243,5 +249,17 @@ func TestCheckClaimLimitRanges(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestApplyLimitRangesInvalidates(t *testing.T) {
+	// A default limit below the request the pod sets makes it invalid,
+	// as the API server finds when it validates after mutating admission.
+	pod := testPod(t, `{containers: [{name: app, image: a, resources: {requests: {cpu: "2"}}}]}`)
+	err := ApplyLimitRanges(pod, limitRanges(t, `{limits: [{type: Container, default: {cpu: 500m}, defaultRequest: {cpu: 100m}}]}`))
+	want := `Pod "web" is invalid: spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m`
+	var ie *InvalidError
+	if !errors.As(err, &ie) || err.Error() != want || len(ie.Errs) != 1 {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }

@@ -595,8 +595,9 @@ func flatten(err error) []error {
 // in a namespace holding ranges, quotas and existing (every other object
 // of the namespace, as for QuotaUsage): LimitRanger first (defaulting a
 // pod's resources, and checking pods and claims), then ResourceQuota on
-// the result. A refusal is a *ForbiddenError; a pod may be changed even
-// when refused.
+// the result. A refusal is a *ForbiddenError, or an *InvalidError for a
+// pod the ranges' defaults make invalid; a pod may be changed even when
+// refused.
 func Admit(obj runtime.Object, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, existing []runtime.Object) error {
 	if isNilObject(obj) {
 		return errNoObject
@@ -611,8 +612,9 @@ func Admit(obj runtime.Object, ranges []*corev1.LimitRange, quotas []*corev1.Res
 	if err == nil {
 		err = CheckQuota(obj, quotas, existing)
 	}
-	if err == nil {
-		return nil
+	var invalid *InvalidError
+	if err == nil || errors.As(err, &invalid) {
+		return err
 	}
 	return forbidden(obj, err)
 }

@@ -471,6 +471,10 @@ func TestAdmit(t *testing.T) {
 	if err := Admit(deploy, nil, quotas(t, `{hard: {count/deployments.apps: "0"}}`), nil); errText(err) != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
+	var ie *InvalidError
+	if err := Admit(testPod(t, `{containers: [{name: a, image: a, resources: {requests: {memory: 1Gi}}}]}`), ranges, qs, existing); !errors.As(err, &ie) {
+		t.Errorf("a pod made invalid by a default: %v", err)
+	}
 	if err := Admit(&corev1.ConfigMap{}, ranges, qs, existing); err != nil {
 		t.Errorf("a ConfigMap no quota counts: %v", err)
 	}
