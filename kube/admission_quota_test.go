@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -95,6 +97,7 @@ func TestObjectUsage(t *testing.T) {
 		{"configmap", &corev1.ConfigMap{}, map[string]string{"configmaps": "1", "count/configmaps": "1"}},
 		{"secret", &corev1.Secret{}, map[string]string{"secrets": "1", "count/secrets": "1"}},
 		{"deployment by its apiVersion and kind", deploy, map[string]string{"count/deployments.apps": "1"}},
+		{"job by its Go type", &batchv1.Job{}, map[string]string{"count/jobs.batch": "1"}},
 		{"claim with a class", &corev1.PersistentVolumeClaim{Spec: *fromYAML[corev1.PersistentVolumeClaimSpec](t, `{storageClassName: fast, resources: {requests: {storage: 5Gi}}}`)},
 			map[string]string{"persistentvolumeclaims": "1", "count/persistentvolumeclaims": "1", "requests.storage": "5Gi",
 				"fast.storageclass.storage.k8s.io/persistentvolumeclaims": "1", "fast.storageclass.storage.k8s.io/requests.storage": "5Gi"}},
@@ -114,6 +117,14 @@ func TestObjectUsage(t *testing.T) {
 	}
 	if _, err := ObjectUsage(nil); err == nil {
 		t.Error("ObjectUsage(nil) succeeded")
+	}
+	ing := &networkingv1.Ingress{}
+	if _, err := ObjectUsage(ing); err == nil || err.Error() != "counting *v1.Ingress against quota: unknown kind" {
+		t.Errorf("a kind neither said nor known: %v", err)
+	}
+	ing.APIVersion, ing.Kind = "networking.k8s.io/v1", "Ingress"
+	if got, err := ObjectUsage(ing); err != nil || got.Name("count/ingresses.networking.k8s.io", resource.DecimalSI).String() != "1" {
+		t.Errorf("ingress usage = %v, %v", got, err)
 	}
 }
 
