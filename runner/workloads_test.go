@@ -1,0 +1,132 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/supervise"
+)
+
+func deployment(replicas int32, labels map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", Labels: labels},
+		Spec:       appsv1.DeploymentSpec{Replicas: &replicas},
+		Status:     appsv1.DeploymentStatus{Replicas: 9},
+	}
+}
+
+// TestAppliedObject: uid and creation time are kept across applies, the
+// generation grows with the spec only, the status is not recorded.
+func TestAppliedObject(t *testing.T) {
+	decode := func(data []byte) *appsv1.Deployment {
+		t.Helper()
+		var d appsv1.Deployment
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		return &d
+	}
+	first, action, err := appliedObject(nil, deployment(2, nil))
+	if err != nil || action != "created" {
+		t.Fatalf("first apply: %s %v", action, err)
+	}
+	d1 := decode(first)
+	if d1.UID == "" || d1.Generation != 1 || d1.CreationTimestamp.IsZero() || d1.Status.Replicas != 0 {
+		t.Errorf("first apply recorded %+v", d1.ObjectMeta)
+	}
+	for _, c := range []struct {
+		obj    *appsv1.Deployment
+		action string
+		gen    int64
+	}{
+		{deployment(2, nil), "unchanged", 1},
+		{deployment(2, map[string]string{"a": "b"}), "configured", 1},
+		{deployment(3, nil), "configured", 2},
+	} {
+		data, action, err := appliedObject(first, c.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := decode(data)
+		if action != c.action || d.Generation != c.gen || d.UID != d1.UID || !d.CreationTimestamp.Equal(&d1.CreationTimestamp) {
+			t.Errorf("re-apply: %s, generation %d, uid %s; want %s, %d, %s", action, d.Generation, d.UID, c.action, c.gen, d1.UID)
+		}
+	}
+}
+
+func TestSuperviseArgs(t *testing.T) {
+	r, err := New(Config{Root: "/r", RunRoot: "/run/p", Runtime: "runc", PullPolicy: corev1.PullNever,
+		Network: network.Config{Name: "net", ConfDir: "/etc/cni", PluginDirs: []string{"/a", "/b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := supervise.NewKey("deployment", "ns", "web")
+	got := strings.Join(r.SuperviseArgs(k), " ")
+	for _, want := range []string{"--root /r --run-root /run/p --runtime runc", "--network net", "--cni-config-dir /etc/cni", "--cni-plugin-dir /a:/b",
+		"supervise deployment ns web", "--pull-policy Never"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("args %q lack %q", got, want)
+		}
+	}
+}
+
+// TestDeleteWorkloadMissing: deleting what is not there is
+// ErrWorkloadNotFound, and a bad cascade is refused before anything.
+func TestDeleteWorkloadMissing(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.DeleteWorkload(ctx, "deployment", "default", "web", DeleteWorkloadOptions{}); !errors.Is(err, ErrWorkloadNotFound) {
+		t.Errorf("delete of nothing: %v", err)
+	}
+	if err := r.DeleteWorkload(ctx, "deployment", "default", "web", DeleteWorkloadOptions{Cascade: "sideways"}); err == nil || errors.Is(err, ErrWorkloadNotFound) {
+		t.Errorf("bad cascade: %v", err)
+	}
+	if err := r.EnsureSupervisors(ctx); err != nil {
+		t.Errorf("EnsureSupervisors with no workloads: %v", err)
+	}
+}
+
+// TestApplyWorkloadRollsBack: when no supervisor can start, a first apply
+// leaves nothing, and a re-apply puts the object back.
+func TestApplyWorkloadRollsBack(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir(), Self: filepath.Join(t.TempDir(), "no-podrun")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.ApplyWorkload(ctx, "deployment", deployment(1, nil)); err == nil {
+		t.Fatal("apply without a podrun binary succeeded")
+	}
+	if keys, _ := r.Workloads().List(); len(keys) != 0 {
+		t.Errorf("a failed first apply left %v", keys)
+	}
+	k, _ := supervise.NewKey("deployment", "default", "web")
+	d := r.Workloads().Workload(k)
+	d.Create()
+	old, _, _ := appliedObject(nil, deployment(1, nil))
+	d.WriteObject(old)
+	if _, err := r.ApplyWorkload(ctx, "deployment", deployment(5, nil)); err == nil {
+		t.Fatal("re-apply without a podrun binary succeeded")
+	}
+	if now, _ := d.ReadObject(); !slices.Equal(now, old) {
+		t.Errorf("a failed re-apply left %s", now)
+	}
+	if _, err := os.Stat(d.Path); err != nil {
+		t.Errorf("a failed re-apply removed the workload: %v", err)
+	}
+}
