@@ -41,7 +41,7 @@ containers share an infra container's namespaces, and runs them with runc
 each pod is supervised by a small monitor process of its own.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: g.checkNamespace,
+		PersistentPreRunE: g.preRun,
 	}
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.root, "root", "/var/lib/podrun", "directory for images and other data that survive reboots")
@@ -68,7 +68,11 @@ each pod is supervised by a small monitor process of its own.`,
 		newUpCommand(g),
 		newVersionCommand(g),
 		newMonitorCommand(g),
+		newSuperviseCommand(g),
 	)
+	if testWorkloads() {
+		cmd.AddCommand(newTestWorkloadCommand(g))
+	}
 	return cmd
 }
 
