@@ -13,9 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/podrun/podrun/internal/demoimage"
 	"github.com/podrun/podrun/internal/leakcheck"
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/runtime"
 )
 
@@ -132,7 +136,31 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { snap.Check(t) })
 	t.Cleanup(func() { exec.Command("ip", "link", "del", e.bridge).Run() })
 	t.Cleanup(e.deleteAll)
+	// Before the pods go: a supervisor left running would make them again.
+	t.Cleanup(e.checkSupervisors)
 	return e
+}
+
+// checkSupervisors fails the test if a workload supervisor of its run
+// root still runs (the test should have deleted its workloads), and kills
+// it, so that the pods can go and the next test starts clean.
+func (e *env) checkSupervisors() {
+	e.t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		args := strings.Split(string(raw), "\x00")
+		if slices.Contains(args, runner.SuperviseCommand) && slices.Contains(args, e.runRoot) {
+			e.t.Errorf("leakcheck: supervisor left running: pid %d %q", pid, strings.Join(args, " "))
+			syscall.Kill(pid, syscall.SIGKILL)
+			// Lest the next command start it again.
+			os.RemoveAll(filepath.Join(e.runRoot, "workloads"))
+		}
+	}
 }
 
 // deleteAll removes whatever pods a test left, so one failure does not
