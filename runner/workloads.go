@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -106,7 +106,7 @@ func (r *Runner) ApplyWorkload(ctx context.Context, kind string, obj metav1.Obje
 	if err != nil && !errors.Is(err, supervise.ErrNotFound) {
 		return out, err
 	}
-	data, action, err := appliedObject(old, obj)
+	data, action, err := supervise.Stamp(old, obj, time.Now())
 	if err != nil {
 		return out, err
 	}
@@ -151,63 +151,6 @@ func undoApply(d *supervise.Dir, created bool, old []byte) error {
 		return d.Remove()
 	}
 	return d.WriteObject(old)
-}
-
-// appliedObject is obj as it is recorded: without status, with the uid,
-// creation time and generation it keeps across applies, and whether the
-// apply created, configured or left it unchanged.
-func appliedObject(old []byte, obj metav1.Object) ([]byte, string, error) {
-	fresh, err := toMap(obj)
-	if err != nil {
-		return nil, "", err
-	}
-	delete(fresh, "status")
-	meta, _ := fresh["metadata"].(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
-		fresh["metadata"] = meta
-	}
-	action := "created"
-	var prev map[string]any
-	if old != nil && json.Unmarshal(old, &prev) == nil {
-		pmeta, _ := prev["metadata"].(map[string]any)
-		for _, f := range []string{"uid", "creationTimestamp", "generation"} {
-			if v, ok := pmeta[f]; ok {
-				meta[f] = v
-			}
-		}
-		action = "unchanged"
-		if !reflect.DeepEqual(prev["spec"], fresh["spec"]) {
-			gen, _ := meta["generation"].(float64)
-			meta["generation"] = gen + 1
-			action = "configured"
-		} else if !reflect.DeepEqual(prev, fresh) {
-			action = "configured"
-		}
-	}
-	if meta["uid"] == nil || meta["uid"] == "" {
-		meta["uid"] = newUID()
-		meta["creationTimestamp"] = metav1.Now().UTC().Format("2006-01-02T15:04:05Z")
-		meta["generation"] = 1
-	}
-	data, err := json.MarshalIndent(fresh, "", "  ")
-	if err != nil {
-		return nil, "", err
-	}
-	return append(data, '\n'), action, nil
-}
-
-// toMap is obj as generic JSON.
-func toMap(obj any) (map[string]any, error) {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the workload: %w", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("encoding the workload: %w", err)
-	}
-	return m, nil
 }
 
 // Cascade is how deleting a workload treats its pods, as kubectl's
@@ -257,40 +200,32 @@ func (r *Runner) DeleteWorkload(ctx context.Context, kind, namespace, name strin
 	if err := r.Supervisors().Stop(ctx, d); err != nil {
 		return fmt.Errorf("deleting %s: %w", k, err)
 	}
-	if uid, err := workloadUID(d); err == nil && uid != "" {
-		if err := r.cascade(ctx, namespace, uid, opts); err != nil {
-			return fmt.Errorf("deleting %s: %w", k, err)
-		}
+	uids, err := d.UIDs()
+	if err != nil && !errors.Is(err, supervise.ErrNotFound) {
+		return fmt.Errorf("deleting %s: %w", k, err)
+	}
+	if err := r.cascade(ctx, namespace, uids, opts); err != nil {
+		return fmt.Errorf("deleting %s: %w", k, err)
 	}
 	return d.Remove()
 }
 
-// workloadUID is the uid of the workload as applied; "" if unreadable.
-func workloadUID(d *supervise.Dir) (string, error) {
-	data, err := d.ReadObject()
-	if err != nil {
-		return "", err
+// cascade deletes, or orphans, the pods owned by one of uids: the
+// workload's and its owned objects'.
+func (r *Runner) cascade(ctx context.Context, namespace string, uids []string, opts DeleteWorkloadOptions) error {
+	uids = slices.DeleteFunc(uids, func(u string) bool { return u == "" })
+	if len(uids) == 0 {
+		return nil
 	}
-	var obj struct {
-		Metadata metav1.ObjectMeta `json:"metadata"`
-	}
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return "", err
-	}
-	return string(obj.Metadata.UID), nil
-}
-
-// cascade deletes, or orphans, the pods owned by uid.
-func (r *Runner) cascade(ctx context.Context, namespace, uid string, opts DeleteWorkloadOptions) error {
 	pods, err := r.List(ctx, namespace)
 	if err != nil {
 		return err
 	}
-	owned := supervise.Owned(pods, uid)
+	owned := supervise.Owned(pods, uids...)
 	var errs []error
 	if opts.Cascade == CascadeOrphan {
 		for _, p := range owned {
-			errs = append(errs, r.orphan(ctx, p.Namespace, p.Name, uid))
+			errs = append(errs, r.orphan(ctx, p.Namespace, p.Name, uids))
 		}
 		return errors.Join(errs...)
 	}
@@ -303,8 +238,10 @@ func (r *Runner) cascade(ctx context.Context, namespace, uid string, opts Delete
 }
 
 // orphan removes, from pod namespace/name's records, its ownerReferences
-// to uid, as the garbage collector does for --cascade=orphan.
-func (r *Runner) orphan(ctx context.Context, namespace, name, uid string) error {
+// to uids, as the garbage collector does for --cascade=orphan. The
+// objects a workload owns go with it (podrun keeps no ReplicaSet without
+// its Deployment), so the pods lose their references to those too.
+func (r *Runner) orphan(ctx context.Context, namespace, name string, uids []string) error {
 	k, err := state.PodKey(namespace, name)
 	if err != nil {
 		return err
@@ -326,7 +263,7 @@ func (r *Runner) orphan(ctx context.Context, namespace, name, uid string) error 
 			}
 			var keep []metav1.OwnerReference
 			for _, ref := range p.OwnerReferences {
-				if string(ref.UID) != uid {
+				if !slices.Contains(uids, string(ref.UID)) {
 					keep = append(keep, ref)
 				}
 			}

@@ -2,13 +2,13 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -24,45 +24,6 @@ func deployment(replicas int32, labels map[string]string) *appsv1.Deployment {
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", Labels: labels},
 		Spec:       appsv1.DeploymentSpec{Replicas: &replicas},
 		Status:     appsv1.DeploymentStatus{Replicas: 9},
-	}
-}
-
-// TestAppliedObject: uid and creation time are kept across applies, the
-// generation grows with the spec only, the status is not recorded.
-func TestAppliedObject(t *testing.T) {
-	decode := func(data []byte) *appsv1.Deployment {
-		t.Helper()
-		var d appsv1.Deployment
-		if err := json.Unmarshal(data, &d); err != nil {
-			t.Fatal(err)
-		}
-		return &d
-	}
-	first, action, err := appliedObject(nil, deployment(2, nil))
-	if err != nil || action != "created" {
-		t.Fatalf("first apply: %s %v", action, err)
-	}
-	d1 := decode(first)
-	if d1.UID == "" || d1.Generation != 1 || d1.CreationTimestamp.IsZero() || d1.Status.Replicas != 0 {
-		t.Errorf("first apply recorded %+v", d1.ObjectMeta)
-	}
-	for _, c := range []struct {
-		obj    *appsv1.Deployment
-		action string
-		gen    int64
-	}{
-		{deployment(2, nil), "unchanged", 1},
-		{deployment(2, map[string]string{"a": "b"}), "configured", 1},
-		{deployment(3, nil), "configured", 2},
-	} {
-		data, action, err := appliedObject(first, c.obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := decode(data)
-		if action != c.action || d.Generation != c.gen || d.UID != d1.UID || !d.CreationTimestamp.Equal(&d1.CreationTimestamp) {
-			t.Errorf("re-apply: %s, generation %d, uid %s; want %s, %d, %s", action, d.Generation, d.UID, c.action, c.gen, d1.UID)
-		}
 	}
 }
 
@@ -118,7 +79,7 @@ func TestApplyWorkloadRollsBack(t *testing.T) {
 	k, _ := supervise.NewKey("deployment", "default", "web")
 	d := r.Workloads().Workload(k)
 	d.Create()
-	old, _, _ := appliedObject(nil, deployment(1, nil))
+	old, _, _ := supervise.Stamp(nil, deployment(1, nil), time.Now())
 	d.WriteObject(old)
 	if _, err := r.ApplyWorkload(ctx, "deployment", deployment(5, nil)); err == nil {
 		t.Fatal("re-apply without a podrun binary succeeded")

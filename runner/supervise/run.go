@@ -43,6 +43,9 @@ type Workload struct {
 	Object json.RawMessage
 	// Status is the status the controller last recorded, or nil.
 	Status json.RawMessage
+	// Owned are the objects it owns besides pods (a Deployment's
+	// ReplicaSets), as stored by Env.PutOwned.
+	Owned []OwnedObject
 }
 
 // Decode unmarshals the object as applied into v.
@@ -55,11 +58,12 @@ func (w *Workload) Decode(v any) error {
 
 // Env is what a controller may do in a step.
 type Env interface {
-	// Pods are the pods the workload owns, as observed when the step
-	// began (their status as `get pods` shows it).
+	// Pods are the pods the workload or an object it owns owns, as
+	// observed when the step began (their status as `get pods` shows it).
 	Pods() []corev1.Pod
 	// CreatePods starts pods through the runner's apply path, together.
-	// Each must carry an ownerReference to the workload (ErrNotOwned).
+	// Each must carry an ownerReference to the workload or an object it
+	// owns (ErrNotOwned), so that delete finds it.
 	CreatePods(ctx context.Context, pods ...*corev1.Pod) error
 	// DeletePods deletes pods of the workload's namespace through the
 	// runner's delete path; those already gone are no error.
@@ -71,6 +75,14 @@ type Env interface {
 	Event(typ, reason, message string)
 	// Now is the time, from the supervisor's clock.
 	Now() time.Time
+	// PutOwned stores an object the workload owns (kind is lower case:
+	// "replicaset"), giving it a uid and creation time when it is new, as
+	// the API server would, and returns it as stored. Pods may name its
+	// uid in their ownerReferences from then on.
+	PutOwned(ctx context.Context, kind, name string, obj any) ([]byte, error)
+	// DeleteOwned removes an owned object; a missing one is no error.
+	// Its pods are the controller's to delete first.
+	DeleteOwned(ctx context.Context, kind, name string) error
 }
 
 // World is what a supervisor needs of the runner: the pods, and the
@@ -256,12 +268,20 @@ func (s *supervisor) step(ctx context.Context) (time.Duration, error) {
 	if err := json.Unmarshal(obj, &meta); err != nil {
 		return 0, fmt.Errorf("decoding workload %s: %w", d.Key, err)
 	}
-	w := &Workload{Key: d.Key, UID: string(meta.Metadata.UID), Object: obj, Status: rec.Status}
+	owned, err := d.ReadOwned()
+	if err != nil {
+		return 0, err
+	}
+	w := &Workload{Key: d.Key, UID: string(meta.Metadata.UID), Object: obj, Status: rec.Status, Owned: owned}
+	uids := []string{w.UID}
+	for _, o := range owned {
+		uids = append(uids, o.UID)
+	}
 	all, err := s.cfg.World.ListPods(ctx, d.Namespace())
 	if err != nil {
 		return 0, err
 	}
-	e := &env{s: s, w: w, pods: Owned(all, w.UID)}
+	e := &env{s: s, w: w, uids: uids, pods: Owned(all, uids...)}
 	s.watchOwned(e.pods)
 	stepCtx, cancel := stepContext(ctx)
 	defer cancel()
@@ -336,6 +356,7 @@ func ownedBy(p *corev1.Pod, uids []string) bool {
 type env struct {
 	s      *supervisor
 	w      *Workload
+	uids   []string // the workload's and its owned objects'
 	pods   []corev1.Pod
 	status json.RawMessage
 	events []state.Event
@@ -347,7 +368,7 @@ func (e *env) Now() time.Time { return e.s.cfg.Clock() }
 
 func (e *env) CreatePods(ctx context.Context, pods ...*corev1.Pod) error {
 	for _, p := range pods {
-		if !ownedBy(p, []string{e.w.UID}) {
+		if !ownedBy(p, e.uids) {
 			return fmt.Errorf("creating pod %s: %w %s", p.Name, ErrNotOwned, e.w.Key)
 		}
 		if p.Namespace == "" {
@@ -381,4 +402,19 @@ func (e *env) SetStatus(status any) error {
 
 func (e *env) Event(typ, reason, message string) {
 	e.events = append(e.events, state.Event{Type: typ, Reason: reason, Message: message, FirstTime: e.Now()})
+}
+
+func (e *env) PutOwned(ctx context.Context, kind, name string, obj any) ([]byte, error) {
+	data, err := e.s.putOwned(ctx, kind, name, obj)
+	if err != nil {
+		return nil, err
+	}
+	if uid, err := objectUID(data); err == nil {
+		e.uids = append(e.uids, uid)
+	}
+	return data, nil
+}
+
+func (e *env) DeleteOwned(ctx context.Context, kind, name string) error {
+	return e.s.deleteOwned(ctx, kind, name)
 }

@@ -218,3 +218,45 @@ func TestOwned(t *testing.T) {
 		t.Errorf("owned: %s", data)
 	}
 }
+
+// TestRunOwnedObjects: a pod owned by an object the workload owns is the
+// workload's.
+func TestRunOwnedObjects(t *testing.T) {
+	root := t.TempDir()
+	k, _ := NewKey("test", "default", "web")
+	d := Store{Dir: filepath.Join(root, "workloads")}.Workload(k)
+	d.Create()
+	d.WriteObject([]byte(`{"metadata":{"name":"web","uid":"u-1"}}`))
+	self, _ := state.Identify(os.Getpid())
+	d.Write(&Record{Supervisor: self})
+	w := &fakeWorld{podsDir: filepath.Join(root, "pods"), pods: map[string]corev1.Pod{}}
+	seen := make(chan int, 10)
+	c := ControllerFunc(func(ctx context.Context, wl *Workload, env Env) (time.Duration, error) {
+		seen <- len(env.Pods())
+		if len(wl.Owned) > 0 {
+			return 0, nil
+		}
+		data, err := env.PutOwned(ctx, "replicaset", "web-1", map[string]any{"metadata": map[string]any{"name": "web-1"}})
+		if err != nil {
+			return 0, err
+		}
+		uid, _ := objectUID(data)
+		return 0, env.CreatePods(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1-a",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1", UID: types.UID(uid)}}}})
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Dir: d, PodsDir: w.podsDir, Controller: c, World: w, Resync: time.Hour})
+	}()
+	if n := next(t, seen); n != 0 {
+		t.Fatalf("first step saw %d pods", n)
+	}
+	if n := next(t, seen); n != 1 {
+		t.Fatalf("second step saw %d pods", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
