@@ -128,6 +128,7 @@ func TestSupervise(t *testing.T) {
 
 	// A pod deleted by hand is replaced.
 	e.must("delete", "pod", names[0], "--grace-period", "0")
+	deleted := time.Now()
 	eventually(t, 60*time.Second, func() error {
 		now := e.owned(uid)
 		if _, back := now[names[0]]; back || len(now) != 2 {
@@ -135,6 +136,7 @@ func TestSupervise(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("a pod deleted by hand was replaced, running, %v after the delete returned", time.Since(deleted).Round(10*time.Millisecond))
 
 	// An unchanged re-apply changes nothing.
 	before := e.owned(uid)
