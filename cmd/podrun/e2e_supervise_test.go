@@ -258,3 +258,45 @@ func memory(pid int) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// TestSuperviseMemory measures what supervising a workload of 10 pods
+// costs: its supervisor and the 10 pod monitors, as Pss (shared pages
+// divided among their users). It runs only with PODRUN_MEASURE=1: ten
+// pods are a load on a shared machine, and the numbers are for
+// docs/workloads.md, not assertions.
+func TestSuperviseMemory(t *testing.T) {
+	if os.Getenv("PODRUN_MEASURE") != "1" {
+		t.Skip("set PODRUN_MEASURE=1 to measure the memory of a 10-pod workload")
+	}
+	e := newEnv(t)
+	t.Setenv(supervisetest.Env, "1")
+	e.loadDemo()
+	e.must("test-workload", "apply", e.manifest("ten.yaml", testReplicasYAML("ten", 10)))
+	uid := e.objectUID("ten")
+	pods := waitForPods(t, e, uid, 10)
+	time.Sleep(3 * time.Second) // idle: no step under way
+	sup := e.record("ten").Supervisor
+	total := pss(sup.Pid)
+	t.Logf("supervisor: %s", memory(sup.Pid))
+	for name := range pods {
+		var st state.Pod
+		data, _ := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
+		json.Unmarshal(data, &st)
+		total += pss(st.Monitor.Pid)
+		t.Logf("monitor of %s: %s", name, memory(st.Monitor.Pid))
+	}
+	t.Logf("supervisor and 10 monitors: Pss %d kB in all", total)
+	e.must("test-workload", "delete", "ten")
+}
+
+// pss is a process's Pss in kB.
+func pss(pid int) int {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "Pss:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}
