@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -300,7 +302,7 @@ func (r *Runner) Supervise(ctx context.Context, kind, namespace, name string, c 
 		Dir:        r.Workloads().Workload(k),
 		PodsDir:    r.pods.Dir,
 		Controller: c,
-		World:      world{r: r, source: kind + "/" + name},
+		World:      &world{r: r, source: kind + "/" + name, monitors: map[int]bool{}},
 		Ready:      opts.Ready,
 		Log:        r.cfg.Log,
 	})
@@ -310,16 +312,53 @@ func (r *Runner) Supervise(ctx context.Context, kind, namespace, name string, c 
 type world struct {
 	r      *Runner
 	source string // where its pods are said to come from
+	// monitors are the pod monitors this process started, which are its
+	// children until they exit: a long-lived supervisor must reap them.
+	mu       sync.Mutex
+	monitors map[int]bool
 }
 
-func (w world) ListPods(ctx context.Context, namespace string) ([]corev1.Pod, error) {
+// ListPods lists the pods, after reaping the monitors of pods deleted
+// since the last step (each deletion wakes a step).
+func (w *world) ListPods(ctx context.Context, namespace string) ([]corev1.Pod, error) {
+	w.reap()
 	return w.r.List(ctx, namespace)
+}
+
+// reap collects the exit of every monitor this process started that has
+// exited. Only those pids are waited for, so that no exit status is
+// taken from a command the runner is running (os/exec waits for its own).
+func (w *world) reap() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for pid := range w.monitors {
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		if got == pid || err != nil { // exited and reaped, or not our child
+			delete(w.monitors, pid)
+		}
+	}
+}
+
+// started remembers the monitors of pods this process started.
+func (w *world) started(pods []kube.Pod) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range pods {
+		k, err := state.PodKey(p.Pod.Namespace, p.Pod.Name)
+		if err != nil {
+			continue
+		}
+		if st, err := w.r.pod(k).dir.Read(); err == nil && st.Monitor.Pid > 0 {
+			w.monitors[st.Monitor.Pid] = true
+		}
+	}
 }
 
 // ApplyPods validates and defaults the pods as a manifest's are (so that
 // a template is held to what the API server holds a pod to), then starts
 // them as apply does.
-func (w world) ApplyPods(ctx context.Context, pods []*corev1.Pod) error {
+func (w *world) ApplyPods(ctx context.Context, pods []*corev1.Pod) error {
 	objs := make([]kube.Object, len(pods))
 	for i, p := range pods {
 		p = p.DeepCopy()
@@ -331,10 +370,11 @@ func (w world) ApplyPods(ctx context.Context, pods []*corev1.Pod) error {
 		return err
 	}
 	_, err = w.r.Apply(ctx, set.Pods)
+	w.started(set.Pods)
 	return err
 }
 
-func (w world) DeletePods(ctx context.Context, namespace string, names []string) error {
+func (w *world) DeletePods(ctx context.Context, namespace string, names []string) error {
 	refs := make([]PodRef, len(names))
 	for i, n := range names {
 		refs[i] = PodRef{namespace, n}
@@ -343,4 +383,4 @@ func (w world) DeletePods(ctx context.Context, namespace string, names []string)
 	return err
 }
 
-var _ supervise.World = world{}
+var _ supervise.World = (*world)(nil)

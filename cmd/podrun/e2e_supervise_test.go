@@ -137,6 +137,13 @@ func TestSupervise(t *testing.T) {
 		return nil
 	})
 	t.Logf("a pod deleted by hand was replaced, running, %v after the delete returned", time.Since(deleted).Round(10*time.Millisecond))
+	// The deleted pod's monitor was the supervisor's child: it is reaped.
+	eventually(t, 10*time.Second, func() error {
+		if z := zombies(sup.Pid); len(z) > 0 {
+			return fmt.Errorf("the supervisor leaves zombies: %v", z)
+		}
+		return nil
+	})
 
 	// An unchanged re-apply changes nothing.
 	before := e.owned(uid)
@@ -299,4 +306,23 @@ func pss(pid int) int {
 		}
 	}
 	return 0
+}
+
+// zombies lists the zombie children of pid.
+func zombies(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		data, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(data), ')')
+		f := strings.Fields(string(data)[i+1:]) // f[0] state, f[1] ppid
+		if len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
+			n, _ := strconv.Atoi(d.Name())
+			out = append(out, n)
+		}
+	}
+	return out
 }
