@@ -28,9 +28,12 @@ const SuperviseCommand = "supervise"
 // ErrWorkloadNotFound is returned for a workload that does not exist.
 var ErrWorkloadNotFound = supervise.ErrNotFound
 
+// WorkloadsDir is the store of workloads, under the run root.
+const WorkloadsDir = "workloads"
+
 // Workloads is the store of workloads: <run-root>/workloads.
 func (r *Runner) Workloads() supervise.Store {
-	return supervise.Store{Dir: filepath.Join(r.cfg.RunRoot, "workloads")}
+	return supervise.Store{Dir: filepath.Join(r.cfg.RunRoot, WorkloadsDir)}
 }
 
 // Supervisors start, find again and stop the workloads' supervisors.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -46,6 +47,10 @@ func (g *globals) ensureSupervisors(cmd *cobra.Command) {
 		verb = verb.Parent()
 	}
 	if !slices.Contains(ensuringVerbs, verb.Name()) {
+		return
+	}
+	// Without a workload there is nothing to see to, nor a runner to open.
+	if _, err := os.Stat(filepath.Join(g.runRoot, runner.WorkloadsDir)); err != nil {
 		return
 	}
 	r, err := g.runner()
