@@ -111,3 +111,25 @@ func TestEnsureFails(t *testing.T) {
 		t.Errorf("EnsureAll: %v", err)
 	}
 }
+
+// TestEnsureConcurrent: commands that find a workload's supervisor gone
+// at once start one between them.
+func TestEnsureConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := fakeSupervisors(t)
+	d := applied(t, s, "web")
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- s.EnsureAll(ctx) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, _ := d.Read()
+	t.Cleanup(func() { rec.Supervisor.SignalGroup(syscall.SIGKILL) })
+	if rec.Starts != 1 || !rec.Supervisor.Alive() {
+		t.Errorf("after 4 EnsureAll at once: %+v", rec)
+	}
+}
