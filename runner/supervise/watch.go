@@ -99,6 +99,8 @@ func (w *watcher) relevant(buf []byte) bool {
 		off += unix.SizeofInotifyEvent + int(ev.Len)
 		name := string(trimNUL(nameBytes))
 		switch wd := int(ev.Wd); {
+		case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+			any = true // events were lost: look at everything
 		case wd == w.podsWD:
 			any = true // a pod made or removed
 		case wd == w.dirWD:
