@@ -127,8 +127,8 @@ func (r *Runner) ApplyWorkload(ctx context.Context, kind string, obj metav1.Obje
 
 // recordWorkload writes the object and the supervisor's command line,
 // then starts the supervisor unless it runs. A re-apply with other
-// options (--pull, --network...) gives a running supervisor nothing new:
-// its next start uses them.
+// options (--network, --pull...) restarts it with them, so that the pods
+// it starts from then on are started as this apply would.
 func (r *Runner) recordWorkload(ctx context.Context, d *supervise.Dir, data []byte) error {
 	if err := d.WriteObject(data); err != nil {
 		return err
@@ -140,13 +140,23 @@ func (r *Runner) recordWorkload(ctx context.Context, d *supervise.Dir, data []by
 	if !rec.Deleting.IsZero() {
 		return fmt.Errorf("workload %s is being deleted: delete it again to finish, then apply", d.Key)
 	}
-	if args := r.SuperviseArgs(d.Key); !slices.Equal(rec.Args, args) {
-		rec.Args = args
-		if err := d.Write(rec); err != nil {
-			return err
+	args := r.SuperviseArgs(d.Key)
+	if slices.Equal(rec.Args, args) {
+		return r.Supervisors().EnsureLocked(ctx, d)
+	}
+	before := rec.Args
+	rec.Args = args
+	if err := d.Write(rec); err != nil {
+		return err
+	}
+	err = r.Supervisors().Restart(ctx, d)
+	if err != nil {
+		if rec, rerr := d.Read(); rerr == nil {
+			rec.Args = before
+			err = errors.Join(err, d.Write(rec))
 		}
 	}
-	return r.Supervisors().EnsureLocked(ctx, d)
+	return err
 }
 
 // undoApply removes a workload that a failed first apply made, or puts

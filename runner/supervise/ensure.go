@@ -195,7 +195,30 @@ func (s *Supervisors) Stop(ctx context.Context, d *Dir) error {
 			return err
 		}
 	}
-	p := rec.Supervisor
+	return s.stop(ctx, d, rec.Supervisor)
+}
+
+// Restart stops workload d's supervisor, if one runs, and starts
+// another: for a re-apply whose options (network, pull policy...) the
+// running one does not have. The caller holds the workload's lock.
+func (s *Supervisors) Restart(ctx context.Context, d *Dir) error {
+	rec, err := d.Read()
+	if err != nil {
+		return err
+	}
+	if err := s.stop(ctx, d, rec.Supervisor); err != nil {
+		return err
+	}
+	rec.Supervisor = state.Process{} // stopped on purpose: no warning
+	if err := d.Write(rec); err != nil {
+		return err
+	}
+	return s.EnsureLocked(ctx, d)
+}
+
+// stop stops supervisor p of d: SIGTERM, a wait of at most StopTimeout,
+// SIGKILL to its process group.
+func (s *Supervisors) stop(ctx context.Context, d *Dir, p state.Process) error {
 	if !p.Alive() {
 		return nil
 	}

@@ -133,3 +133,28 @@ func TestEnsureConcurrent(t *testing.T) {
 		t.Errorf("after 4 EnsureAll at once: %+v", rec)
 	}
 }
+
+// TestRestart: a re-apply with other options replaces a live supervisor,
+// without the warning of a lost one.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	s := fakeSupervisors(t)
+	d := applied(t, s, "web")
+	if err := s.Ensure(ctx, d.Key); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := d.Read()
+	first := rec.Supervisor
+	t.Cleanup(func() { first.SignalGroup(syscall.SIGKILL) })
+	l, _ := d.Lock(ctx)
+	err := s.Restart(ctx, d)
+	l.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = d.Read()
+	t.Cleanup(func() { rec.Supervisor.SignalGroup(syscall.SIGKILL) })
+	if first.Alive() || !rec.Supervisor.Alive() || rec.Supervisor == first || rec.Starts != 2 || !rec.Deleting.IsZero() {
+		t.Errorf("after Restart: first alive %v, record %+v", first.Alive(), rec)
+	}
+}
