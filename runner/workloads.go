@@ -397,3 +397,87 @@ func (w *world) DeletePods(ctx context.Context, namespace string, names []string
 }
 
 var _ supervise.World = (*world)(nil)
+
+// Workload is a workload as get and describe show it.
+type Workload struct {
+	Kind, Namespace, Name string
+	// Object is the object as applied, with the status its controller
+	// last recorded: what `get -o json` prints.
+	Object json.RawMessage
+	// Supervised is whether its supervisor is alive; Deleting whether a
+	// delete has begun.
+	Supervised, Deleting bool
+	Events               []state.Event
+	// Owned are the objects it owns besides pods (a Deployment's
+	// ReplicaSets), with the status their controller recorded in them.
+	Owned []supervise.OwnedObject
+}
+
+// GetWorkload returns workload kind namespace/name, or
+// ErrWorkloadNotFound.
+func (r *Runner) GetWorkload(kind, namespace, name string) (*Workload, error) {
+	k, err := supervise.NewKey(kind, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	return r.workload(k)
+}
+
+// ListWorkloads returns the workloads of kind in namespace ("" for every
+// namespace), sorted by namespace and name. Those half-deleted or
+// unreadable are skipped.
+func (r *Runner) ListWorkloads(kind, namespace string) ([]Workload, error) {
+	keys, err := r.Workloads().List()
+	if err != nil {
+		return nil, err
+	}
+	var out []Workload
+	for _, k := range keys {
+		if k.Kind != kind || (namespace != "" && k.Namespace() != namespace) {
+			continue
+		}
+		w, err := r.workload(k)
+		if err != nil {
+			if !errors.Is(err, ErrWorkloadNotFound) {
+				r.cfg.Log.Warn("skipping a workload whose state is unreadable", "workload", k.String(), "error", err)
+			}
+			continue
+		}
+		out = append(out, *w)
+	}
+	return out, nil
+}
+
+func (r *Runner) workload(k supervise.Key) (*Workload, error) {
+	d := r.Workloads().Workload(k)
+	obj, err := d.ReadObject()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := d.Read()
+	if err != nil {
+		return nil, err
+	}
+	owned, err := d.ReadOwned()
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.Status) > 0 {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(obj, &m); err != nil {
+			return nil, fmt.Errorf("decoding workload %s: %w", k, err)
+		}
+		m["status"] = rec.Status
+		if obj, err = json.Marshal(m); err != nil {
+			return nil, err
+		}
+	}
+	return &Workload{
+		Kind: k.Kind, Namespace: k.Namespace(), Name: k.Name(),
+		Object:     obj,
+		Supervised: rec.Supervisor.Alive(),
+		Deleting:   !rec.Deleting.IsZero(),
+		Events:     rec.Events,
+		Owned:      owned,
+	}, nil
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,5 +90,40 @@ func TestApplyWorkloadRollsBack(t *testing.T) {
 	}
 	if _, err := os.Stat(d.Path); err != nil {
 		t.Errorf("a failed re-apply removed the workload: %v", err)
+	}
+}
+
+// TestGetWorkload: the object as applied with the status recorded.
+func TestGetWorkload(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.GetWorkload("deployment", "default", "web"); !errors.Is(err, ErrWorkloadNotFound) {
+		t.Errorf("get of nothing: %v", err)
+	}
+	k, _ := supervise.NewKey("deployment", "default", "web")
+	d := r.Workloads().Workload(k)
+	d.Create()
+	obj, _, _ := supervise.Stamp(nil, deployment(2, nil), time.Now())
+	d.WriteObject(obj)
+	d.Write(&supervise.Record{Status: []byte(`{"replicas":2,"readyReplicas":1}`)})
+	w, err := r.GetWorkload("deployment", "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got appsv1.Deployment
+	if err := json.Unmarshal(w.Object, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ReadyReplicas != 1 || *got.Spec.Replicas != 2 || w.Supervised || w.Deleting {
+		t.Errorf("got %+v, status %+v", w, got.Status)
+	}
+	list, err := r.ListWorkloads("deployment", "")
+	if err != nil || len(list) != 1 || list[0].Name != "web" {
+		t.Errorf("list: %+v %v", list, err)
+	}
+	if list, _ := r.ListWorkloads("job", ""); len(list) != 0 {
+		t.Errorf("jobs: %+v", list)
 	}
 }
