@@ -127,3 +127,35 @@ func TestGetWorkload(t *testing.T) {
 		t.Errorf("jobs: %+v", list)
 	}
 }
+
+// TestDeleteWorkloadFinishes: a workload whose delete was cut short is
+// refused by apply, left alone by EnsureSupervisors, and finished by the
+// next delete.
+func TestDeleteWorkloadFinishes(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir(), Self: filepath.Join(t.TempDir(), "no-podrun")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	k, _ := supervise.NewKey("deployment", "default", "web")
+	d := r.Workloads().Workload(k)
+	d.Create()
+	obj, _, _ := supervise.Stamp(nil, deployment(2, nil), time.Now())
+	d.WriteObject(obj)
+	d.Write(&supervise.Record{Deleting: time.Now()})
+	if _, err := r.ApplyWorkload(ctx, "deployment", deployment(3, nil)); err == nil || !strings.Contains(err.Error(), "being deleted") {
+		t.Errorf("apply of a workload being deleted: %v", err)
+	}
+	if now, _ := d.ReadObject(); !slices.Equal(now, obj) {
+		t.Errorf("a refused apply left %s", now)
+	}
+	if err := r.EnsureSupervisors(ctx); err != nil {
+		t.Errorf("EnsureSupervisors tried to start a workload being deleted: %v", err)
+	}
+	if err := r.DeleteWorkload(ctx, "deployment", "default", "web", DeleteWorkloadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := r.Workloads().List(); len(keys) != 0 {
+		t.Errorf("left %v", keys)
+	}
+}
