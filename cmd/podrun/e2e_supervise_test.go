@@ -181,6 +181,9 @@ func TestSupervise(t *testing.T) {
 	e.must("test-workload", "apply", e.manifest("web3.yaml", testReplicasYAML("web", 3)))
 	waitForPods(t, e, uid, 3)
 
+	if log, err := os.ReadFile(filepath.Join(e.runRoot, "workloads", supervisetest.Kind, "default_web", supervise.LogFile)); err == nil && t.Failed() {
+		t.Logf("supervisor.log:\n%s", log)
+	}
 	// Delete stops the supervisor and deletes its pods.
 	e.must("test-workload", "delete", "web")
 	if again.Supervisor.Alive() {

@@ -330,6 +330,7 @@ func (s *supervisor) flush(ctx context.Context, e *env) error {
 		}
 		for _, ev := range e.events {
 			rec.AddEvent(ev.FirstTime, ev.Type, ev.Reason, ev.Message)
+			s.cfg.Log.Info("event", "workload", s.cfg.Dir.Key.String(), "type", ev.Type, "reason", ev.Reason, "message", ev.Message)
 		}
 		return nil
 	})
