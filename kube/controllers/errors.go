@@ -9,3 +9,9 @@ var (
 	ErrRollbackSkipped  = errors.New("skipped rollback: the current template already matches the revision")
 	ErrPaused           = errors.New("the deployment is paused; resume it first")
 )
+
+// Errors of a CronJob's schedule.
+var (
+	ErrSchedule = errors.New("unparseable schedule")
+	ErrTimeZone = errors.New("unknown time zone")
+)
