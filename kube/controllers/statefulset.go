@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -121,11 +122,7 @@ func (s *setSync) split(pods []Pod) ([]*Pod, []*Pod) {
 }
 
 func sortByOrdinal(pods []*Pod, ordinal func(*corev1.Pod) int) {
-	for i := 1; i < len(pods); i++ {
-		for j := i; j > 0 && ordinal(pods[j].Pod) < ordinal(pods[j-1].Pod); j-- {
-			pods[j], pods[j-1] = pods[j-1], pods[j]
-		}
-	}
+	sort.SliceStable(pods, func(i, j int) bool { return ordinal(pods[i].Pod) < ordinal(pods[j].Pod) })
 }
 
 // healthy is Running, ready and available for minReadySeconds.
@@ -303,15 +300,7 @@ func (s *setSync) releaseClaims() {
 			}
 		}
 	}
-	sortStrings(s.res.DeleteClaims)
-}
-
-func sortStrings(v []string) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && v[j] < v[j-1]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
+	sort.Strings(s.res.DeleteClaims)
 }
 
 // status counts the set's pods: those that exist, ready, available, at
