@@ -78,12 +78,27 @@ func seconds(s int32) time.Duration { return time.Duration(s) * time.Second }
 // before Unknown before Running.
 var phaseRank = map[corev1.PodPhase]int{corev1.PodPending: 0, corev1.PodUnknown: 1, corev1.PodRunning: 2}
 
+// AnnotationDeletionCost is the pod annotation by which a user asks that
+// pods of lower cost be deleted first.
+const AnnotationDeletionCost = "controller.kubernetes.io/pod-deletion-cost"
+
+// deletionCost is a pod's deletion cost, 0 when unset or not an int32.
+func deletionCost(p *corev1.Pod) int32 {
+	v, err := parseInt32(p.Annotations[AnnotationDeletionCost])
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
 // deleteFirst reports whether a should be deleted before b when a
 // controller scales down, by the rules of the controller's
 // ActivePodsWithRanks on one node: unscheduled before scheduled, Pending
-// before Unknown before Running, not ready before ready, ready for less
-// time before longer, more restarts before fewer, newer before older,
-// and by name for a stable order.
+// before Unknown before Running, not ready before ready, lower
+// pod-deletion-cost first, ready for less time before longer, more
+// restarts before fewer, newer before older, and by name for a stable
+// order. Times are compared exactly, not in the logarithmic buckets that
+// LogarithmicScaleDown uses to spread deletions over a cluster's nodes.
 func deleteFirst(a, b *Pod) bool {
 	if a.Unscheduled != b.Unscheduled {
 		return a.Unscheduled
@@ -93,6 +108,9 @@ func deleteFirst(a, b *Pod) bool {
 	}
 	if a.Ready != b.Ready {
 		return !a.Ready
+	}
+	if ca, cb := deletionCost(a.Pod), deletionCost(b.Pod); ca != cb {
+		return ca < cb
 	}
 	if a.Ready && !a.ReadySince.Equal(b.ReadySince) {
 		return a.ReadySince.After(b.ReadySince)

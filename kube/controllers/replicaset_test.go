@@ -34,6 +34,8 @@ func TestReplicaSetScale(t *testing.T) {
 			[]Pod{{Pod: pod("a", corev1.PodPending, 0).Pod, Unscheduled: true}, pod("b", corev1.PodPending, 5)}, 0, []string{"a"}},
 		{"pending before running", 1, []Pod{running("a", 5), pod("b", corev1.PodPending, 0)}, 0, []string{"b"}},
 		{"not ready before ready", 1, []Pod{ready(running("a", 5), 6), running("b", 0)}, 0, []string{"b"}},
+		{"lower deletion cost first", 1, []Pod{withCost(running("a", 9), "5"), withCost(running("b", 0), "-1")}, 0, []string{"b"}},
+		{"a bad deletion cost is 0", 1, []Pod{withCost(running("a", 0), "x"), withCost(running("b", 9), "1")}, 0, []string{"a"}},
 		{"ready for less time first", 1, []Pod{ready(running("a", 0), 10), ready(running("b", 0), 20)}, 0, []string{"b"}},
 		{"more restarts first", 1, []Pod{withRestarts(running("a", 0), 1), withRestarts(running("b", 0), 3)}, 0, []string{"b"}},
 		{"newer first", 2, []Pod{running("a", 0), running("b", 9), running("c", 5)}, 0, []string{"b"}},
@@ -94,4 +96,9 @@ func TestReplicaSetStatus(t *testing.T) {
 	if res := ReplicaSet(testRS(1, 10), []Pod{ready(pod("a", corev1.PodRunning, 0), 20)}, at(30), seeded()); res.Status.AvailableReplicas != 0 {
 		t.Errorf("a pod ready for exactly minReadySeconds is available; the controller wants strictly more")
 	}
+}
+
+func withCost(p Pod, cost string) Pod {
+	p.Pod.Annotations = map[string]string{AnnotationDeletionCost: cost}
+	return p
 }
