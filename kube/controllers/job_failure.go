@@ -53,8 +53,8 @@ func finishedAt(p *Pod) time.Time {
 }
 
 // byFinish sorts pods by when they finished; of pods that finished
-// together, successes first, so that a failure beside a success still
-// backs off; then by name.
+// together, failures first, as the controller counts only the failures
+// strictly after the last success; then by name.
 func byFinish(pods []*Pod) {
 	slices.SortStableFunc(pods, func(a, b *Pod) int {
 		if c := finishedAt(a).Compare(finishedAt(b)); c != 0 {
@@ -62,9 +62,9 @@ func byFinish(pods []*Pod) {
 		}
 		if as, bs := a.phase() == corev1.PodSucceeded, b.phase() == corev1.PodSucceeded; as != bs {
 			if as {
-				return -1
+				return 1
 			}
-			return 1
+			return -1
 		}
 		return compareStrings(a.Pod.Name, b.Pod.Name)
 	})

@@ -67,8 +67,8 @@ func runJob(t *testing.T, job *batchv1.Job, outcome func(n int) corev1.PodPhase)
 }
 
 func TestJobRunsToCompletion(t *testing.T) {
-	// The second pod fails: it is replaced after the 10 s back-off.
-	job, pods := runJob(t, testJob(ptr(int32(3)), ptr(int32(2))), func(n int) corev1.PodPhase {
+	// The second pod fails: the third starts after the 10 s back-off.
+	job, pods := runJob(t, testJob(ptr(int32(3)), ptr(int32(1))), func(n int) corev1.PodPhase {
 		if n == 2 {
 			return corev1.PodFailed
 		}
@@ -81,10 +81,9 @@ func TestJobRunsToCompletion(t *testing.T) {
 	if c := jobCondition(job, batchv1.JobComplete); c == nil || c.Reason != batchv1.JobReasonCompletionsReached {
 		t.Errorf("conditions %v", conds(job))
 	}
-	// Pods at 0 s (two), 5 s, and the replacement after the failure at 5 s
-	// waits until 15 s, ending at 20 s.
-	if st.CompletionTime == nil || !st.CompletionTime.Time.Equal(at(20)) {
-		t.Errorf("completionTime %v, want %v", st.CompletionTime, at(20))
+	// Pods run 0-5 s, 5-10 s (failed), 20-25 s and 25-30 s.
+	if st.CompletionTime == nil || !st.CompletionTime.Time.Equal(at(30)) {
+		t.Errorf("completionTime %v, want %v", st.CompletionTime, at(30))
 	}
 }
 

@@ -107,6 +107,8 @@ func TestJob(t *testing.T) {
 		{"back-off after a failure", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10)}, 15, 0, nil, nil, 0, 0, 1, 20},
 		{"back-off over", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10)}, 20, 1, nil, nil, 1, 0, 1, 0},
 		{"back-off doubles", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10), jpod("b", failed, 30)}, 40, 0, nil, nil, 0, 0, 2, 50},
+		{"a failure beside a success does not back off", testJob(n(3), n(1)), []Pod{jpod("a", failed, 10), jpod("b", succeeded, 10)}, 12, 1, nil, nil, 1, 1, 1, 0},
+		{"a failure after a success backs off", testJob(n(3), n(1)), []Pod{jpod("a", failed, 11), jpod("b", succeeded, 10)}, 12, 0, nil, nil, 0, 1, 1, 21},
 		{"a success resets the back-off", testJob(n(3), n(1)), []Pod{jpod("a", failed, 10), jpod("b", succeeded, 30)}, 30, 1, nil, nil, 1, 1, 1, 0},
 		{"backoffLimit exceeded", withBackoff(testJob(n(3), n(2)), 1),
 			[]Pod{jpod("a", failed, 1), jpod("b", failed, 2), jpod("c", running, 0)}, 5, 0, []string{"c"},
