@@ -422,9 +422,6 @@ func (s *jobSync) manage() {
 		return
 	}
 	active := len(s.active)
-	if s.replacing() {
-		active += len(s.terminating)
-	}
 	succeeded := max(int(s.j.Status.Succeeded), len(s.succeeded))
 	want := s.parallelism()
 	switch {
@@ -437,7 +434,11 @@ func (s *jobSync) manage() {
 		s.delete(toDelete(s.active, active-want))
 		return
 	}
-	if active == want {
+	missing := want - active
+	if s.replacing() {
+		missing -= len(s.terminating)
+	}
+	if missing <= 0 {
 		return
 	}
 	if until := backoffUntil(append(s.succeeded, s.failed...)); until.After(s.now) {
@@ -445,7 +446,7 @@ func (s *jobSync) manage() {
 		return
 	}
 	taken := podNames(s.all)
-	for range min(want-active, MaxPodCreateDeletePerSync) {
+	for range min(missing, MaxPodCreateDeletePerSync) {
 		s.create(-1, taken)
 	}
 }
@@ -471,12 +472,12 @@ func (s *jobSync) manageIndexed() {
 		}
 	}
 	s.delete(names(drop))
-	active := len(holders)
 	want := max(min(s.completions()-len(s.doneIdx)-len(s.failedIdx), s.parallelism()), 0)
-	if active > want {
-		s.delete(toDelete(keep, active-want))
+	if len(keep) > want {
+		s.delete(toDelete(keep, len(keep)-want))
 		return
 	}
+	active := len(holders)
 	if s.j.Spec.BackoffLimitPerIndex == nil {
 		if until := backoffUntil(append(s.succeeded, s.failed...)); until.After(s.now) {
 			s.requeue(until)

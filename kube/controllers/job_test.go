@@ -104,6 +104,10 @@ func TestJob(t *testing.T) {
 			[]cond{criteriaMet("CompletionsReached"), completeCond("CompletionsReached")}, 0, 1, 0, 0},
 		{"parallelism lowered", testJob(n(5), n(1)), []Pod{jpod("a", running, 0), jpod("b", corev1.PodPending, 0)}, 5, 0, []string{"b"}, nil, 1, 0, 0, 0},
 		{"stopping pods are replaced by default", testJob(n(2), n(2)), []Pod{{Pod: jpod("a", running, 0).Pod, Deleting: true}}, 5, 2, nil, nil, 2, 0, 0, 0},
+		{"stopping pods hold their places under podReplacementPolicy Failed", replaceFailed(testJob(n(3), n(2))),
+			[]Pod{{Pod: jpod("a", running, 0).Pod, Deleting: true}, jpod("b", running, 0)}, 5, 0, nil, nil, 1, 0, 0, 0},
+		{"and are not deleted again", replaceFailed(testJob(n(3), n(1))),
+			[]Pod{{Pod: jpod("a", running, 0).Pod, Deleting: true}, jpod("b", running, 0)}, 5, 0, nil, nil, 1, 0, 0, 0},
 		{"back-off after a failure", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10)}, 15, 0, nil, nil, 0, 0, 1, 20},
 		{"back-off over", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10)}, 20, 1, nil, nil, 1, 0, 1, 0},
 		{"back-off doubles", testJob(n(1), n(1)), []Pod{jpod("a", failed, 10), jpod("b", failed, 30)}, 40, 0, nil, nil, 0, 0, 2, 50},
@@ -254,4 +258,9 @@ func TestFormatIndexes(t *testing.T) {
 	if diff := cmp.Diff([]int{1, 3, 4, 5}, ParseIndexes("1,3-5,x,9", 6)); diff != "" {
 		t.Errorf("ParseIndexes (-want +got):\n%s", diff)
 	}
+}
+
+func replaceFailed(j *batchv1.Job) *batchv1.Job {
+	j.Spec.PodReplacementPolicy = ptr(batchv1.Failed)
+	return j
 }
