@@ -264,11 +264,15 @@ func (s *jobSync) backoffLimit() int32 {
 func (s *jobSync) failedCount() int32 { return max(s.j.Status.Failed, int32(len(s.failed))) }
 
 // finishing is why the Job is done, if it is, and whether as a failure:
-// a FailureTarget or SuccessCriteriaMet already set, a FailJob rule, the
+// a SuccessCriteriaMet or FailureTarget already set, which no later
+// event overturns while the pods stop, a FailJob rule, the
 // backoff limit, the active deadline, too many failed indexes, then the
 // success policy, the completions reached, or every index done with some
 // failed.
 func (s *jobSync) finishing() (reason, message string, failure bool) {
+	if c := jobCondition(s.j, batchv1.JobSuccessCriteriaMet); c != nil {
+		return c.Reason, c.Message, false
+	}
 	if c := jobCondition(s.j, batchv1.JobFailureTarget); c != nil {
 		return c.Reason, c.Message, true
 	}
@@ -284,9 +288,6 @@ func (s *jobSync) finishing() (reason, message string, failure bool) {
 	}
 	if m := s.j.Spec.MaxFailedIndexes; indexed(s.j) && m != nil && len(s.failedIdx) > int(*m) {
 		return batchv1.JobReasonMaxFailedIndexesExceeded, MessageMaxFailedIndexes, true
-	}
-	if c := jobCondition(s.j, batchv1.JobSuccessCriteriaMet); c != nil {
-		return c.Reason, c.Message, false
 	}
 	if rule, ok := s.successPolicy(); ok {
 		return batchv1.JobReasonSuccessPolicy, fmt.Sprintf("Matched rules at index %d", rule), false

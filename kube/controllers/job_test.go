@@ -126,6 +126,8 @@ func TestJob(t *testing.T) {
 			[]cond{failureTarget("DeadlineExceeded")}, 0, 0, 0, 0},
 		{"suspended", suspend(testJob(n(2), n(2)), true), []Pod{jpod("a", running, 0)}, 5, 0, []string{"a"},
 			[]cond{{"Suspended", "True", "JobSuspended"}}, 0, 0, 0, 0},
+		{"success criteria met stand past the deadline", withDeadline(withCond(testJob(n(1), n(1)), batchv1.JobSuccessCriteriaMet, "CompletionsReached"), 60),
+			[]Pod{jpod("a", succeeded, 50)}, 90, 0, nil, []cond{criteriaMet("CompletionsReached"), completeCond("CompletionsReached")}, 0, 1, 0, 0},
 		{"failure target set: wait for pods, then Failed", withCond(testJob(n(2), n(2)), batchv1.JobFailureTarget, "DeadlineExceeded"),
 			[]Pod{{Pod: jpod("a", running, 0).Pod, Deleting: true}}, 5, 0, nil, []cond{failureTarget("DeadlineExceeded")}, 0, 0, 0, 0},
 	}
