@@ -251,16 +251,42 @@ func TestDeploymentProportionalScaling(t *testing.T) {
 			Spec: appsv1.ReplicaSetSpec{Replicas: ptr(n), Template: template(image)},
 		}
 	}
-	res := Deployment(d, []*appsv1.ReplicaSet{rs("web-old", "v1", 8, 0, "1"), rs("web-new", "v2", 5, 10, "2")}, nil, at(20))
-	got := map[string]int32{}
-	for _, u := range res.Update {
-		got[u.Name] = *u.Spec.Replicas
-		if u.Annotations[AnnotationDesiredReplica] != "20" || u.Annotations[AnnotationMaxReplicas] != "23" {
-			t.Errorf("%s annotations %v", u.Name, u.Annotations)
+	sizes := func(res DeploymentResult, desired, most string) map[string]int32 {
+		got := map[string]int32{}
+		for _, u := range res.Update {
+			got[u.Name] = *u.Spec.Replicas
+			if u.Annotations[AnnotationDesiredReplica] != desired || u.Annotations[AnnotationMaxReplicas] != most {
+				t.Errorf("%s annotations %v", u.Name, u.Annotations)
+			}
 		}
+		return got
 	}
-	if diff := cmp.Diff(map[string]int32{"web-old": 14, "web-new": 9}, got); diff != "" {
-		t.Errorf("sizes (-want +got):\n%s", diff)
+	// Up from 10 to 20: 10 more within the surge, shared 8:5.
+	res := Deployment(d, []*appsv1.ReplicaSet{rs("web-old", "v1", 8, 0, "1"), rs("web-new", "v2", 5, 10, "2")}, nil, at(20))
+	if diff := cmp.Diff(map[string]int32{"web-old": 14, "web-new": 9}, sizes(res, "20", "23")); diff != "" {
+		t.Errorf("scaled up (-want +got):\n%s", diff)
+	}
+	// Down from 10 to 5: 5 fewer, the larger giving more.
+	d.Spec.Replicas = ptr(int32(5))
+	res = Deployment(d, []*appsv1.ReplicaSet{rs("web-old", "v1", 8, 0, "1"), rs("web-new", "v2", 5, 10, "2")}, nil, at(20))
+	if diff := cmp.Diff(map[string]int32{"web-old": 5, "web-new": 3}, sizes(res, "5", "8")); diff != "" {
+		t.Errorf("scaled down (-want +got):\n%s", diff)
+	}
+}
+
+func TestRevisionHistoryAnnotation(t *testing.T) {
+	a := map[string]string{}
+	for _, rev := range []string{"1", "3", "5"} {
+		appendRevisionHistory(a, rev)
+	}
+	if a[AnnotationRevisionHist] != "1,3,5" {
+		t.Errorf("history %q, want 1,3,5", a[AnnotationRevisionHist])
+	}
+	for i := 10; i < 1000; i++ {
+		appendRevisionHistory(a, itoa(int32(i)))
+	}
+	if h := a[AnnotationRevisionHist]; len(h) > maxRevisionHistoryChars || h[len(h)-4:] != ",999" {
+		t.Errorf("history of %d characters ending %q", len(h), h[len(h)-4:])
 	}
 }
 

@@ -266,3 +266,22 @@ func replaceFailed(j *batchv1.Job) *batchv1.Job {
 	j.Spec.PodReplacementPolicy = ptr(batchv1.Failed)
 	return j
 }
+
+func TestFinishedAt(t *testing.T) {
+	p := jpod("a", failed, 0)
+	p.Finished = time.Time{}
+	if got := finishedAt(&p); !got.Equal(at(0)) {
+		t.Errorf("no times: %v, want the creation", got)
+	}
+	p.Pod.Status.ContainerStatuses = []corev1.ContainerStatus{
+		{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{FinishedAt: metav1.NewTime(at(7))}}},
+		{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{FinishedAt: metav1.NewTime(at(9))}}},
+	}
+	if got := finishedAt(&p); !got.Equal(at(9)) {
+		t.Errorf("from containers: %v, want the last exit", got)
+	}
+	p.Finished = at(11)
+	if got := finishedAt(&p); !got.Equal(at(11)) {
+		t.Errorf("recorded: %v, want the runner's", got)
+	}
+}

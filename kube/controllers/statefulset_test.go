@@ -204,3 +204,21 @@ func TestStatefulSetReplacesFinishedAndReleasesClaims(t *testing.T) {
 		t.Errorf("scale down (-want +got):\n%s", diff)
 	}
 }
+
+func TestStatefulSetOrdinalsStart(t *testing.T) {
+	set := testSet(2, "v1")
+	set.Spec.Ordinals = &appsv1.StatefulSetOrdinals{Start: 5}
+	set.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
+	stray := pod("db-0", corev1.PodRunning, 0)
+	res := StatefulSet(set, nil, []Pod{stray, pod("db-x", corev1.PodRunning, 0)}, nil, t0)
+	var created []string
+	for _, p := range res.Create {
+		created = append(created, p.Name+"/"+p.Labels[LabelPodIndex])
+	}
+	if diff := cmp.Diff([]string{"db-5/5", "db-6/6"}, created); diff != "" {
+		t.Errorf("created (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"db-0"}, res.Delete); diff != "" {
+		t.Errorf("deleted (-want +got):\n%s", diff)
+	}
+}
