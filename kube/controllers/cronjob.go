@@ -149,39 +149,8 @@ func CronJob(cj *batchv1.CronJob, jobs []*batchv1.Job, now time.Time, zone ZoneF
 	if c.DeletionTimestamp != nil || (c.Spec.Suspend != nil && *c.Spec.Suspend) {
 		return res
 	}
-	sched, err := Schedule(c.Spec.Schedule, c.Spec.TimeZone, zone)
-	if err != nil {
-		reason := ReasonUnparseableSchedule
-		if errors.Is(err, ErrTimeZone) {
-			reason = ReasonUnknownTimeZone
-		}
-		res.Warnings = append(res.Warnings, Warning{reason, err.Error()})
-		return res
-	}
-	since := c.CreationTimestamp.Time
-	if c.Status.LastScheduleTime != nil {
-		since = c.Status.LastScheduleTime.Time
-	}
-	if d := c.Spec.StartingDeadlineSeconds; d != nil {
-		if edge := now.Add(-time.Duration(*d) * time.Second); edge.After(since) {
-			since = edge
-		}
-	}
-	res.RequeueAt = sched.Next(now)
-	scheduled, missed, err := MostRecentSchedule(sched, since, now)
-	switch {
-	case err != nil:
-		res.Warnings = append(res.Warnings, Warning{ReasonUnparseableSchedule, err.Error()})
-		return res
-	case missed > tooManyMissed:
-		res.Warnings = append(res.Warnings, Warning{ReasonTooManyMissedTimes,
-			"too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"})
-	}
+	sched, scheduled := due(c, now, zone, &res)
 	if scheduled.IsZero() {
-		return res
-	}
-	if d := c.Spec.StartingDeadlineSeconds; d != nil && scheduled.Add(time.Duration(*d)*time.Second).Before(now) {
-		res.Warnings = append(res.Warnings, Warning{ReasonMissSchedule, "Missed scheduled time to start a job: " + scheduled.UTC().Format(time.RFC1123Z)})
 		return res
 	}
 	name := CronJobJobName(c.Name, scheduled)
@@ -207,6 +176,47 @@ func CronJob(cj *batchv1.CronJob, jobs []*batchv1.Job, now time.Time, zone ZoneF
 	t := metav1.NewTime(scheduled)
 	c.Status.LastScheduleTime = &t
 	return res
+}
+
+// due is the schedule time to start a Job for now, zero for none, with the
+// warnings on the way and the next time to look in res.
+func due(c *batchv1.CronJob, now time.Time, zone ZoneFunc, res *CronJobResult) (cron.Schedule, time.Time) {
+	sched, err := Schedule(c.Spec.Schedule, c.Spec.TimeZone, zone)
+	if err != nil {
+		reason := ReasonUnparseableSchedule
+		if errors.Is(err, ErrTimeZone) {
+			reason = ReasonUnknownTimeZone
+		}
+		res.Warnings = append(res.Warnings, Warning{reason, err.Error()})
+		return nil, time.Time{}
+	}
+	since := c.CreationTimestamp.Time
+	if c.Status.LastScheduleTime != nil {
+		since = c.Status.LastScheduleTime.Time
+	}
+	if d := c.Spec.StartingDeadlineSeconds; d != nil {
+		if edge := now.Add(-time.Duration(*d) * time.Second); edge.After(since) {
+			since = edge
+		}
+	}
+	res.RequeueAt = sched.Next(now)
+	scheduled, missed, err := MostRecentSchedule(sched, since, now)
+	switch {
+	case err != nil:
+		res.Warnings = append(res.Warnings, Warning{ReasonUnparseableSchedule, err.Error()})
+		return sched, time.Time{}
+	case missed > tooManyMissed:
+		res.Warnings = append(res.Warnings, Warning{ReasonTooManyMissedTimes,
+			"too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"})
+	}
+	if scheduled.IsZero() {
+		return sched, scheduled
+	}
+	if d := c.Spec.StartingDeadlineSeconds; d != nil && scheduled.Add(time.Duration(*d)*time.Second).Before(now) {
+		res.Warnings = append(res.Warnings, Warning{ReasonMissSchedule, "Missed scheduled time to start a job: " + scheduled.UTC().Format(time.RFC1123Z)})
+		return sched, time.Time{}
+	}
+	return sched, scheduled
 }
 
 func hasJob(jobs []*batchv1.Job, name string) bool {
