@@ -199,6 +199,9 @@ func due(c *batchv1.CronJob, now time.Time, zone ZoneFunc, res *CronJobResult) (
 			since = edge
 		}
 	}
+	// A schedule without a zone runs in the zone of the time it is given:
+	// the stored times are UTC, now is the machine's.
+	since = since.In(now.Location())
 	res.RequeueAt = sched.Next(now)
 	scheduled, missed, err := MostRecentSchedule(sched, since, now)
 	switch {
@@ -310,11 +313,12 @@ func oldest(jobs []*batchv1.Job, keep int) []string {
 }
 
 // jobFromCronJob is the Job the controller starts for scheduled: the
-// jobTemplate's labels, annotations and spec, the scheduled time in the
-// CronJob's zone as an annotation, owned by the CronJob.
+// jobTemplate's labels, annotations and spec, the scheduled time as an
+// annotation in the CronJob's timeZone (UTC without one), owned by the
+// CronJob.
 func jobFromCronJob(c *batchv1.CronJob, name string, scheduled time.Time, sched cron.Schedule) *batchv1.Job {
 	j := newJobFromTemplate(c, name)
-	at := scheduled
+	at := scheduled.UTC()
 	if spec, ok := sched.(*cron.SpecSchedule); ok && c.Spec.TimeZone != nil {
 		at = scheduled.In(spec.Location)
 	}

@@ -84,6 +84,7 @@ func TestCronJob(t *testing.T) {
 		{"a macro", testCronJob("@hourly"), nil, hm(4, 0, 1), "2026-01-02T04:00:00Z", nil, "", hm(5, 0, 0)},
 		{"time zone", withZone(testCronJob("0 5 * * *"), "Europe/Paris"), nil, hm(4, 0, 0), "2026-01-02T05:00:00+01:00", nil, "", hm(4, 0, 0).Add(24 * time.Hour)},
 		{"TZ= in the schedule", testCronJob("TZ=Europe/Paris 0 5 * * *"), nil, hm(4, 0, 0), "2026-01-02T04:00:00Z", nil, "", hm(4, 0, 0).Add(24 * time.Hour)},
+		{"no time zone: the machine's, annotated in UTC", testCronJob("0 5 * * *"), nil, hm(6, 0, 0).In(time.FixedZone("X", -3600)), "2026-01-02T06:00:00Z", nil, "", hm(6, 0, 0).Add(24 * time.Hour)},
 		{"unknown time zone", withZone(testCronJob("0 5 * * *"), "Mars/Olympus"), nil, hm(4, 0, 0), "", nil, ReasonUnknownTimeZone, time.Time{}},
 		{"bad schedule", testCronJob("61 * * * *"), nil, hm(4, 0, 0), "", nil, ReasonUnparseableSchedule, time.Time{}},
 	}
