@@ -37,6 +37,14 @@
 // the pods itself, so the supervisor calls Deployment, carries it out,
 // then ReplicaSet for each ReplicaSet.
 //
+// Objects are expected as the API server stores them, defaults applied
+// (strategies, revisionHistoryLimit 10, progressDeadlineSeconds 600,
+// parallelism 1, a StatefulSet's partition 0, ...). Where a default is
+// missing, replicas count as 1, maxSurge and maxUnavailable as 25%, a
+// Job's backoffLimit as 6; a missing revisionHistoryLimit keeps every
+// ReplicaSet and a missing progressDeadlineSeconds sets no Progressing
+// condition, as the fields' absence means to the controllers.
+//
 // Names are the API server's and the controllers': generateName suffixes
 // of five characters from apimachinery's alphabet, pod-template-hash,
 // `<deployment>-<hash>`, `<sts>-<ordinal>`, `<job>-<index>-<suffix>`,
