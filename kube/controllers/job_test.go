@@ -285,3 +285,13 @@ func TestFinishedAt(t *testing.T) {
 		t.Errorf("recorded: %v, want the runner's", got)
 	}
 }
+
+func TestJobReadyAndTerminating(t *testing.T) {
+	stopping := jpod("c", running, 0)
+	stopping.Deleting = true
+	res := Job(testJob(ptr(int32(5)), ptr(int32(3))), []Pod{ready(jpod("a", running, 0), 1), jpod("b", corev1.PodPending, 0), stopping}, at(5), seeded())
+	st := res.Job.Status
+	if st.Active != 3 || *st.Ready != 1 || *st.Terminating != 1 || len(res.Create) != 1 {
+		t.Errorf("active %d ready %d terminating %d, creates %d", st.Active, *st.Ready, *st.Terminating, len(res.Create))
+	}
+}

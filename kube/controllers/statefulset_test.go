@@ -222,3 +222,35 @@ func TestStatefulSetOrdinalsStart(t *testing.T) {
 		t.Errorf("deleted (-want +got):\n%s", diff)
 	}
 }
+
+func TestStatefulSetScaleDownWaitsForHealth(t *testing.T) {
+	set := testSet(1, "v1")
+	rev := StatefulSetRevision(set)
+	sp := func(name string, ready bool) Pod {
+		p := pod(name, corev1.PodRunning, 0)
+		p.Pod.Labels = map[string]string{LabelControllerRevision: rev}
+		p.Ready = ready
+		return p
+	}
+	tests := []struct {
+		name    string
+		pods    []Pod
+		deletes []string
+	}{
+		{"highest first, one at a time", []Pod{sp("db-0", true), sp("db-1", true), sp("db-2", true)}, []string{"db-2"}},
+		{"an unhealthy pod below waits", []Pod{sp("db-0", false), sp("db-1", true), sp("db-2", true)}, nil},
+		{"the unhealthy one may go first", []Pod{sp("db-0", true), sp("db-1", true), sp("db-2", false)}, []string{"db-2"}},
+		{"one stopping: wait", []Pod{sp("db-0", true), sp("db-1", true), {Pod: sp("db-2", true).Pod, Deleting: true}}, nil},
+	}
+	for _, tt := range tests {
+		res := StatefulSet(set, nil, tt.pods, nil, t0)
+		if diff := cmp.Diff(tt.deletes, res.Delete); diff != "" {
+			t.Errorf("%s: deletes (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	set.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
+	res := StatefulSet(set, nil, []Pod{sp("db-0", false), sp("db-1", true), sp("db-2", true)}, nil, t0)
+	if diff := cmp.Diff([]string{"db-2", "db-1"}, res.Delete); diff != "" {
+		t.Errorf("Parallel: deletes (-want +got):\n%s", diff)
+	}
+}
