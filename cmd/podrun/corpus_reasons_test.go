@@ -4,10 +4,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"testing"
 )
 
 // reasons turns a refusal's text into short phrases that outlive changes
 // of wording: no file, line, pod name or value, only what was refused.
+// One phrase per distinct problem, sorted, joined by "; ".
 func reasons(msg string) string {
 	seen := map[string]bool{}
 	var out []string
@@ -25,8 +27,115 @@ func reasons(msg string) string {
 	return strings.Join(out, "; ")
 }
 
-var position = regexp.MustCompile(`^(?:error: )?\S+?:\d+: `)
+var (
+	// position is "error: " and "file:line: " before a problem.
+	position = regexp.MustCompile(`^(?:error: )?\S+?:\d+: `)
+	// wrapping is what callers add before the problem: the pod, the
+	// stage, the container, the image being pulled.
+	wrapping = regexp.MustCompile(`^(?:pod \S+|translating(?: pod \S+| container "[^"]*")?|pulling image "[^"]*" for container "[^"]*"|rendering pod \S+): `)
+	kindRe   = regexp.MustCompile(`\bkind "?([A-Za-z0-9]+)"?\b.*not supported`)
+	// fieldRe is a field path at the start of the problem, as apimachinery
+	// and kube write them: spec.containers[0].image, metadata.name.
+	fieldRe = regexp.MustCompile(`^((?:apiVersion|kind|metadata|spec|data|stringData|binaryData|type|immutable)(?:\.[A-Za-z0-9_\-/]+|\[[^\]]*\])*): (.*)$`)
+	index   = regexp.MustCompile(`\[\d+\]`)
+	// fieldTypes are apimachinery's field.ErrorType strings.
+	fieldTypes = []string{"Required value", "Invalid value", "Unsupported value", "Forbidden", "Duplicate value",
+		"Not found", "Too long", "Too many", "Internal error", "Unknown"}
+	quoted = regexp.MustCompile(`"[^"]*"`)
+)
 
+// known are problems named by a phrase whatever the field, in order:
+// the first whose pattern matches the problem's text gives its reason.
+var known = []struct {
+	pattern *regexp.Regexp
+	reason  string
+}{
+	{regexp.MustCompile(`(?i)AppArmor is not enabled`), noAppArmor},
+	{regexp.MustCompile(`(?i)seccomp profile .*no such file`), "seccomp Localhost profile not found"},
+	{regexp.MustCompile(`(?i)invalid image reference`), "invalid image reference"},
+	{regexp.MustCompile(`ErrImageNeverPull|image is not stored`), "image not stored"},
+	{regexp.MustCompile(`(?i)\byaml: |converting YAML to JSON|did not find expected|mapping values are not allowed|found character that cannot start`), "YAML syntax error"},
+	{regexp.MustCompile(`(?i)\bconfigmaps? "[^"]*" not found`), "ConfigMap not found"},
+	{regexp.MustCompile(`(?i)\bsecrets? "[^"]*" not found`), "Secret not found"},
+	{regexp.MustCompile(`SysctlForbidden`), "sysctl forbidden"},
+}
+
+// reason is the phrase for one line of a refusal.
 func reason(line string) string {
-	return position.ReplaceAllString(line, "")
+	s := position.ReplaceAllString(line, "")
+	for {
+		t := wrapping.ReplaceAllString(s, "")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	if m := kindRe.FindStringSubmatch(s); m != nil {
+		return "kind " + m[1] + " not supported"
+	}
+	for _, k := range known {
+		if k.pattern.MatchString(s) {
+			return k.reason
+		}
+	}
+	m := fieldRe.FindStringSubmatch(s)
+	if m == nil {
+		return plain(s)
+	}
+	path, detail := "field "+index.ReplaceAllString(m[1], "[*]"), m[2]
+	switch {
+	case strings.Contains(detail, "unknown field"):
+		return path + " unknown"
+	case strings.Contains(detail, "not supported"):
+		return path + " not supported"
+	}
+	for _, ft := range fieldTypes {
+		if strings.HasPrefix(detail, ft) {
+			return path + ": " + ft
+		}
+	}
+	return path + ": " + plain(detail)
+}
+
+// plain is a problem no rule names: its first clause, values elided.
+func plain(s string) string {
+	s = quoted.ReplaceAllString(s, `"…"`)
+	if i := strings.IndexAny(s, ":(;"); i > 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// TestCorpusReasons: a refusal's reason names what was refused and
+// nothing that changes with wording, position or nesting.
+func TestCorpusReasons(t *testing.T) {
+	tests := []struct{ msg, want string }{
+		{"error: a.yaml:3: kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod, ConfigMap",
+			"kind Deployment not supported"},
+		{`a.yaml:3: kind "Deployment" is not supported`, "kind Deployment not supported"},
+		{"a.yaml:7: spec.resources: Forbidden: not supported by podrun yet (pod-level resources: set them per container)",
+			"field spec.resources not supported"},
+		{"a.yaml:9: spec.containers[0].securityContext.seLinuxOptions: not supported",
+			"field spec.containers[*].securityContext.seLinuxOptions not supported"},
+		{"a.yaml:9: spec.containers[1].imagee: unknown field", "field spec.containers[*].imagee unknown"},
+		{"a.yaml:11: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value: expected object, got array",
+			"field spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value"},
+		{`a.yaml:4: pod p: translating: translating pod default/p: translating container "c": spec.containers[0].securityContext.appArmorProfile: AppArmor is not enabled on this machine: a Localhost profile cannot be applied`,
+			"AppArmor not enabled on this host"},
+		{`a.yaml:3: pod p: pulling image "<x>" for container "c": invalid image reference "<x>": could not parse reference: <x>`,
+			"invalid image reference"},
+		{`a.yaml:3: pod p: translating: translating pod default/p: translating container "c": valueFrom names no source`,
+			"valueFrom names no source"},
+		{`a.yaml:10: spec.securityContext.sysctls[0]: SysctlForbidden: forbidden sysctl: "kernel.x" not allowlisted`,
+			"sysctl forbidden"},
+		{"a.yaml:2: yaml: line 2: mapping values are not allowed in this context", "YAML syntax error"},
+		// Several problems, repeated ones once, in a stable order.
+		{"a.yaml:1: kind Service (v1) is not supported yet\na.yaml:14: kind StatefulSet (apps/v1) is not supported yet\nb.yaml:1: kind Service (v1) is not supported yet",
+			"kind Service not supported; kind StatefulSet not supported"},
+	}
+	for _, tt := range tests {
+		if got := reasons(tt.msg); got != tt.want {
+			t.Errorf("reasons(%q)\n got %q\nwant %q", tt.msg, got, tt.want)
+		}
+	}
 }
