@@ -54,7 +54,7 @@ var known = []struct {
 	{regexp.MustCompile(`(?i)seccomp profile .*no such file`), "seccomp Localhost profile not found"},
 	{regexp.MustCompile(`(?i)invalid image reference`), "invalid image reference"},
 	{regexp.MustCompile(`ErrImageNeverPull|image is not stored`), "image not stored"},
-	{regexp.MustCompile(`(?i)\byaml: |converting YAML to JSON|did not find expected|mapping values are not allowed|found character that cannot start`), "YAML syntax error"},
+	{regexp.MustCompile(`(?i)\byaml: |invalid YAML|converting YAML to JSON|did not find expected|mapping values are not allowed|found character that cannot start`), "YAML syntax error"},
 	{regexp.MustCompile(`(?i)\bconfigmaps? "[^"]*" not found`), "ConfigMap not found"},
 	{regexp.MustCompile(`(?i)\bsecrets? "[^"]*" not found`), "Secret not found"},
 	{regexp.MustCompile(`SysctlForbidden`), "sysctl forbidden"},
