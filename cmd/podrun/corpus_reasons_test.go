@@ -32,8 +32,12 @@ var (
 	position = regexp.MustCompile(`^(?:error: )?\S+?:\d+: `)
 	// wrapping is what callers add before the problem: the pod, the
 	// stage, the container, the image being pulled.
-	wrapping = regexp.MustCompile(`^(?:pod \S+|translating(?: pod \S+| container "[^"]*")?|pulling image "[^"]*" for container "[^"]*"|rendering pod \S+): `)
-	kindRe   = regexp.MustCompile(`\bkind "?([A-Za-z0-9]+)"?\b.*not supported`)
+	wrapping = regexp.MustCompile(`^(?:(?:pod|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob|configmap|secret|persistentvolumeclaim) \S+|[A-Z][A-Za-z]+/[^\s:]+|translating(?: pod \S+| container "[^"]*")?|pulling image "[^"]*" for container "[^"]*"|rendering pod \S+): `)
+	// kindRe and bareKindRe find an unsupported kind, however the
+	// sentence around it is put.
+	kindRe      = regexp.MustCompile(`\bkind:? "?([A-Z][A-Za-z0-9]*)"?\b.*not supported`)
+	bareKindRe  = regexp.MustCompile(`^"?([A-Z][A-Za-z0-9]*)"?(?: \([^)]*\))?(?: objects?| kind)? (?:is |are )?not supported`)
+	unknownKind = regexp.MustCompile(`no kind "([A-Za-z0-9]+)" is registered`)
 	// fieldRe is a field path at the start of the problem, as apimachinery
 	// and kube write them: spec.containers[0].image, metadata.name.
 	fieldRe = regexp.MustCompile(`^((?:apiVersion|kind|metadata|spec|data|stringData|binaryData|type|immutable)(?:\.[A-Za-z0-9_\-/]+|\[[^\]]*\])*): (.*)$`)
@@ -44,8 +48,9 @@ var (
 	quoted = regexp.MustCompile(`"[^"]*"`)
 )
 
-// known are problems named by a phrase whatever the field, in order:
-// the first whose pattern matches the problem's text gives its reason.
+// known are problems named by a phrase whatever the field or kind, in
+// order: the first whose pattern matches the problem's text gives its
+// reason, before any other rule is tried.
 var known = []struct {
 	pattern *regexp.Regexp
 	reason  string
@@ -70,13 +75,19 @@ func reason(line string) string {
 		}
 		s = t
 	}
-	if m := kindRe.FindStringSubmatch(s); m != nil {
-		return "kind " + m[1] + " not supported"
-	}
 	for _, k := range known {
 		if k.pattern.MatchString(s) {
 			return k.reason
 		}
+	}
+	if m := kindRe.FindStringSubmatch(s); m != nil {
+		return "kind " + m[1] + " not supported"
+	}
+	if m := bareKindRe.FindStringSubmatch(s); m != nil {
+		return "kind " + m[1] + " not supported"
+	}
+	if m := unknownKind.FindStringSubmatch(s); m != nil {
+		return "kind " + m[1] + " unknown"
 	}
 	m := fieldRe.FindStringSubmatch(s)
 	if m == nil {
@@ -113,6 +124,14 @@ func TestCorpusReasons(t *testing.T) {
 		{"error: a.yaml:3: kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod, ConfigMap",
 			"kind Deployment not supported"},
 		{`a.yaml:3: kind "Deployment" is not supported`, "kind Deployment not supported"},
+		{"a.yaml:3: Deployment (apps/v1) is not supported yet", "kind Deployment not supported"},
+		{"a.yaml:3: Ingress objects are not supported: no ingress controller", "kind Ingress not supported"},
+		{`a.yaml:3: no kind "Shirt" is registered for version "stable.example.com/v1"`, "kind Shirt unknown"},
+		// Problems inside a workload's pod template, wrapped by the workload.
+		{`a.yaml:20: deployment web: pod web-0: translating: translating container "c": spec.template.spec.containers[0].volumeDevices: not supported`,
+			"field spec.template.spec.containers[*].volumeDevices not supported"},
+		{"a.yaml:20: Deployment/web: spec.template.spec.resources: Forbidden: not supported by podrun yet",
+			"field spec.template.spec.resources not supported"},
 		{"a.yaml:7: spec.resources: Forbidden: not supported by podrun yet (pod-level resources: set them per container)",
 			"field spec.resources not supported"},
 		{"a.yaml:9: spec.containers[0].securityContext.seLinuxOptions: not supported",
@@ -129,6 +148,8 @@ func TestCorpusReasons(t *testing.T) {
 		{`a.yaml:10: spec.securityContext.sysctls[0]: SysctlForbidden: forbidden sysctl: "kernel.x" not allowlisted`,
 			"sysctl forbidden"},
 		{"a.yaml:2: yaml: line 2: mapping values are not allowed in this context", "YAML syntax error"},
+		{"a.yaml:33: invalid YAML: found character that cannot start any token", "YAML syntax error"},
+		{`a.yaml:4: pod p: translating: AppArmor is not enabled on this machine: profile "x" is not supported`, noAppArmor},
 		// Several problems, repeated ones once, in a stable order.
 		{"a.yaml:1: kind Service (v1) is not supported yet\na.yaml:14: kind StatefulSet (apps/v1) is not supported yet\nb.yaml:1: kind Service (v1) is not supported yet",
 			"kind Service not supported; kind StatefulSet not supported"},
