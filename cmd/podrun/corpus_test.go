@@ -58,6 +58,13 @@ func TestCorpus(t *testing.T) {
 			})
 		}
 	})
+	accepted := 0
+	for _, v := range got {
+		if v == "accepted" {
+			accepted++
+		}
+	}
+	t.Logf("%d files: %d accepted, %d refused", len(files), accepted, len(got)-accepted)
 	if *updateCorpus {
 		keepHostVerdicts(t, got)
 		if err := os.WriteFile(verdictsFile, []byte(formatVerdicts(files, got)), 0o644); err != nil {
