@@ -133,7 +133,7 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {
 			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
 		}
-		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
+		return out, podError(p, err)
 	}
 	return out, nil
 }
@@ -189,41 +189,28 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 		return err
 	}
 	r.reached(dir, state.StageCreated)
-	if msg, err := r.waitingFor(pod); err != nil || msg != "" {
-		if err != nil {
-			return err
-		}
-		return r.recordWaiting(ctx, h, pod, msg) // as the kubelet: the pod waits
-	}
-	done = r.timeStep("network")
-	podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
-	done()
-	if err != nil {
+	pp, err := r.planPod(pod, l, images, hostSteps{
+		network: func() (string, error) {
+			podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
+			if err == nil {
+				r.reached(dir, state.StageNetwork)
+			}
+			return podIP, err
+		},
+		rootfs: func() (map[string]fs.FS, error) {
+			if err := r.mountRootfs(pod, l, images); err != nil {
+				return nil, err
+			}
+			return mountedUsers(pod, l), nil
+		},
+	})
+	switch {
+	case err != nil:
 		return err
+	case pp.Plan == nil:
+		return r.recordWaiting(ctx, h, pod, pp.WaitsFor) // as the kubelet: the pod waits
 	}
-	r.reached(dir, state.StageNetwork)
-	done = r.timeStep("rootfs mounts")
-	err = r.mountRootfs(pod, l, images)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("volumes")
-	vols, err := r.prepareVolumes(pod, l)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("plan")
-	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l), vols)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("prepare")
-	err = r.prepare(h, plan)
-	done()
-	if err != nil {
+	if err := r.recordContainers(h, pp); err != nil {
 		return err
 	}
 	done = r.timeStep("record image IDs")

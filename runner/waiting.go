@@ -31,7 +31,7 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 		case vs.PersistentVolumeClaim != nil:
 			name := vs.PersistentVolumeClaim.ClaimName
 			var n *volume.Named
-			if n, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
+			if n, err = r.claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
 				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
 			}
 			if err == nil && n.Terminating() { // as the scheduler says it
