@@ -107,8 +107,7 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 			out.Action, err = r.updateMetadata(ctx, h, pod)
 			return out, err
 		}
-		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
-			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
+		return out, podExists(p)
 	case err == nil && waitingForVolumes(old) && sameSpec(old.Manifest, pod):
 		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
 			out.Action = "unchanged" // still waiting, maybe for something else now

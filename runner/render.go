@@ -26,6 +26,7 @@ type Rendered struct {
 	// source, for which apply creates nothing but the waiting record.
 	Dir     string
 	Waiting []Waiting
+	ports   []translate.Port // the hostPorts its state would record
 }
 
 // Render writes, for every pod of set, the OCI bundles apply would
@@ -60,7 +61,7 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 	var out []Rendered
 	var errs []error
 	for _, p := range pods {
-		rp, err := r.renderPod(p, abs, images)
+		rp, err := r.renderPod(p, abs, images, out)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -71,7 +72,8 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 }
 
 // renderPod is apply's createPod for pod p, with render's host steps.
-func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.Image) (Rendered, error) {
+// The pods rendered before it publish their hostPorts as if applied.
+func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.Image, earlier []Rendered) (Rendered, error) {
 	pod := p.Pod.DeepCopy()
 	pod.UID = types.UID(newUID())
 	out := Rendered{Source: p.Source, Namespace: pod.Namespace, Name: pod.Name}
@@ -79,12 +81,21 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", p.Source, err)
 	}
+	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old.Manifest, pod) {
+		return out, podExists(p)
+	}
 	l := translate.Layout{Dir: filepath.Join(outDir, k.File())}
 	sandbox := translate.Sandbox(pod, l)
+	out.ports = sandbox.Ports
 	pp, err := r.planPod(pod, l, images, hostSteps{
 		network: func() (string, error) {
 			if !sandbox.PodNetwork() {
 				return host.IP(), nil
+			}
+			for _, e := range earlier {
+				if err := portClash(sandbox.Ports, e.ports, e.Namespace, e.Name); err != nil {
+					return "", err
+				}
 			}
 			return "", r.checkHostPorts(pod, sandbox.Ports)
 		},

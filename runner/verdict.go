@@ -104,6 +104,12 @@ func podWaiting(pod *corev1.Pod, msg string) []Waiting {
 	return out
 }
 
+// podExists refuses p, whose name a running pod with another spec holds.
+func podExists(p kube.Pod) error {
+	return fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
+		p.Source, p.Pod.Namespace, p.Pod.Name, ErrPodExists, p.Pod.Name, p.Pod.Namespace)
+}
+
 // podError places an error that refuses pod p, for apply and render alike.
 func podError(p kube.Pod, err error) error {
 	return fmt.Errorf("%s: pod %s/%s: %w", p.Source, p.Pod.Namespace, p.Pod.Name, err)

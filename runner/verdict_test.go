@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/image"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
 	"github.com/podrun/podrun/translate"
 )
@@ -209,5 +212,57 @@ func TestRenderClaimPath(t *testing.T) {
 	m := pp.Plan.Containers[0].Spec.Mounts[i]
 	if m.Source != n.Path || !slices.Contains(m.Options, "ro") {
 		t.Errorf("claim mounted from %s %v, want %s read-only", m.Source, m.Options, n.Path)
+	}
+}
+
+// TestRenderRefusesWhatApplyFindsTaken: a pod whose name a running pod
+// with another spec holds is refused with apply's ErrPodExists, and a
+// hostPort that a pod rendered before it publishes with apply's clash,
+// as apply refuses the second of two pods of one file (the first has
+// recorded its ports).
+func TestRenderRefusesWhatApplyFindsTaken(t *testing.T) {
+	r := verdictRunner(t)
+	rr := renderer(r, &kube.Set{})
+	out := t.TempDir()
+	withPort := func(name string, port int32) kube.Pod {
+		pod := verdictPod(corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, func(c *corev1.Container) {
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: port, Protocol: corev1.ProtocolTCP}}
+		})
+		pod.Name = name
+		return kube.Pod{Source: kube.Source{File: "pods.yaml", Line: 1}, Pod: pod}
+	}
+	first, err := rr.renderPod(withPort("a", 18080), out, verdictImages, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rr.renderPod(withPort("b", 18080), out, verdictImages, []Rendered{first})
+	if err == nil || !strings.Contains(err.Error(), "hostPort 18080/TCP is already published by pod default/a") {
+		t.Errorf("second pod on hostPort 18080: %v", err)
+	}
+	if _, err := rr.renderPod(withPort("b", 18081), out, verdictImages, []Rendered{first}); err != nil {
+		t.Errorf("second pod on another hostPort: %v", err)
+	}
+
+	// A running pod "a" (this test's process stands in for its monitor)
+	// with another spec.
+	k, _ := state.PodKey("default", "a")
+	self, err := state.Identify(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := withPort("a", 18090).Pod
+	manifest, _ := json.Marshal(running)
+	h := r.pod(k)
+	if err := os.MkdirAll(h.dir.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.dir.Write(&state.Pod{Namespace: "default", Name: "a", Manifest: manifest, Monitor: self, Stage: state.StageRunning}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.renderPod(withPort("a", 18091), out, verdictImages, nil); !errors.Is(err, ErrPodExists) {
+		t.Errorf("render of a pod whose name a running pod holds: %v, want %v", err, ErrPodExists)
+	}
+	if _, err := rr.renderPod(kube.Pod{Source: kube.Source{File: "pods.yaml"}, Pod: running}, out, verdictImages, nil); err != nil {
+		t.Errorf("render of the running pod's own spec: %v", err)
 	}
 }
