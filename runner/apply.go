@@ -9,13 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
@@ -170,13 +167,7 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 // that teardown, on failure now or at a later delete, finds everything,
 // and then the stage it completed (state.Stage).
 func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
-	pod := p.Pod.DeepCopy()
-	pod.UID = types.UID(newUID())
-	pod.CreationTimestamp = metav1.Now()
-	if pod.Spec.NodeName == "" {
-		// This machine is the node, as the scheduler would have said.
-		pod.Spec.NodeName, _ = os.Hostname()
-	}
+	pod := newPod(p)
 	dir, l := h.dir, h.layout
 	sandbox := translate.Sandbox(pod, l)
 

@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"path/filepath"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
@@ -74,14 +72,13 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 // renderPod is apply's createPod for pod p, with render's host steps.
 // The pods rendered before it publish their hostPorts as if applied.
 func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.Image, earlier []Rendered) (Rendered, error) {
-	pod := p.Pod.DeepCopy()
-	pod.UID = types.UID(newUID())
+	pod := newPod(p)
 	out := Rendered{Source: p.Source, Namespace: pod.Namespace, Name: pod.Name}
 	k, err := state.PodKey(pod.Namespace, pod.Name)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", p.Source, err)
 	}
-	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old.Manifest, pod) {
+	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old.Manifest, p.Pod) {
 		return out, podExists(p)
 	}
 	l := translate.Layout{Dir: filepath.Join(outDir, k.File())}

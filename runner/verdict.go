@@ -3,8 +3,11 @@ package runner
 import (
 	"fmt"
 	"io/fs"
+	"os"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/image"
@@ -92,6 +95,18 @@ func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]
 		}
 	}
 	return pp, nil
+}
+
+// newPod is the pod created from p, at apply and render alike: a new UID,
+// created now, on this machine as the scheduler would have placed it.
+func newPod(p kube.Pod) *corev1.Pod {
+	pod := p.Pod.DeepCopy()
+	pod.UID = types.UID(newUID())
+	pod.CreationTimestamp = metav1.Now()
+	if pod.Spec.NodeName == "" {
+		pod.Spec.NodeName, _ = os.Hostname()
+	}
+	return pod
 }
 
 // podWaiting is every container of pod waiting in ContainerCreating for

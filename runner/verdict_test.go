@@ -266,3 +266,29 @@ func TestRenderRefusesWhatApplyFindsTaken(t *testing.T) {
 		t.Errorf("render of the running pod's own spec: %v", err)
 	}
 }
+
+// TestRenderPodOnThisNode: render places the pod on this machine as
+// apply does, so the downward API's spec.nodeName is the host's name
+// in the rendered bundle too.
+func TestRenderPodOnThisNode(t *testing.T) {
+	pod := verdictPod(corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, func(c *corev1.Container) {
+		c.Env = []corev1.EnvVar{{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}}}
+	})
+	out := t.TempDir()
+	rp, err := renderer(verdictRunner(t), &kube.Set{}).renderPod(kube.Pod{Pod: pod}, out, verdictImages, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(translate.Layout{Dir: rp.Dir}.Bundle("app"), "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := os.Hostname()
+	if !slices.Contains(spec.Process.Env, "NODE="+name) {
+		t.Errorf("env %q lacks NODE=%s", spec.Process.Env, name)
+	}
+}
