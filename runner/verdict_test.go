@@ -292,3 +292,25 @@ func TestRenderPodOnThisNode(t *testing.T) {
 		t.Errorf("env %q lacks NODE=%s", spec.Process.Env, name)
 	}
 }
+
+// TestRenderSecretVolume: render writes a Secret volume's files as apply
+// projects them, under a volumes directory only its owner can enter.
+func TestRenderSecretVolume(t *testing.T) {
+	set := &kube.Set{Secrets: []kube.Secret{{Secret: &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "db"}, Data: map[string][]byte{"password": []byte("s3cret")}}}}}
+	pod := verdictPod(corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "db"}}, nil)
+	dir := filepath.Join(t.TempDir(), "render")
+	pp, err := planAs(t, renderer(verdictRunner(t), set), pod, dir)
+	if err != nil || len(pp.Waiting) > 0 {
+		t.Fatalf("%v, waiting %+v", err, pp)
+	}
+	l := translate.Layout{Dir: dir}
+	if data, err := os.ReadFile(filepath.Join(l.VolumeDir("v"), "password")); err != nil || string(data) != "s3cret" {
+		t.Errorf("password: %q, %v", data, err)
+	}
+	if info, err := os.Stat(filepath.Dir(l.VolumeDir("v"))); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o700 {
+		t.Errorf("volumes directory mode %v, want 0700", info.Mode().Perm())
+	}
+}

@@ -55,6 +55,13 @@ func (r *Runner) volumeObjects() volume.Objects {
 // so teardown finds and unmounts what it made.
 func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string]string, error) {
 	cfg := r.volumeConfig(l)
+	if r.dryRun {
+		// Secrets are written out as files: only their owner reads them,
+		// as only root reads apply's pod directory.
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
 	paths, err := volume.Prepare(cfg, pod)
 	if err != nil {
 		return nil, err
