@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/podrun/podrun/kube"
@@ -82,6 +83,11 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, podExists(p)
 	}
 	l := translate.Layout{Dir: filepath.Join(outDir, k.File())}
+	// What an earlier render of the pod wrote would outlive a verdict
+	// that writes less; a refusal writes nothing, as apply rolls back.
+	if err := os.RemoveAll(l.Dir); err != nil {
+		return out, fmt.Errorf("%s: removing the earlier render of pod %s: %w", p.Source, pod.Name, err)
+	}
 	sandbox := translate.Sandbox(pod, l)
 	out.ports = sandbox.Ports
 	pp, err := r.planPod(pod, l, images, hostSteps{
@@ -105,7 +111,7 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		},
 	})
 	if err != nil {
-		return out, podError(p, err)
+		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
 	}
 	out.Waiting = pp.Waiting
 	if pp.Plan != nil {

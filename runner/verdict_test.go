@@ -314,3 +314,23 @@ func TestRenderSecretVolume(t *testing.T) {
 		t.Errorf("volumes directory mode %v, want 0700", info.Mode().Perm())
 	}
 }
+
+// TestRenderRefusalWritesNothing: a refused pod leaves no directory in
+// the output, as apply rolls a refused pod back, not even one an earlier
+// render of it wrote.
+func TestRenderRefusalWritesNothing(t *testing.T) {
+	rr := renderer(verdictRunner(t), &kube.Set{})
+	out := t.TempDir()
+	ok := verdictPod(corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, nil)
+	rp, err := rr.renderPod(kube.Pod{Pod: ok}, out, verdictImages, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := verdictPod(corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}, nil)
+	if _, err := rr.renderPod(kube.Pod{Pod: refused}, out, verdictImages, nil); !errors.Is(err, volume.ErrUnsafeHostPath) {
+		t.Fatalf("hostPath /: %v", err)
+	}
+	if _, err := os.Stat(rp.Dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused pod's render dir %s is there: %v", rp.Dir, err)
+	}
+}

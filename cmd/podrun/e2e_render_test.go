@@ -71,7 +71,7 @@ func TestRenderVerdictIsApplys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	file := e.manifest("pods.yaml", podYAML("envwait", "", container("app", "sleep 60",
+	file := e.manifest("pods.yaml", podYAML("envwait", "  terminationGracePeriodSeconds: 1\n", container("app", "sleep 60",
 		"    env: [{name: PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]\n"),
 		container("side", "sleep 60", ""))+"---\n"+
 		podYAML("volwait", "  volumes: [{name: s, secret: {secretName: db}}]\n",
