@@ -99,13 +99,13 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	old, err := dir.Read()
 	switch {
 	case err == nil && old.Monitor.Alive():
-		if sameSpec(old.Manifest, pod) {
+		if sameSpec(old, pod) {
 			// Labels and annotations may change in place (volumes_live.go).
 			out.Action, err = r.updateMetadata(ctx, h, pod)
 			return out, err
 		}
 		return out, podExists(p)
-	case err == nil && waitingForVolumes(old) && sameSpec(old.Manifest, pod):
+	case err == nil && waitingForVolumes(old) && sameSpec(old, pod):
 		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
 			out.Action = "unchanged" // still waiting, maybe for something else now
 			if len(old.Containers) > 0 && old.Containers[0].Message != msg {
@@ -148,8 +148,16 @@ func remainsStage(st *state.Pod) string {
 	return string(st.Stage)
 }
 
-// sameSpec reports whether a recorded manifest describes pod.
-func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
+// sameSpec reports whether the pod recorded in st was applied with the
+// spec of pod. It compares what the user applied (st.Applied), not what
+// admission made of it, as kubectl compares its last-applied
+// configuration: the token volume's name is random, and a ServiceAccount
+// or LimitRange changed since does not change a running pod.
+func sameSpec(st *state.Pod, pod *corev1.Pod) bool {
+	manifest := st.Applied
+	if len(manifest) == 0 {
+		manifest = st.Manifest // recorded before podrun kept Applied
+	}
 	var old corev1.Pod
 	if json.Unmarshal(manifest, &old) != nil {
 		return false
@@ -167,7 +175,10 @@ func sameSpec(manifest json.RawMessage, pod *corev1.Pod) bool {
 // that teardown, on failure now or at a later delete, finds everything,
 // and then the stage it completed (state.Stage).
 func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
-	pod := newPod(p)
+	pod, err := r.newPod(p)
+	if err != nil {
+		return err
+	}
 	dir, l := h.dir, h.layout
 	sandbox := translate.Sandbox(pod, l)
 
@@ -238,12 +249,17 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 	if err != nil {
 		return nil, err
 	}
+	applied, err := json.Marshal(p.Pod)
+	if err != nil {
+		return nil, err
+	}
 	st := &state.Pod{
 		UID:       string(pod.UID),
 		Namespace: pod.Namespace,
 		Name:      pod.Name,
 		Source:    p.Source.String(),
 		Manifest:  manifest,
+		Applied:   applied,
 		Created:   pod.CreationTimestamp.Time,
 		HostIP:    host.IP(),
 		Stage:     state.StageCreated,

@@ -73,14 +73,17 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 // renderPod is apply's createPod for pod p, with render's host steps.
 // The pods rendered before it publish their hostPorts as if applied.
 func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.Image, earlier []Rendered) (Rendered, error) {
-	pod := newPod(p)
-	out := Rendered{Source: p.Source, Namespace: pod.Namespace, Name: pod.Name}
-	k, err := state.PodKey(pod.Namespace, pod.Name)
+	out := Rendered{Source: p.Source, Namespace: p.Pod.Namespace, Name: p.Pod.Name}
+	k, err := state.PodKey(p.Pod.Namespace, p.Pod.Name)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", p.Source, err)
 	}
-	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old.Manifest, p.Pod) {
+	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old, p.Pod) {
 		return out, podExists(p)
+	}
+	pod, err := r.newPod(p)
+	if err != nil {
+		return out, podError(p, err)
 	}
 	l := translate.Layout{Dir: filepath.Join(outDir, k.File())}
 	// What an earlier render of the pod wrote would outlive a verdict

@@ -97,16 +97,21 @@ func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]
 	return pp, nil
 }
 
-// newPod is the pod created from p, at apply and render alike: a new UID,
-// created now, on this machine as the scheduler would have placed it.
-func newPod(p kube.Pod) *corev1.Pod {
+// newPod is the pod created from p, at apply and render alike: admitted
+// (admission.go), with a new UID, created now, on this machine as the
+// scheduler would have placed it.
+func (r *Runner) newPod(p kube.Pod) (*corev1.Pod, error) {
 	pod := p.Pod.DeepCopy()
+	if err := r.admit(pod); err != nil {
+		return nil, err
+	}
 	pod.UID = types.UID(newUID())
 	pod.CreationTimestamp = metav1.Now()
 	if pod.Spec.NodeName == "" {
+		// This machine is the node, as the scheduler would have said.
 		pod.Spec.NodeName, _ = os.Hostname()
 	}
-	return pod
+	return pod, nil
 }
 
 // podWaiting is every container of pod waiting in ContainerCreating for
@@ -154,11 +159,11 @@ func (c setClaims) Get(namespace, name string) (*volume.Named, error) {
 	return c.store.Get(namespace, name)
 }
 
-// setObjects are the stored ConfigMaps and Secrets with render's input
+// setObjects are the stored objects with render's ConfigMaps and Secrets
 // in place of stored ones of the same name, as apply would store them.
 type setObjects struct {
-	set    *kube.Set
-	stored volume.Objects
+	set *kube.Set
+	volume.Objects
 }
 
 func (o setObjects) ConfigMap(namespace, name string) (*corev1.ConfigMap, error) {
@@ -167,7 +172,7 @@ func (o setObjects) ConfigMap(namespace, name string) (*corev1.ConfigMap, error)
 			return cm.ConfigMap, nil
 		}
 	}
-	return o.stored.ConfigMap(namespace, name)
+	return o.Objects.ConfigMap(namespace, name)
 }
 
 func (o setObjects) Secret(namespace, name string) (*corev1.Secret, error) {
@@ -176,5 +181,5 @@ func (o setObjects) Secret(namespace, name string) (*corev1.Secret, error) {
 			return s.Secret, nil
 		}
 	}
-	return o.stored.Secret(namespace, name)
+	return o.Objects.Secret(namespace, name)
 }

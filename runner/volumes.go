@@ -41,12 +41,15 @@ func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 }
 
 // volumeObjects finds the ConfigMaps and Secrets that volumes project:
-// those apply stored (runner/objects), and at render those of its input.
+// those apply stored (runner/objects), and podrun's kube-root-ca.crt; and
+// the ServiceAccounts whose tokens they hold. At render, the ConfigMaps
+// and Secrets of its input replace stored ones of the same name.
 func (r *Runner) volumeObjects() volume.Objects {
+	stored := storeObjects{store: r.Objects(), rootCA: r.rootCAPath(), sa: r.serviceAccount}
 	if r.unstored != nil {
-		return setObjects{set: r.unstored, stored: storeObjects{r.Objects()}}
+		return setObjects{set: r.unstored, Objects: stored}
 	}
-	return storeObjects{r.Objects()}
+	return stored
 }
 
 // prepareVolumes is the verdict's volume step: every volume of the pod is

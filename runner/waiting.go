@@ -161,6 +161,13 @@ func (r *Runner) WaitingPods() ([]kube.Pod, error) {
 		if msg, err := r.waitingFor(&pod); err != nil || msg != "" {
 			continue
 		}
+		// Applied again as the user applied it: apply admits it again.
+		if len(e.Pod.Applied) > 0 {
+			pod = corev1.Pod{}
+			if json.Unmarshal(e.Pod.Applied, &pod) != nil {
+				continue
+			}
+		}
 		out = append(out, kube.Pod{Source: kube.Source{File: e.Pod.Source}, Pod: &pod})
 	}
 	return out, nil
