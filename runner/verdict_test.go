@@ -334,3 +334,54 @@ func TestRenderRefusalWritesNothing(t *testing.T) {
 		t.Errorf("the refused pod's render dir %s is there: %v", rp.Dir, err)
 	}
 }
+
+// TestVerdictContainersSameForApplyAndRender: the containers that wait,
+// and why, are the same at apply (which mounts: root only) and render.
+func TestVerdictContainersSameForApplyAndRender(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("apply's side mounts: run as root")
+		}
+		t.Skip("apply's side mounts: run as root")
+	}
+	host := t.TempDir()
+	if err := os.Symlink("/", filepath.Join(host, "out")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		vs      corev1.VolumeSource
+		extra   func(*corev1.Container)
+		waiting []Waiting
+	}{
+		{"env from a missing Secret", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{{Name: "P", ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "p"}}}}
+		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `secret "db" not found`}}},
+		{"subPath through a hostPath link out of it", corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: host}}, func(c *corev1.Container) {
+			c.VolumeMounts[0].SubPath = "out/etc"
+		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `failed to prepare subPath for volumeMount "v" of container "app": subPath "out/etc" resolves outside volume ` + host + `: path escapes the volume`}}},
+		{"nothing missing", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := verdictRunner(t)
+			pod := verdictPod(tt.vs, tt.extra)
+			pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "side", Image: "img"})
+			applied, err := planAs(t, r, pod, filepath.Join(t.TempDir(), "apply"))
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			rendered, err := planAs(t, renderer(r, &kube.Set{}), pod, filepath.Join(t.TempDir(), "render"))
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			if diff := cmp.Diff(tt.waiting, applied.Waiting); diff != "" {
+				t.Errorf("apply's waiting (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.waiting, rendered.Waiting); diff != "" {
+				t.Errorf("render's waiting (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
