@@ -71,11 +71,14 @@ func TestRenderVerdictIsApplys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	file := e.manifest("pods.yaml", podYAML("envwait", "  terminationGracePeriodSeconds: 1\n", container("app", "sleep 60",
+	waiting := podYAML("envwait", "  terminationGracePeriodSeconds: 1\n", container("app", "sleep 60",
 		"    env: [{name: PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]\n"),
-		container("side", "sleep 60", ""))+"---\n"+
+		container("side", "sleep 60", "")) + "---\n" +
 		podYAML("volwait", "  volumes: [{name: s, secret: {secretName: db}}]\n",
-			container("app", "sleep 60", "    volumeMounts: [{name: s, mountPath: /s}]\n"))+"---\n"+
+			container("app", "sleep 60", "    volumeMounts: [{name: s, mountPath: /s}]\n"))
+	// Pods that would wait are created: render exits 0 for them alone.
+	e.must("render", "-f", e.manifest("waiting.yaml", waiting), "-o", filepath.Join(t.TempDir(), "waiting"))
+	file := e.manifest("pods.yaml", waiting+"---\n"+
 		podYAML("hostroot", "  volumes: [{name: h, hostPath: {path: /}}]\n",
 			container("app", "sleep 60", "    volumeMounts: [{name: h, mountPath: /host, readOnly: true}]\n")))
 	out := filepath.Join(t.TempDir(), "bundles")
