@@ -46,6 +46,8 @@ var (
 	fieldTypes = []string{"Required value", "Invalid value", "Unsupported value", "Forbidden", "Duplicate value",
 		"Not found", "Too long", "Too many", "Internal error", "Unknown"}
 	quoted = regexp.MustCompile(`"[^"]*"`)
+	// volumeType is a volume source podrun does not provide.
+	volumeType = regexp.MustCompile(`volume type \[(\w+)\]`)
 )
 
 // known are problems named by a phrase whatever the field or kind, in
@@ -62,6 +64,7 @@ var known = []struct {
 	{regexp.MustCompile(`(?i)\byaml: |invalid YAML|converting YAML to JSON|did not find expected|mapping values are not allowed|found character that cannot start`), "YAML syntax error"},
 	{regexp.MustCompile(`(?i)\bconfigmaps? "[^"]*" not found`), "ConfigMap not found"},
 	{regexp.MustCompile(`(?i)\bsecrets? "[^"]*" not found`), "Secret not found"},
+	{regexp.MustCompile(`(?i)\bpersistentvolumeclaims? "[^"]*" not found`), "PersistentVolumeClaim not found"},
 	{regexp.MustCompile(`SysctlForbidden`), "sysctl forbidden"},
 }
 
@@ -79,6 +82,9 @@ func reason(line string) string {
 		if k.pattern.MatchString(s) {
 			return k.reason
 		}
+	}
+	if m := volumeType.FindStringSubmatch(s); m != nil {
+		return "volume type " + m[1] + " not supported"
 	}
 	if m := kindRe.FindStringSubmatch(s); m != nil {
 		return "kind " + m[1] + " not supported"
@@ -137,6 +143,9 @@ func TestCorpusReasons(t *testing.T) {
 		{"a.yaml:9: spec.containers[0].securityContext.seLinuxOptions: not supported",
 			"field spec.containers[*].securityContext.seLinuxOptions not supported"},
 		{"a.yaml:9: spec.containers[1].imagee: unknown field", "field spec.containers[*].imagee unknown"},
+		{`a.yaml:4: pod p: preparing volume "v" (spec.volumes[0]): volume type [image]: not supported: podrun provides emptyDir`,
+			"volume type image not supported"},
+		{`persistentvolumeclaim "task-pv-claim" not found`, "PersistentVolumeClaim not found"},
 		{"a.yaml:11: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value: expected object, got array",
 			"field spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value"},
 		{`a.yaml:4: pod p: translating: translating pod default/p: translating container "c": spec.containers[0].securityContext.appArmorProfile: AppArmor is not enabled on this machine: a Localhost profile cannot be applied`,
