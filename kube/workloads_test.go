@@ -1,0 +1,275 @@
+package kube
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	intstrpkg "k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// workloadsIn checks every object of a file of testdata/workloads.
+func workloadsIn(t *testing.T, name string, opts Options) ([]*Workload, []string, error) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "workloads", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Decode(name, data)
+	if err != nil {
+		t.Fatalf("decoding: %v", err)
+	}
+	var ws []*Workload
+	var warnings []string
+	var errs ErrorList
+	for _, o := range objs {
+		w, warn, e := workload(o, opts)
+		if w != nil {
+			ws = append(ws, w)
+		}
+		warnings = append(warnings, warn...)
+		errs = append(errs, e...)
+	}
+	return ws, warnings, errs.err()
+}
+
+// TestWorkloadsFromDocs runs the examples of the Kubernetes documentation,
+// which a cluster accepts, and checks the defaults each kind gets.
+func TestWorkloadsFromDocs(t *testing.T) {
+	tests := []struct {
+		file     string
+		kind     string
+		warnings []string
+		check    func(t *testing.T, w *Workload)
+	}{
+		{file: "deployment-docs.yaml", kind: "Deployment", check: func(t *testing.T, w *Workload) {
+			d := w.Object.(*appsv1.Deployment)
+			want := appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: &appsv1.RollingUpdateDeployment{
+				MaxUnavailable: ptr(intstrpkg.FromString("25%")), MaxSurge: ptr(intstrpkg.FromString("25%"))}}
+			if diff := cmp.Diff(want, d.Spec.Strategy); diff != "" {
+				t.Errorf("strategy (-want +got):\n%s", diff)
+			}
+			if *d.Spec.Replicas != 3 || *d.Spec.RevisionHistoryLimit != 10 || *d.Spec.ProgressDeadlineSeconds != 600 || d.Spec.MinReadySeconds != 0 {
+				t.Errorf("replicas %d, revisionHistoryLimit %d, progressDeadlineSeconds %d, minReadySeconds %d",
+					*d.Spec.Replicas, *d.Spec.RevisionHistoryLimit, *d.Spec.ProgressDeadlineSeconds, d.Spec.MinReadySeconds)
+			}
+		}},
+		{file: "replicaset-docs.yaml", kind: "ReplicaSet", check: func(t *testing.T, w *Workload) {
+			if rs := w.Object.(*appsv1.ReplicaSet); *rs.Spec.Replicas != 3 {
+				t.Errorf("replicas %d", *rs.Spec.Replicas)
+			}
+		}},
+		{file: "statefulset-docs.yaml", kind: "StatefulSet", check: func(t *testing.T, w *Workload) {
+			s := w.Object.(*appsv1.StatefulSet).Spec
+			want := appsv1.StatefulSetSpec{
+				PodManagementPolicy: appsv1.OrderedReadyPodManagement,
+				UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
+					RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr(int32(0))}},
+				PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+					WhenDeleted: appsv1.RetainPersistentVolumeClaimRetentionPolicyType, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType},
+				RevisionHistoryLimit: ptr(int32(10)),
+				Replicas:             ptr(int32(3)),
+			}
+			got := appsv1.StatefulSetSpec{PodManagementPolicy: s.PodManagementPolicy, UpdateStrategy: s.UpdateStrategy,
+				PersistentVolumeClaimRetentionPolicy: s.PersistentVolumeClaimRetentionPolicy, RevisionHistoryLimit: s.RevisionHistoryLimit, Replicas: s.Replicas}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("defaults (-want +got):\n%s", diff)
+			}
+			if m := s.VolumeClaimTemplates[0].Spec.VolumeMode; m == nil || *m != corev1.PersistentVolumeFilesystem {
+				t.Errorf("claim template volumeMode %v", m)
+			}
+			// The claim volumes are the controller's to add, pod by pod.
+			if len(s.Template.Spec.Volumes) != 0 {
+				t.Errorf("template volumes %+v", s.Template.Spec.Volumes)
+			}
+		}},
+		{file: "daemonset-docs.yaml", kind: "DaemonSet",
+			warnings: []string{"daemonset-docs.yaml:19: spec.template.spec.tolerations: ignored: nothing on a single Linux node reads them (podrun has no scheduler)"},
+			check: func(t *testing.T, w *Workload) {
+				ds := w.Object.(*appsv1.DaemonSet)
+				want := appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType, RollingUpdate: &appsv1.RollingUpdateDaemonSet{
+					MaxUnavailable: ptr(intstrpkg.FromInt32(1)), MaxSurge: ptr(intstrpkg.FromInt32(0))}}
+				if diff := cmp.Diff(want, ds.Spec.UpdateStrategy); diff != "" {
+					t.Errorf("updateStrategy (-want +got):\n%s", diff)
+				}
+				if *ds.Spec.RevisionHistoryLimit != 10 || ds.Namespace != "kube-system" {
+					t.Errorf("revisionHistoryLimit %d, namespace %q", *ds.Spec.RevisionHistoryLimit, ds.Namespace)
+				}
+				if v := ds.Spec.Template.Spec.Volumes[0].HostPath.Type; v == nil || *v != corev1.HostPathUnset {
+					t.Errorf("template volume not defaulted as a pod's: %v", v)
+				}
+			}},
+		{file: "job-docs.yaml", kind: "Job", check: func(t *testing.T, w *Workload) {
+			j := w.Object.(*batchv1.Job)
+			s := j.Spec
+			if *s.Completions != 1 || *s.Parallelism != 1 || *s.BackoffLimit != 4 || *s.CompletionMode != batchv1.NonIndexedCompletion ||
+				*s.Suspend || *s.PodReplacementPolicy != batchv1.TerminatingOrFailed {
+				t.Errorf("completions %d, parallelism %d, backoffLimit %d, completionMode %s, suspend %v, podReplacementPolicy %s",
+					*s.Completions, *s.Parallelism, *s.BackoffLimit, *s.CompletionMode, *s.Suspend, *s.PodReplacementPolicy)
+			}
+			uid := string(JobUID("default", "pi"))
+			if string(j.UID) != uid {
+				t.Errorf("uid %q, want %q", j.UID, uid)
+			}
+			wantLabels := map[string]string{"controller-uid": uid, "job-name": "pi",
+				batchv1.ControllerUidLabel: uid, batchv1.JobNameLabel: "pi"}
+			if diff := cmp.Diff(wantLabels, s.Template.Labels); diff != "" {
+				t.Errorf("template labels (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&metav1.LabelSelector{MatchLabels: map[string]string{batchv1.ControllerUidLabel: uid}}, s.Selector); diff != "" {
+				t.Errorf("selector (-want +got):\n%s", diff)
+			}
+		}},
+		{file: "cronjob-docs.yaml", kind: "CronJob", check: func(t *testing.T, w *Workload) {
+			cj := w.Object.(*batchv1.CronJob)
+			s := cj.Spec
+			if s.ConcurrencyPolicy != batchv1.AllowConcurrent || *s.Suspend || *s.SuccessfulJobsHistoryLimit != 3 || *s.FailedJobsHistoryLimit != 1 {
+				t.Errorf("concurrencyPolicy %s, suspend %v, history %d/%d", s.ConcurrencyPolicy, *s.Suspend, *s.SuccessfulJobsHistoryLimit, *s.FailedJobsHistoryLimit)
+			}
+			if w.Template != &cj.Spec.JobTemplate.Spec.Template {
+				t.Error("Template is not the job template's")
+			}
+			if s.JobTemplate.Spec.Completions != nil || s.JobTemplate.Spec.Selector != nil {
+				t.Errorf("job template defaulted: %+v", s.JobTemplate.Spec)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			ws, warnings, err := workloadsIn(t, tt.file, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ws) != 1 || ws[0].Kind != tt.kind || ws[0].Source != (Source{File: tt.file, Line: 3}) {
+				t.Fatalf("got %+v", ws)
+			}
+			if diff := cmp.Diff(tt.warnings, warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			w := ws[0]
+			if w.Meta().GetNamespace() == "" {
+				t.Error("no namespace")
+			}
+			// Every template gets the defaults of a pod.
+			if w.Template.Spec.DNSPolicy != corev1.DNSClusterFirst || w.Template.Spec.Containers[0].TerminationMessagePath == "" {
+				t.Errorf("template spec not defaulted: %+v", w.Template.Spec)
+			}
+			tt.check(t, w)
+		})
+	}
+}
+
+// TestWorkloadErrors checks each refusal's file, line, field and reason.
+// Each wanted line is the start of the error's line.
+func TestWorkloadErrors(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{{"bad-deployment.yaml", []string{
+		`bad-deployment.yaml:6: spec.replicas: Invalid value: -1: must be greater than or equal to 0`,
+		`bad-deployment.yaml:8: spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds`,
+		`bad-deployment.yaml:13: spec.selector.matchExpressions[0].operator: Invalid value: "Within": not a valid selector operator`,
+		"bad-deployment.yaml:17: spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0%\": may not be 0 when `maxSurge` is 0",
+		`bad-deployment.yaml:23: spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`,
+		`bad-deployment.yaml:24: spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicaSet is not Supported`,
+		`bad-deployment.yaml:27: spec.template.spec.containers[0].image: Required value`,
+	}}, {"bad-deployment-strategy.yaml", []string{
+		`bad-deployment-strategy.yaml:4: metadata.name: Invalid value: "Web": a lowercase RFC 1123 subdomain`,
+		`bad-deployment-strategy.yaml:6: spec.selector: Invalid value: "{}": empty selector is invalid for deployment`,
+		"bad-deployment-strategy.yaml:9: spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'",
+		`bad-deployment-strategy.yaml:26: spec.strategy.type: Unsupported value: "Blue": supported values: "Recreate", "RollingUpdate"`,
+		`bad-deployment-strategy.yaml:42: spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "101%": must not be greater than 100%`,
+	}}, {"bad-replicaset.yaml", []string{
+		`bad-replicaset.yaml:5: spec.selector: Required value`,
+		`bad-replicaset.yaml:6: spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0`,
+		`bad-replicaset.yaml:15: spec.template.spec.containers[0].ports[0].containerPort: Required value`,
+		"bad-replicaset.yaml:29: spec.template.metadata.labels: Invalid value: {\"app\":\"db\",\"version\":\"1\"}: `selector` does not match template `labels`",
+	}}, {"bad-statefulset.yaml", []string{
+		`bad-statefulset.yaml:4: metadata.name: Invalid value: "db.example": must not contain dots`,
+		`bad-statefulset.yaml:6: spec.serviceName: Invalid value: "Not_A_Label": a lowercase RFC 1123 label`,
+		`bad-statefulset.yaml:7: spec.podManagementPolicy: Unsupported value: "Random": supported values: "OrderedReady", "Parallel"`,
+		`bad-statefulset.yaml:9: spec.ordinals.start: Invalid value: -1: must be greater than or equal to 0`,
+		`bad-statefulset.yaml:11: spec.persistentVolumeClaimRetentionPolicy.whenDeleted: Unsupported value: "Keep": supported values: "Retain", "Delete"`,
+		`bad-statefulset.yaml:14: spec.updateStrategy.rollingUpdate: Invalid value: only allowed for updateStrategy 'RollingUpdate'`,
+		// "data" is a claim, "logs" is not: its template is invalid.
+		`bad-statefulset.yaml:27: spec.template.spec.containers[0].volumeMounts[1].name: Not found: "logs"`,
+		`bad-statefulset.yaml:33: spec.volumeClaimTemplates[1].metadata.name: Duplicate value: "data"`,
+		`bad-statefulset.yaml:37: spec.volumeClaimTemplates[2].metadata.name: Invalid value: "Logs": a lowercase RFC 1123 label`,
+		`bad-statefulset.yaml:38: spec.volumeClaimTemplates[2].spec.accessModes: Required value: at least 1 access mode is required`,
+		`bad-statefulset.yaml:39: spec.volumeClaimTemplates[2].spec.resources[storage]: Required value`,
+	}}, {"bad-daemonset.yaml", []string{
+		`bad-daemonset.yaml:9: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "1": may not be set when maxUnavailable is non-zero`,
+		`bad-daemonset.yaml:14: spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: "Always"`,
+		`bad-daemonset.yaml:27: spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0`,
+	}}, {"bad-job.yaml", []string{
+		`bad-job.yaml:6: spec.parallelism: Invalid value: -2: must be greater than or equal to 0`,
+		`bad-job.yaml:8: spec.activeDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0`,
+		`bad-job.yaml:9: spec.ttlSecondsAfterFinished: Invalid value: -5: must be greater than or equal to 0`,
+		`bad-job.yaml:10: spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode`,
+		`bad-job.yaml:11: spec.maxFailedIndexes: Invalid value: 4: requires indexed completion mode`,
+		`bad-job.yaml:12: spec.successPolicy: Invalid value: requires indexed completion mode`,
+		"bad-job.yaml:15: spec.selector: Invalid value: \"app=work,batch.kubernetes.io/controller-uid=" + string(JobUID("default", "work")) + "\": `selector` not auto-generated",
+		`bad-job.yaml:20: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`,
+		"bad-job.yaml:34: spec.template.metadata.labels: Invalid value: {\"app\":\"other\",\"job-name\":\"someone-else\"}: `selector` does not match template `labels`",
+		`bad-job.yaml:47: spec.template.metadata.labels[job-name]: Invalid value: "someone-else": must be 'relabelled'`,
+	}}, {"bad-job-indexed.yaml", []string{
+		`bad-job-indexed.yaml:9: spec.maxFailedIndexes: Invalid value: 5: must be less than or equal to completions`,
+		`bad-job-indexed.yaml:12: spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0,2-1": error parsing succeededIndexes: non-increasing order, previous: 2, current: 1`,
+		`bad-job-indexed.yaml:13: spec.successPolicy.rules[1].succeededCount: Invalid value: 4: must be less than or equal to 3 (the number of specified completions)`,
+		`bad-job-indexed.yaml:14: spec.successPolicy.rules[2]: Required value: at least one of succeededCount or succeededIndexes must be specified`,
+		`bad-job-indexed.yaml:15: spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": supported values: "Failed"`,
+		`bad-job-indexed.yaml:18: spec.podFailurePolicy.rules[0].action: Unsupported value: "Explode": supported values: "Count", "FailIndex", "FailJob", "Ignore"`,
+		`bad-job-indexed.yaml:20: spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "nope": must be one of the container or initContainer names in the pod template`,
+		`bad-job-indexed.yaml:22: spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 0: must not be 0 for the In operator`,
+		`bad-job-indexed.yaml:22: spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3`,
+		`bad-job-indexed.yaml:22: spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: "[3 0 3]": must be ordered`,
+		`bad-job-indexed.yaml:26: spec.podFailurePolicy.rules[1].onPodConditions[0].status: Unsupported value: "Maybe": supported values: "False", "True", "Unknown"`,
+		`bad-job-indexed.yaml:27: spec.podFailurePolicy.rules[2]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required`,
+		`bad-job-indexed.yaml:28: spec.podFailurePolicy.rules[3]: Invalid value: specifying both OnExitCodes and OnPodConditions is not supported`,
+		`bad-job-indexed.yaml:29: spec.podFailurePolicy.rules[3].onExitCodes.operator: Unsupported value: "Between": supported values: "In", "NotIn"`,
+		`bad-job-indexed.yaml:33: spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified`,
+		`bad-job-indexed.yaml:41: spec.selector: Required value`,
+		`bad-job-indexed.yaml:43: spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"`,
+		`bad-job-indexed.yaml:47: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`,
+	}}, {"bad-cronjob.yaml", []string{
+		`bad-cronjob.yaml:4: metadata.name: Invalid value: "a-cronjob-name-that-is-much-longer-than-fifty-two-chars": must be no more than 52 characters`,
+		`bad-cronjob.yaml:6: spec.schedule: Invalid value: "TZ=UTC 61 * * * *": end of range (61) above maximum (59): 61`,
+		`bad-cronjob.yaml:6: spec.schedule: Invalid value: "TZ=UTC 61 * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone field instead`,
+		`bad-cronjob.yaml:7: spec.timeZone: Invalid value: "Mars/Olympus_Mons": unknown time zone Mars/Olympus_Mons`,
+		`bad-cronjob.yaml:8: spec.startingDeadlineSeconds: Invalid value: -10: must be greater than or equal to 0`,
+		`bad-cronjob.yaml:9: spec.concurrencyPolicy: Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"`,
+		`bad-cronjob.yaml:10: spec.successfulJobsHistoryLimit: Invalid value: -1: must be greater than or equal to 0`,
+		`bad-cronjob.yaml:13: spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: "nil", "false"`,
+		"bad-cronjob.yaml:14: spec.jobTemplate.spec.selector: Invalid value: \"app=x\": `selector` will be auto-generated",
+		`bad-cronjob.yaml:19: spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`,
+		`bad-cronjob.yaml:21: spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes"`,
+		`bad-cronjob.yaml:28: spec.schedule: Invalid value: "@fortnightly": unrecognized descriptor: @fortnightly`,
+		`bad-cronjob.yaml:29: spec.timeZone: Invalid value: "Local": timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones`,
+		`bad-cronjob.yaml:31: spec.jobTemplate.spec.completions: Required value: when completion mode is Indexed`,
+	}}}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, _, err := workloadsIn(t, tt.file, Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			got := strings.Split(err.Error(), "\n")
+			for i := range max(len(got), len(tt.want)) {
+				switch {
+				case i >= len(got):
+					t.Errorf("missing: %s", tt.want[i])
+				case i >= len(tt.want):
+					t.Errorf("unexpected: %s", got[i])
+				case !strings.HasPrefix(got[i], tt.want[i]):
+					t.Errorf("got:  %s\nwant: %s", got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
