@@ -589,3 +589,24 @@ func ParseSchedule(cj *batchv1.CronJob) (cron.Schedule, *time.Location, error) {
 	}
 	return sched, loc, nil
 }
+
+// SetJobUID gives a Job the uid, such as the one kept from its first
+// apply, in place of the one workload gave it, and moves the selector
+// and template labels generated from the old uid to the new one.
+func SetJobUID(j *batchv1.Job, uid types.UID) {
+	if j == nil {
+		return
+	}
+	old := string(j.UID)
+	j.UID = uid
+	for _, k := range []string{legacyControllerUidLabel, batchv1.ControllerUidLabel} {
+		if v, ok := j.Spec.Template.Labels[k]; ok && v == old {
+			j.Spec.Template.Labels[k] = string(uid)
+		}
+		if sel := j.Spec.Selector; sel != nil {
+			if v, ok := sel.MatchLabels[k]; ok && v == old {
+				sel.MatchLabels[k] = string(uid)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -271,5 +272,157 @@ func TestWorkloadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSetJobUID(t *testing.T) {
+	ws, _, err := workloadsIn(t, "job-docs.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := ws[0].Object.(*batchv1.Job)
+	SetJobUID(j, "1234")
+	want := map[string]string{"controller-uid": "1234", "job-name": "pi", batchv1.ControllerUidLabel: "1234", batchv1.JobNameLabel: "pi"}
+	if diff := cmp.Diff(want, j.Spec.Template.Labels); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+	if j.UID != "1234" || j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel] != "1234" {
+		t.Errorf("uid %q, selector %v", j.UID, j.Spec.Selector)
+	}
+	SetJobUID(nil, "x")
+}
+
+func TestParseSchedule(t *testing.T) {
+	from := time.Date(2026, 3, 7, 10, 17, 30, 0, time.UTC)
+	tests := []struct {
+		schedule string
+		tz       *string
+		next     time.Time // after from
+		err      string
+	}{
+		{schedule: "*/15 * * * *", next: time.Date(2026, 3, 7, 10, 30, 0, 0, time.UTC)},
+		{schedule: "0 0 * * SUN", next: time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@hourly", next: time.Date(2026, 3, 7, 11, 0, 0, 0, time.UTC)},
+		{schedule: "@daily", next: time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@midnight", next: time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@weekly", next: time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@monthly", next: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@yearly", next: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{schedule: "@annually", next: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		// The API server parses with the same standard parser, which has @every.
+		{schedule: "@every 90s", next: time.Date(2026, 3, 7, 10, 19, 0, 0, time.UTC)},
+		// 09:00 in Tokyo is 00:00 UTC.
+		{schedule: "0 9 * * *", tz: ptr("Asia/Tokyo"), next: time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
+		{schedule: "0 9 * * * *", err: `parsing schedule "0 9 * * * *": expected exactly 5 fields, found 6: [0 9 * * * *]`},
+		{schedule: "* * * * *", tz: ptr("Local"), err: `loading time zone "Local": timeZone must be an explicit time zone`},
+		{schedule: "* * * * *", tz: ptr("Nowhere/Special"), err: `loading time zone "Nowhere/Special": unknown time zone Nowhere/Special`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schedule, func(t *testing.T) {
+			cj := &batchv1.CronJob{Spec: batchv1.CronJobSpec{Schedule: tt.schedule, TimeZone: tt.tz}}
+			sched, loc, err := ParseSchedule(cj)
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.tz == nil && loc != time.Local {
+				t.Errorf("location %v, want the machine's", loc)
+			}
+			if tt.tz == nil {
+				loc = time.UTC // as if the machine ran on UTC
+			}
+			if got := sched.Next(from.In(loc)); !got.Equal(tt.next) {
+				t.Errorf("next %v, want %v", got.UTC(), tt.next)
+			}
+		})
+	}
+	if _, _, err := ParseSchedule(nil); err == nil {
+		t.Error("nil CronJob: no error")
+	}
+}
+
+// FuzzWorkload checks that no workload that decodes makes workload panic.
+func FuzzWorkload(f *testing.F) {
+	files, err := filepath.Glob("testdata/workloads/*.yaml")
+	if err != nil || len(files) == 0 {
+		f.Fatal("no testdata", err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, err := Decode("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, o := range objs {
+			if isWorkload(kindOf(o).Kind) {
+				_, _, _ = workload(o, Options{})
+			}
+		}
+	})
+}
+
+// TestWorkloadsBare checks the least each kind can be: no panic, and the
+// refusals a cluster gives.
+func TestWorkloadsBare(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{"apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: d}\n",
+			`a.yaml:1: apiVersion: Unsupported value: "extensions/v1beta1": supported values: "apps/v1"`},
+		{"apiVersion: apps/v1\nkind: Deployment\n",
+			"a.yaml:1: metadata.name: Required value: name or generateName is required\n" +
+				"a.yaml:1: spec.selector: Required value\n" +
+				"a.yaml:1: spec.template.spec.containers: Required value"},
+		{"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  updateStrategy: {type: RollingUpdate}\n  selector: {matchLabels: {a: b}}\n",
+			"a.yaml:4: spec.template.metadata.labels: Invalid value: null: `selector` does not match template `labels`\n" +
+				"a.yaml:4: spec.template.spec.containers: Required value"},
+		{"apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec: {updateStrategy: {type: OnDelete}, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}}}\n",
+			"a.yaml:4: spec.template.spec.containers: Required value"},
+		{"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {}\n",
+			"a.yaml:4: spec.template.spec.containers: Required value\n" +
+				`a.yaml:4: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`},
+		{"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\n",
+			"a.yaml:1: spec.schedule: Required value\n" +
+				"a.yaml:1: spec.jobTemplate.spec.template.spec.containers: Required value\n" +
+				`a.yaml:1: spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`},
+	}
+	for _, tt := range tests {
+		objs, err := Decode("a.yaml", []byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, errs := workload(objs[0], Options{})
+		got := "<nil>"
+		if err := errs.err(); err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%s\ngot:\n%s\nwant:\n%s", tt.doc, got, tt.want)
+		}
+	}
+}
+
+// TestWorkloadNamespace applies kubectl's namespace rule to workloads and
+// to the pods of their templates.
+func TestWorkloadNamespace(t *testing.T) {
+	ws, _, err := workloadsIn(t, "deployment-docs.yaml", Options{Namespace: "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := ws[0].Meta().GetNamespace(); ns != "team" {
+		t.Errorf("namespace %q", ns)
+	}
+	_, _, err = workloadsIn(t, "daemonset-docs.yaml", Options{Namespace: "team"})
+	if err == nil || !strings.HasPrefix(err.Error(), `daemonset-docs.yaml:7: the namespace from the provided object "kube-system" does not match the namespace "team"`) {
+		t.Errorf("error %v", err)
 	}
 }
