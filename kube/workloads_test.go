@@ -426,3 +426,64 @@ func TestWorkloadNamespace(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestValidateWorkloadUpdate(t *testing.T) {
+	tests := []struct {
+		file     string
+		old, new string // replaced in the file to make the update
+		want     string
+	}{
+		{"deployment-docs.yaml", "replicas: 3", "replicas: 5", ""},
+		{"deployment-docs.yaml", "app: nginx", "app: web",
+			`deployment-docs.yaml:11: spec.selector: Invalid value: "app=web": field is immutable`},
+		{"statefulset-docs.yaml", "replicas: 3", "replicas: 1", ""},
+		{"statefulset-docs.yaml", "image: registry.k8s.io/nginx-slim:0.24", "image: registry.k8s.io/nginx-slim:0.26", ""},
+		{"statefulset-docs.yaml", `serviceName: "nginx"`, `serviceName: "web"`,
+			`statefulset-docs.yaml:11: spec.serviceName: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`},
+		{"daemonset-docs.yaml", "name: fluentd-elasticsearch\n", "name: fluentd\n",
+			`daemonset-docs.yaml:11: spec.selector: Invalid value: "name=fluentd": field is immutable`},
+		{"job-docs.yaml", "backoffLimit: 4", "backoffLimit: 5", ""},
+		{"job-docs.yaml", "perl:5.34.0", "perl:5.36.0",
+			`job-docs.yaml:8: spec.template: Invalid value: field is immutable`},
+		{"job-docs.yaml", "spec:\n  template:", "spec:\n  completions: 2\n  template:",
+			`job-docs.yaml:8: spec.completions: Invalid value: 2: field is immutable`},
+		{"cronjob-docs.yaml", `schedule: "* * * * *"`, `schedule: "@hourly"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+"/"+tt.new, func(t *testing.T) {
+			prev, _, err := workloadsIn(t, tt.file, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j, ok := prev[0].Object.(*batchv1.Job); ok {
+				SetJobUID(j, "recorded-on-first-apply")
+			}
+			data, err := os.ReadFile(filepath.Join("testdata", "workloads", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited := strings.ReplaceAll(string(data), tt.old, tt.new)
+			if edited == string(data) {
+				t.Fatalf("%q not in %s", tt.old, tt.file)
+			}
+			objs, err := Decode(tt.file, []byte(edited))
+			if err != nil {
+				t.Fatal(err)
+			}
+			next, _, errs := workload(objs[0], Options{})
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			got := ""
+			if err := ValidateWorkloadUpdate(prev[0], next).err(); err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+	if ValidateWorkloadUpdate(nil, nil) != nil {
+		t.Error("nil workloads")
+	}
+}
