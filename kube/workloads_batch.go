@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
@@ -512,6 +513,11 @@ func (c *workloadCheck) cronJob(cj *batchv1.CronJob) {
 	c.timeZone(s.TimeZone, specPath.Child("timeZone"))
 	c.add(oneOf(s.ConcurrencyPolicy, specPath.Child("concurrencyPolicy"),
 		batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent)...)
+	// The API server leaves these to fail when a Job is made; podrun
+	// refuses them at once.
+	mp := specPath.Child("jobTemplate", "metadata")
+	c.add(metavalidation.ValidateLabels(s.JobTemplate.Labels, mp.Child("labels"))...)
+	c.add(apivalidation.ValidateAnnotations(s.JobTemplate.Annotations, mp.Child("annotations"))...)
 	jp := specPath.Child("jobTemplate", "spec")
 	c.jobSpec(&cj.ObjectMeta, &s.JobTemplate.Spec, jp)
 	if s.JobTemplate.Spec.Selector != nil {

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,6 +254,7 @@ func TestWorkloadErrors(t *testing.T) {
 		`bad-cronjob.yaml:28: spec.schedule: Invalid value: "@fortnightly": unrecognized descriptor: @fortnightly`,
 		`bad-cronjob.yaml:29: spec.timeZone: Invalid value: "Local": timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones`,
 		`bad-cronjob.yaml:31: spec.jobTemplate.spec.completions: Required value: when completion mode is Indexed`,
+		`bad-cronjob.yaml:47: spec.jobTemplate.metadata.labels: Invalid value: "bad key": name part must consist of alphanumeric characters`,
 	}}}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -485,5 +487,46 @@ func TestValidateWorkloadUpdate(t *testing.T) {
 	}
 	if ValidateWorkloadUpdate(nil, nil) != nil {
 		t.Error("nil workloads")
+	}
+}
+
+func TestJobsOfCronJob(t *testing.T) {
+	ws, _, err := workloadsIn(t, "cronjob-docs.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj := ws[0].Object.(*batchv1.CronJob)
+	cj.UID = "cj-uid"
+	cj.Spec.TimeZone = ptr("Europe/Paris")
+	at := time.Date(2026, 3, 7, 10, 17, 0, 0, time.UTC)
+	j := ScheduledJob(cj, at, "job-uid")
+	if want := fmt.Sprintf("hello-%d", at.Unix()/60); j.Name != want || j.Namespace != "default" {
+		t.Errorf("name %s/%s, want default/%s", j.Namespace, j.Name, want)
+	}
+	if got := j.Annotations[batchv1.CronJobScheduledTimestampAnnotation]; got != "2026-03-07T11:17:00+01:00" {
+		t.Errorf("scheduled timestamp %q", got)
+	}
+	if r := j.OwnerReferences; len(r) != 1 || r[0].Kind != "CronJob" || r[0].UID != "cj-uid" || !*r[0].Controller {
+		t.Errorf("owner references %+v", r)
+	}
+	if *j.Spec.Completions != 1 || *j.Spec.BackoffLimit != 6 || j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel] != "job-uid" ||
+		j.Spec.Template.Labels[batchv1.JobNameLabel] != j.Name || j.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyOnFailure {
+		t.Errorf("job spec not defaulted: %+v", j.Spec)
+	}
+	if cj.Spec.JobTemplate.Spec.Selector != nil || cj.Spec.JobTemplate.Spec.Template.Labels != nil {
+		t.Error("the CronJob changed")
+	}
+
+	m, err := ManualJob(cj, "hello-now", "manual-uid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "hello-now" || m.Annotations["cronjob.kubernetes.io/instantiate"] != "manual" || m.UID != "manual-uid" {
+		t.Errorf("manual job %+v", m.ObjectMeta)
+	}
+	for _, name := range []string{"Hello", strings.Repeat("a", 64)} {
+		if _, err := ManualJob(cj, name, "x"); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }
