@@ -93,7 +93,11 @@ func (c *workloadCheck) add(fes ...*field.Error) {
 func (c *workloadCheck) run() *Workload {
 	gvk := kindOf(c.o)
 	want, ok := workloadKinds[gvk.Kind]
-	if !ok || gvk.GroupVersion() != want {
+	if !ok {
+		c.errs = append(c.errs, &Error{Source: c.o.Source, Detail: fmt.Sprintf("kind %s (%s) is not a workload", gvk.Kind, gvk.GroupVersion())})
+		return nil
+	}
+	if gvk.GroupVersion() != want {
 		c.add(field.NotSupported(field.NewPath("apiVersion"), gvk.GroupVersion().String(), []string{want.String()}))
 		return nil
 	}

@@ -29,6 +29,7 @@ func (c *workloadCheck) deployment(d *appsv1.Deployment) {
 	c.nonNegative(int64(*s.Replicas), specPath.Child("replicas"))
 	c.selector(s.Selector, &s.Template, specPath.Child("selector"), templatePath, "Deployment")
 	c.podTemplate(&d.ObjectMeta, &s.Template, templatePath, nil)
+	// A Deployment's template is checked as its ReplicaSets', with their words.
 	c.alwaysRestarts(&s.Template, templatePath, "ReplicaSet")
 	c.deploymentStrategy(&s.Strategy, specPath.Child("strategy"))
 	c.nonNegative(int64(s.MinReadySeconds), specPath.Child("minReadySeconds"))

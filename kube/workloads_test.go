@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,21 @@ func TestWorkloadsFromDocs(t *testing.T) {
 			}
 			if diff := cmp.Diff(&metav1.LabelSelector{MatchLabels: map[string]string{batchv1.ControllerUidLabel: uid}}, s.Selector); diff != "" {
 				t.Errorf("selector (-want +got):\n%s", diff)
+			}
+		}},
+		{file: "job-indexed.yaml", kind: "Job", check: func(t *testing.T, w *Workload) {
+			j := w.Object.(*batchv1.Job)
+			s := j.Spec
+			if *s.BackoffLimit != math.MaxInt32 || *s.PodReplacementPolicy != batchv1.Failed || *s.Completions != 5 || *s.Parallelism != 3 {
+				t.Errorf("backoffLimit %d, podReplacementPolicy %s, completions %d, parallelism %d",
+					*s.BackoffLimit, *s.PodReplacementPolicy, *s.Completions, *s.Parallelism)
+			}
+			if st := s.PodFailurePolicy.Rules[1].OnPodConditions[0].Status; st != corev1.ConditionTrue {
+				t.Errorf("onPodConditions status %q", st)
+			}
+			// The Job's own labels win over the template's.
+			if diff := cmp.Diff(map[string]string{"team": "a"}, j.Labels); diff != "" {
+				t.Errorf("labels (-want +got):\n%s", diff)
 			}
 		}},
 		{file: "cronjob-docs.yaml", kind: "CronJob", check: func(t *testing.T, w *Workload) {
@@ -528,5 +544,93 @@ func TestJobsOfCronJob(t *testing.T) {
 		if _, err := ManualJob(cj, name, "x"); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestWorkloadNotAWorkload(t *testing.T) {
+	objs, err := Decode("a.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errs := workload(objs[0], Options{}); errs.Error() != "a.yaml:1: kind Pod (v1) is not a workload" {
+		t.Errorf("got %v", errs)
+	}
+}
+
+// TestWorkloadDefaultsAsWritten checks defaults that depend on what the
+// manifest sets.
+func TestWorkloadDefaultsAsWritten(t *testing.T) {
+	const tmpl = "  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: i}]}\n"
+	tests := []struct {
+		name, doc string
+		check     func(t *testing.T, o any)
+	}{
+		{"statefulset RollingUpdate named keeps no rollingUpdate", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  updateStrategy: {type: RollingUpdate}\n" + tmpl,
+			func(t *testing.T, o any) {
+				if ru := o.(*appsv1.StatefulSet).Spec.UpdateStrategy.RollingUpdate; ru != nil {
+					t.Errorf("rollingUpdate %+v", ru)
+				}
+			}},
+		{"statefulset OnDelete", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  updateStrategy: {type: OnDelete}\n  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" + tmpl,
+			func(t *testing.T, o any) {
+				s := o.(*appsv1.StatefulSet).Spec
+				if s.UpdateStrategy.RollingUpdate != nil || s.PersistentVolumeClaimRetentionPolicy.WhenDeleted != "Retain" || s.PersistentVolumeClaimRetentionPolicy.WhenScaled != "Delete" {
+					t.Errorf("%+v %+v", s.UpdateStrategy, s.PersistentVolumeClaimRetentionPolicy)
+				}
+			}},
+		{"deployment Recreate", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  strategy: {type: Recreate}\n  replicas: 0\n" + tmpl,
+			func(t *testing.T, o any) {
+				s := o.(*appsv1.Deployment).Spec
+				if s.Strategy.RollingUpdate != nil || *s.Replicas != 0 {
+					t.Errorf("%+v, replicas %d", s.Strategy, *s.Replicas)
+				}
+			}},
+		{"deployment half given", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  strategy: {rollingUpdate: {maxSurge: 2}}\n" + tmpl,
+			func(t *testing.T, o any) {
+				ru := o.(*appsv1.Deployment).Spec.Strategy.RollingUpdate
+				if *ru.MaxSurge != intstrpkg.FromInt32(2) || *ru.MaxUnavailable != intstrpkg.FromString("25%") {
+					t.Errorf("%+v", ru)
+				}
+			}},
+		{"daemonset OnDelete", "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  updateStrategy: {type: OnDelete}\n" + tmpl,
+			func(t *testing.T, o any) {
+				if ru := o.(*appsv1.DaemonSet).Spec.UpdateStrategy.RollingUpdate; ru != nil {
+					t.Errorf("rollingUpdate %+v", ru)
+				}
+			}},
+		{"job parallelism only", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  parallelism: 4\n  template:\n    spec: {restartPolicy: OnFailure, containers: [{name: c, image: i}]}\n",
+			func(t *testing.T, o any) {
+				s := o.(*batchv1.Job).Spec
+				if s.Completions != nil || *s.Parallelism != 4 {
+					t.Errorf("completions %v, parallelism %d: a work queue has no completions", s.Completions, *s.Parallelism)
+				}
+			}},
+		{"job completions only", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  completions: 4\n  template:\n    spec: {restartPolicy: OnFailure, containers: [{name: c, image: i}]}\n",
+			func(t *testing.T, o any) {
+				s := o.(*batchv1.Job).Spec
+				if *s.Completions != 4 || *s.Parallelism != 1 {
+					t.Errorf("completions %d, parallelism %d", *s.Completions, *s.Parallelism)
+				}
+			}},
+		{"job manual selector", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  manualSelector: true\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {restartPolicy: OnFailure, containers: [{name: c, image: i}]}\n",
+			func(t *testing.T, o any) {
+				j := o.(*batchv1.Job)
+				if diff := cmp.Diff(map[string]string{"a": "b"}, j.Spec.Template.Labels); diff != "" || len(j.Spec.Selector.MatchLabels) != 1 {
+					t.Errorf("a manual selector is left alone: labels %v, selector %v", j.Spec.Template.Labels, j.Spec.Selector)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := Decode("a.yaml", []byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _, errs := workload(objs[0], Options{})
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			tt.check(t, w.Object)
+		})
 	}
 }
