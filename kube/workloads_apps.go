@@ -183,10 +183,24 @@ func (c *workloadCheck) statefulSet(sts *appsv1.StatefulSet) {
 			c.add(field.Invalid(specPath.Child("serviceName"), s.ServiceName, msg))
 		}
 	}
+	c.hostNames(sts, start)
 	c.selector(s.Selector, &s.Template, specPath.Child("selector"), templatePath, "StatefulSet")
 	claims := c.claimTemplates(sts, max(start, 0))
 	c.podTemplate(&sts.ObjectMeta, &s.Template, templatePath, claims)
 	c.alwaysRestarts(&s.Template, templatePath, "StatefulSet")
+}
+
+// hostNames refuses a StatefulSet whose last pod's name, its host name,
+// is no DNS label. A cluster takes the StatefulSet and fails to make the
+// pod; podrun says so at apply.
+func (c *workloadCheck) hostNames(sts *appsv1.StatefulSet, start int32) {
+	if sts.Name == "" || len(validation.IsDNS1123Label(sts.Name)) > 0 || *sts.Spec.Replicas <= 0 || start < 0 {
+		return
+	}
+	last := fmt.Sprintf("%s-%d", sts.Name, int64(start)+int64(*sts.Spec.Replicas)-1)
+	if len(validation.IsDNS1123Label(last)) > 0 {
+		c.add(field.Invalid(field.NewPath("metadata", "name"), sts.Name, "will not be able to create pod with invalid DNS label: "+last))
+	}
 }
 
 func setStatefulSetDefaults(sts *appsv1.StatefulSet) {

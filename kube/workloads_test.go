@@ -634,3 +634,53 @@ func TestWorkloadDefaultsAsWritten(t *testing.T) {
 		})
 	}
 }
+
+func TestStatefulSetClaimsAndNames(t *testing.T) {
+	tests := []struct{ name, doc, want string }{
+		{"a claim replaces the template's volume of its name", `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec:
+      volumes: [{name: scratch, emptyDir: {}}, {name: data, configMap: {name: c}}]
+      containers: [{name: c, image: i, volumeMounts: [{name: data, mountPath: /d}, {name: scratch, mountPath: /s}]}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`, ""},
+		{"the last pod's host name", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: " + strings.Repeat("s", 62) + `
+spec:
+  replicas: 10
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec: {containers: [{name: c, image: i}]}
+`, "a.yaml:4: metadata.name: Invalid value: \"" + strings.Repeat("s", 62) + "\": will not be able to create pod with invalid DNS label: " + strings.Repeat("s", 62) + "-9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := Decode("a.yaml", []byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _, errs := workload(objs[0], Options{})
+			got := ""
+			if err := errs.err(); err != nil {
+				got = err.Error()
+			}
+			if !strings.HasPrefix(got, tt.want) || (tt.want == "") != (got == "") {
+				t.Fatalf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if w == nil {
+				return
+			}
+			vols := w.Template.Spec.Volumes
+			if len(vols) != 2 || vols[1].ConfigMap == nil || *vols[1].ConfigMap.DefaultMode != corev1.ConfigMapVolumeSourceDefaultMode {
+				t.Errorf("template volumes are the template's, defaulted: %+v", vols)
+			}
+		})
+	}
+}
