@@ -41,7 +41,9 @@ func (c *workloadCheck) podTemplate(m *metav1.ObjectMeta, tmpl *corev1.PodTempla
 	if sub.Source.Line == 0 {
 		sub.Source.Line = c.o.Source.Line
 	}
-	out, warnings, errs := pod(sub, Options{Namespace: m.Namespace})
+	opts := c.opts // whatever else Options says applies to the pods too
+	opts.Namespace = m.Namespace
+	out, warnings, errs := pod(sub, opts)
 	for _, e := range errs {
 		e.Field = underPath(prefix, e.Field)
 		c.errs = append(c.errs, e)
