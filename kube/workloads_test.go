@@ -440,7 +440,8 @@ func TestWorkloadNamespace(t *testing.T) {
 		t.Errorf("namespace %q", ns)
 	}
 	_, _, err = workloadsIn(t, "daemonset-docs.yaml", Options{Namespace: "team"})
-	if err == nil || !strings.HasPrefix(err.Error(), `daemonset-docs.yaml:7: the namespace from the provided object "kube-system" does not match the namespace "team"`) {
+	if err == nil || strings.Count(err.Error(), "\n") > 0 ||
+		!strings.HasPrefix(err.Error(), `daemonset-docs.yaml:7: the namespace from the provided object "kube-system" does not match the namespace "team"`) {
 		t.Errorf("error %v", err)
 	}
 }
