@@ -110,3 +110,22 @@ func TestLoadUnknownKindIsUnstructured(t *testing.T) {
 		t.Errorf("object = %#v, want an unstructured example.com/v1 Widget", objs[0].Object)
 	}
 }
+
+// TestLoadSetReportsEveryFile: a file that does not decode (bad YAML, a
+// document without kind) hides neither the validation problems of the
+// other files nor its neighbours' decoding problems; each is located.
+func TestLoadSetReportsEveryFile(t *testing.T) {
+	set, err := LoadSet([]string{"testdata/errdir"}, nil, Options{})
+	want := `testdata/errdir/a.yaml:8: invalid YAML: did not find expected ',' or ']'
+testdata/errdir/b.yaml:1: kind: Required value
+testdata/errdir/c.yaml:9: spec.containers[1].image: Required value`
+	if err == nil {
+		t.Fatalf("no error and %d pods, want:\n%s", len(set.Pods), want)
+	}
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+	if set != nil {
+		t.Errorf("a set of %d pods along with the errors", len(set.Pods))
+	}
+}

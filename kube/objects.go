@@ -96,7 +96,7 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 	if p == nil {
 		return nil, errs
 	}
-	set.Pods = append(set.Pods, Pod{Source: o.Source, Pod: p})
+	set.Pods = append(set.Pods, Pod{Source: o.Source, Pod: p, Lines: o.Lines})
 	set.Warnings = append(set.Warnings, warnings...)
 	return p, nil
 }

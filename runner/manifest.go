@@ -32,11 +32,7 @@ func (m Manifests) Load() (*kube.Set, error) {
 	if n := slices.Index(m.Paths, "-"); n >= 0 && slices.Contains(m.Paths[n+1:], "-") {
 		return nil, errors.New("reading the manifests: - (standard input) is given twice, and can be read once")
 	}
-	objs, err := kube.Load(m.Paths, m.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	return kube.Expand(objs, kube.Options{Namespace: m.Namespace})
+	return kube.LoadSet(m.Paths, m.Stdin, kube.Options{Namespace: m.Namespace})
 }
 
 // DeleteSetOptions tune DeleteSet.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -52,6 +53,27 @@ func TestPullFlag(t *testing.T) {
 		var p pullFlag
 		if err := p.Set(bad); err == nil || !strings.Contains(err.Error(), "always, missing or never") {
 			t.Errorf("--pull=%q: error %v, want one naming always, missing or never", bad, err)
+		}
+	}
+}
+
+// TestManifestErrorsOfEveryFile: a file of a directory that does not
+// decode hides neither its own problems nor the validation problems of
+// the other files: every verb reading manifests reports them all, each
+// at its file and line, before touching anything.
+func TestManifestErrorsOfEveryFile(t *testing.T) {
+	dir := "../../kube/testdata/errdir"
+	want := dir + `/a.yaml:8: invalid YAML: did not find expected ',' or ']'
+` + dir + `/b.yaml:1: kind: Required value
+` + dir + `/c.yaml:9: spec.containers[1].image: Required value`
+	for _, args := range [][]string{{"render", "-o", t.TempDir()}, {"apply"}, {"delete"}} {
+		root := newRootCommand()
+		root.SetArgs(append(args, "-f", dir, "--root", t.TempDir(), "--run-root", t.TempDir()))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.Execute()
+		if err == nil || err.Error() != want {
+			t.Errorf("podrun %s -f %s: %v\nwant:\n%s", args[0], dir, err, want)
 		}
 	}
 }
