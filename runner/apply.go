@@ -305,7 +305,7 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	}
 	plan, err := translate.Pod(in)
 	if err != nil {
-		return nil, fmt.Errorf("translating: %w", err)
+		return nil, err
 	}
 	for _, w := range plan.Warnings {
 		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)

@@ -130,11 +130,6 @@ func podExists(p kube.Pod) error {
 		p.Source, p.Pod.Namespace, p.Pod.Name, ErrPodExists, p.Pod.Name, p.Pod.Namespace)
 }
 
-// podError places an error that refuses pod p, for apply and render alike.
-func podError(p kube.Pod, err error) error {
-	return fmt.Errorf("%s: pod %s/%s: %w", p.Source, p.Pod.Namespace, p.Pod.Name, err)
-}
-
 // claims finds the volumes bound to claims: the stored ones, and at
 // render those the input's claims would bind, as apply binds them
 // before it starts pods.

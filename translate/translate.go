@@ -368,7 +368,7 @@ func pauseLibMounts(libs []string) ([]specs.Mount, error) {
 func (p *podContext) container(c *corev1.Container, fp *field.Path) (Container, error) {
 	s, cfgErr, err := p.containerSpec(c, fp)
 	if err != nil {
-		return Container{}, fmt.Errorf("translating container %q: %w", c.Name, err)
+		return Container{}, fmt.Errorf("container %q: %w", c.Name, err)
 	}
 	out := Container{Name: c.Name, Image: c.Image, Spec: s}
 	if cfgErr != nil {

@@ -50,6 +50,10 @@ func checkHostPathType(p string, t *corev1.HostPathType, create bool) error {
 	}
 	info, err := os.Stat(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // which names p again
+		}
 		return fmt.Errorf("%w: %s: %w", ErrHostPathType, p, err)
 	}
 	want, ok := hostPathTypeCheck[typ]

@@ -9,6 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/podrun/podrun/translate"
 )
 
 // Config is what Prepare needs besides the pod.
@@ -48,7 +51,8 @@ func Prepare(cfg Config, pod *corev1.Pod) (map[string]string, error) {
 		v := &pod.Spec.Volumes[i]
 		p, err := cfg.prepare(pod, v)
 		if err != nil {
-			return nil, fmt.Errorf("preparing volume %q (spec.volumes[%d]): %w", v.Name, i, err)
+			fp := field.NewPath("spec", "volumes").Index(i).String()
+			return nil, &translate.FieldError{Field: fp, Err: fmt.Errorf("preparing volume %q: %w", v.Name, err)}
 		}
 		paths[v.Name] = p
 	}
