@@ -204,7 +204,8 @@ func Refresh(cfg Config, pod *corev1.Pod, only func(*corev1.Volume) bool) error 
 			err = WriteAtomic(Path(cfg.Dir, v.Name), payload, ownershipFunc(pod, true))
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("refreshing volume %q: %w", v.Name, err))
+			fp := field.NewPath("spec", "volumes").Index(i).String()
+			errs = append(errs, &translate.FieldError{Field: fp, Err: fmt.Errorf("refreshing volume %q: %w", v.Name, err)})
 		}
 	}
 	return errors.Join(errs...)
