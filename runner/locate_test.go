@@ -77,11 +77,15 @@ testdata/errpos/sysctl.yaml:12: pod default/test-sysctl: spec.securityContext.sy
 	}, {
 		file: "never.yaml",
 		want: `testdata/errpos/never.yaml:11: pod team/never: container "missing": spec.containers[1].image: image localhost/errpos/missing:1 is not stored and imagePullPolicy is Never (ErrImageNeverPull): load it with podrun image load, or pull it with podrun image pull`,
+	}, {
+		file: "seccomp.yaml",
+		want: `testdata/errpos/seccomp.yaml:14: pod default/seccomp: spec.containers[1].securityContext.seccompProfile.localhostProfile: reading seccomp profile "profiles/nope.json": no such file or directory (Localhost profiles live under ROOT/seccomp)`,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var logs bytes.Buffer
 			r := errposRunner(t, &logs)
+			tt.want = strings.ReplaceAll(tt.want, "ROOT", r.cfg.Root)
 			_, err := r.Render(context.Background(), loadSet(t, tt.file), t.TempDir())
 			if err == nil {
 				t.Fatalf("render succeeded, want:\n%s", tt.want)
