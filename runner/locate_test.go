@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
 	"github.com/podrun/podrun/translate"
 )
@@ -167,5 +169,32 @@ func TestPodErrorKeepsTheChain(t *testing.T) {
 	want := "f.yaml:7: pod default/p: spec.containers[0].command: no command specified\nf.yaml:1: pod default/p: other"
 	if err.Error() != want {
 		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+// TestHostPortClashIsLocated: a hostPort another pod publishes is
+// reported at the line of the hostPort that asks for it.
+func TestHostPortClashIsLocated(t *testing.T) {
+	var logs bytes.Buffer
+	r := errposRunner(t, &logs)
+	k, err := state.PodKey("default", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.pod(k)
+	if err := os.MkdirAll(h.dir.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	other := &state.Pod{Name: "other", Namespace: "default", Stage: state.StageRunning,
+		Ports: []state.Port{{ContainerPort: 8443, HostPort: 8443, Protocol: "tcp"}}}
+	if err := h.dir.Write(other); err != nil {
+		t.Fatal(err)
+	}
+	p := loadSet(t, "hostport.yaml").Pods[0]
+	err = podError(p, r.checkHostPorts(p.Pod, translate.Sandbox(p.Pod, translate.Layout{}).Ports))
+	want := "testdata/errpos/hostport.yaml:16: pod default/hostport: spec.containers[1].ports[1].hostPort: " +
+		"hostPort 8443/TCP is already published by pod default/other: choose another hostPort or delete that pod"
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
 }

@@ -100,7 +100,7 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 			}
 			for _, e := range earlier {
 				if err := portClash(sandbox.Ports, e.ports, e.Namespace, e.Name); err != nil {
-					return "", err
+					return "", portFieldError(pod, err)
 				}
 			}
 			return "", r.checkHostPorts(pod, sandbox.Ports)
