@@ -400,3 +400,38 @@ func TestErrorListOrder(t *testing.T) {
 }
 
 func intstr(port int) intstrpkg.IntOrString { return intstrpkg.FromInt32(int32(port)) }
+
+// TestPortNameWarnings: a probe or hook naming a port its container does
+// not declare is accepted, as by the API server, with a warning at the
+// line of the port.
+func TestPortNameWarnings(t *testing.T) {
+	in := podHead + `  containers:
+  - name: web
+    image: busybox
+    ports:
+    - {name: http, containerPort: 80}
+    readinessProbe:
+      httpGet: {port: http}
+    livenessProbe:
+      tcpSocket:
+        port: htttp
+    lifecycle:
+      preStop:
+        httpGet: {port: admin}
+`
+	objs, err := Decode("a.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Expand(objs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`a.yaml:15: spec.containers[0].livenessProbe.tcpSocket.port: container "web" declares no port named "htttp", so this will fail every time it runs`,
+		`a.yaml:18: spec.containers[0].lifecycle.preStop.httpGet.port: container "web" declares no port named "admin", so this will fail every time it runs`,
+	}
+	if diff := cmp.Diff(want, set.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
