@@ -23,8 +23,12 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// errposRunner is a runner whose store holds localhost/errpos/app:1, an
-// image of no layers that runs sh, and whose log is written to logs.
+// unreachableRef names an image of a registry that refuses connections.
+const unreachableRef = "127.0.0.1:1/errpos/app:latest"
+
+// errposRunner is a runner whose store holds localhost/errpos/app:1 and
+// unreachableRef, an image of no layers that runs sh, and whose log is
+// written to logs.
 func errposRunner(t *testing.T, logs *bytes.Buffer) *Runner {
 	t.Helper()
 	r, err := New(Config{
@@ -38,12 +42,16 @@ func errposRunner(t *testing.T, logs *bytes.Buffer) *Runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := name.NewTag("localhost/errpos/app:1")
-	if err != nil {
-		t.Fatal(err)
+	refs := map[name.Reference]v1.Image{}
+	for _, ref := range []string{"localhost/errpos/app:1", unreachableRef} {
+		tag, err := name.NewTag(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[tag] = img
 	}
 	archive := filepath.Join(t.TempDir(), "app.tar")
-	if err := tarball.WriteToFile(archive, tag, img); err != nil {
+	if err := tarball.MultiRefWriteToFile(archive, refs); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Images().Load(archive); err != nil {
@@ -79,6 +87,11 @@ testdata/errpos/sysctl.yaml:12: pod default/test-sysctl: spec.securityContext.sy
 	}, {
 		file: "never.yaml",
 		want: `testdata/errpos/never.yaml:11: pod team/never: container "missing": spec.containers[1].image: image localhost/errpos/missing:1 is not stored and imagePullPolicy is Never (ErrImageNeverPull): load it with podrun image load, or pull it with podrun image pull`,
+	}, {
+		file: "unreachable.yaml",
+		want: `testdata/errpos/unreachable.yaml:11: pod default/unreachable: container "latest": spec.containers[1].image: the registry cannot be reached (pulling 127.0.0.1:1/errpos/app:latest: ` +
+			`Get "https://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused; ` +
+			`Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused); the image is in the local store: run with --pull=missing to use it, or set imagePullPolicy: IfNotPresent`,
 	}, {
 		file: "seccomp.yaml",
 		want: `testdata/errpos/seccomp.yaml:14: pod default/seccomp: spec.containers[1].securityContext.seccompProfile.localhostProfile: reading seccomp profile "profiles/nope.json": no such file or directory (Localhost profiles live under ROOT/seccomp)`,
