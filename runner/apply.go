@@ -126,10 +126,11 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	}
 
 	if err := r.createPod(ctx, h, p, images, net); err != nil {
+		err = podError(p, err) // one located line per error it joins
 		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
+			err = errors.Join(err, podError(p, fmt.Errorf("rolling back: %w", terr)))
 		}
-		return out, podError(p, err)
+		return out, err
 	}
 	return out, nil
 }
