@@ -2,9 +2,16 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -75,5 +82,65 @@ func TestManifestErrorsOfEveryFile(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("podrun %s -f %s: %v\nwant:\n%s", args[0], dir, err, want)
 		}
+	}
+}
+
+// TestRenderErrorAtItsField: render's refusal of a pod gives the line of
+// the field refused, names the pod once and nothing else twice, and
+// warnings give theirs.
+func TestRenderErrorAtItsField(t *testing.T) {
+	root, runRoot := t.TempDir(), t.TempDir()
+	img, err := mutate.Config(empty.Image, v1.Config{Cmd: []string{"sh"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag("localhost/errpos/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	if err := tarball.WriteToFile(archive, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: test-sysctl
+spec:
+  securityContext:
+    sysctls:
+    - name: kernel.shm_rmid_forced
+      value: "1"
+    - name: net.core.somaxconn
+      value: "1024"
+  containers:
+  - name: c
+    image: localhost/errpos/app:1
+    readinessProbe:
+      tcpSocket: {port: web}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		cmd := newRootCommand()
+		var stderr strings.Builder
+		cmd.SetArgs(append([]string{"--root", root, "--run-root", runRoot}, args...))
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(&stderr)
+		err := cmd.Execute()
+		return stderr.String(), err
+	}
+	if _, err := run("image", "load", "-i", archive); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := run("render", "-f", manifest, "-o", t.TempDir())
+	want := manifest + `:10: pod default/test-sysctl: spec.securityContext.sysctls[1]: SysctlForbidden: forbidden sysctl: "net.core.somaxconn" not allowlisted (allow it with --allowed-unsafe-sysctls)`
+	if err == nil || err.Error() != want {
+		t.Errorf("render: %v\nwant:\n%s", err, want)
+	}
+	warning := "Warning: " + manifest + `:16: spec.containers[0].readinessProbe.tcpSocket.port: container "c" declares no port named "web"`
+	if !strings.Contains(stderr, warning) {
+		t.Errorf("render's stderr:\n%s\nlacks:\n%s", stderr, warning)
 	}
 }
