@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
 	"github.com/podrun/podrun/translate"
@@ -209,5 +211,21 @@ func TestHostPortClashIsLocated(t *testing.T) {
 		"hostPort 8443/TCP is already published by pod default/other: choose another hostPort or delete that pod"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// TestPortInUseIsLocated: a hostPort the network finds taken on the host
+// is reported at the line of the hostPort that asks for it.
+func TestPortInUseIsLocated(t *testing.T) {
+	p := loadSet(t, "hostport.yaml").Pods[0]
+	dns := translate.Sandbox(p.Pod, translate.Layout{}).Ports[0]
+	inUse := &network.PortError{Port: dns, Err: fmt.Errorf("%w: 5353/UDP is held by another process on this machine", network.ErrPortInUse)}
+	err := podError(p, portFieldError(p.Pod, fmt.Errorf("attaching: %w", inUse)))
+	want := "testdata/errpos/hostport.yaml:10: pod default/hostport: spec.containers[0].ports[0].hostPort: attaching: hostPort in use: 5353/UDP is held by another process on this machine"
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+	if !errors.Is(err, network.ErrPortInUse) {
+		t.Errorf("error %v does not match ErrPortInUse", err)
 	}
 }
