@@ -104,7 +104,7 @@ func LoadSet(paths []string, stdin io.Reader, opts Options) (*Set, error) {
 	if errors.As(err, &expandErrs) {
 		errs = append(errs, expandErrs...)
 	} else if err != nil {
-		return nil, err
+		return nil, errors.Join(errs.err(), err)
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
