@@ -51,8 +51,8 @@ func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []k
 			w := wants[ref]
 			imgs[i], errs[i] = r.getImage(ctx, w.pod, w.c, secrets)
 			if errs[i] != nil {
-				image := containerPath(w.pod.Pod, w.c.Name).Child("image").String()
-				errs[i] = podError(w.pod, fmt.Errorf("container %q: %w", w.c.Name, &translate.FieldError{Field: image, Err: errs[i]}))
+				at := containerPath(w.pod.Pod, w.c.Name).Child("image").String()
+				errs[i] = podError(w.pod, fmt.Errorf("container %q: %w", w.c.Name, &translate.FieldError{Field: at, Err: errs[i]}))
 			}
 		}()
 	}
