@@ -74,13 +74,16 @@ func TestManifestErrorsOfEveryFile(t *testing.T) {
 ` + dir + `/b.yaml:1: kind: Required value
 ` + dir + `/c.yaml:9: spec.containers[1].image: Required value`
 	for _, args := range [][]string{{"render", "-o", t.TempDir()}, {"apply"}, {"delete"}} {
-		root := newRootCommand()
-		root.SetArgs(append(args, "-f", dir, "--root", t.TempDir(), "--run-root", t.TempDir()))
+		root, runRoot := newRootCommand(), t.TempDir()
+		root.SetArgs(append(args, "-f", dir, "--root", t.TempDir(), "--run-root", runRoot))
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)
 		err := root.Execute()
 		if err == nil || err.Error() != want {
 			t.Errorf("podrun %s -f %s: %v\nwant:\n%s", args[0], dir, err, want)
+		}
+		if made, _ := os.ReadDir(runRoot); len(made) > 0 {
+			t.Errorf("podrun %s -f %s made %s in the run root, with errors in the input", args[0], dir, made[0].Name())
 		}
 	}
 }
