@@ -129,3 +129,29 @@ testdata/errdir/c.yaml:9: spec.containers[1].image: Required value`
 		t.Errorf("a set of %d pods along with the errors", len(set.Pods))
 	}
 }
+
+// TestPodAt: a pod locates its fields, a field absent from the input
+// (defaulted) at its nearest parent present, and anything else at the pod.
+func TestPodAt(t *testing.T) {
+	set, err := LoadSet([]string{"testdata/errdir/d.yaml"}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Pods[0]
+	for path, line := range map[string]int{
+		"spec.containers[0].image":                     8,
+		"spec.containers[0].imagePullPolicy":           7, // defaulted: at its container
+		"spec.securityContext.sysctls[0]":              5, // at spec
+		"status.podIPs[0]":                             1, // at the pod
+		"spec.containers[0].ports[0].hostPort":         7,
+		"spec.containers[0].env[1].valueFrom.fieldRef": 7,
+	} {
+		want := Source{File: "testdata/errdir/d.yaml", Line: line}
+		if got := p.At(path); got != want {
+			t.Errorf("At(%s) = %s, want %s", path, got, want)
+		}
+	}
+	if got := (Pod{Source: Source{File: "x.yaml", Line: 3}}).At("spec"); got != (Source{File: "x.yaml", Line: 3}) {
+		t.Errorf("a pod without lines locates spec at %s, want x.yaml:3", got)
+	}
+}
