@@ -25,8 +25,11 @@
 //
 // Every problem found in one call is returned together as an ErrorList,
 // one *Error per line, sorted by file (in input order) then line; a field
-// absent from the input is located at its nearest parent. Only the
-// reading of an unreadable path fails at once, as "reading PATH: REASON".
+// absent from the input is located at its nearest parent. LoadSet
+// reports the problems of every file together, decoding resuming after a
+// syntax error at the next "---". Only the reading of an unreadable path
+// fails at once, as "reading PATH: REASON". A Pod keeps its Lines, so that
+// later stages can locate their errors by field path (Pod.At).
 //
 // Package kube imports nothing of translate or runner, and prints nothing.
 package kube
