@@ -138,7 +138,7 @@ func (p *podContext) envValueFrom(c *corev1.Container, from *corev1.EnvVarSource
 		}
 		return string(v), true, nil
 	}
-	return "", false, fmt.Errorf("valueFrom names no source")
+	return "", false, fmt.Errorf("%w: podrun reads configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef", ErrNotSupported)
 }
 
 // optionalMissing is nil for an optional reference, else a configError.

@@ -32,7 +32,7 @@ var (
 	position = regexp.MustCompile(`^(?:error: )?\S+?:\d+: `)
 	// wrapping is what callers add before the problem: the pod, the
 	// stage, the container, the image being pulled.
-	wrapping = regexp.MustCompile(`^(?:(?:pod|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob|configmap|secret|persistentvolumeclaim) \S+|[A-Z][A-Za-z]+/[^\s:]+|translating(?: pod \S+| container "[^"]*")?|pulling image "[^"]*" for container "[^"]*"|rendering pod \S+): `)
+	wrapping = regexp.MustCompile(`^(?:(?:pod|deployment|statefulset|daemonset|replicaset|replicationcontroller|job|cronjob|configmap|secret|persistentvolumeclaim) \S+|[A-Z][A-Za-z]+/[^\s:]+|translating(?: pod \S+| container "[^"]*")?|container "[^"]*"|pulling image "[^"]*" for container "[^"]*"|rendering pod \S+): `)
 	// kindRe and bareKindRe find an unsupported kind, however the
 	// sentence around it is put.
 	kindRe      = regexp.MustCompile(`\bkind:? "?([A-Z][A-Za-z0-9]*)"?\b.*not supported`)
@@ -154,6 +154,15 @@ func TestCorpusReasons(t *testing.T) {
 			"invalid image reference"},
 		{`a.yaml:3: pod p: translating: translating pod default/p: translating container "c": valueFrom names no source`,
 			"valueFrom names no source"},
+		// As issue 11 words them: located, the pod and container named once.
+		{`a.yaml:21: pod default/p: container "c": spec.containers[0].env[0].valueFrom: not supported yet: podrun reads configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef`,
+			"field spec.containers[*].env[*].valueFrom not supported"},
+		{`a.yaml:4: pod default/p: container "c": spec.containers[0].securityContext.appArmorProfile: AppArmor is not enabled on this machine: a Localhost profile cannot be applied`,
+			"AppArmor not enabled on this host"},
+		{`a.yaml:8: pod default/p: container "c": spec.containers[0].image: invalid image reference "<x>": name images as [REGISTRY/]REPOSITORY[:TAG|@DIGEST], the repository in lower case`,
+			"invalid image reference"},
+		{`a.yaml:9: pod default/p: spec.volumes[0]: preparing volume "v": volume type [image]: not supported: podrun provides emptyDir`,
+			"volume type image not supported"},
 		{`a.yaml:10: spec.securityContext.sysctls[0]: SysctlForbidden: forbidden sysctl: "kernel.x" not allowlisted`,
 			"sysctl forbidden"},
 		{"a.yaml:2: yaml: line 2: mapping values are not allowed in this context", "YAML syntax error"},

@@ -270,9 +270,7 @@ func waits(t *testing.T, f, path, stderr string) (map[string]bool, string) {
 // withoutPosition are the files some of whose problems are reported
 // without a file:line, which issue 11 is to fix. A file listed here that
 // has a position on every line fails the test, so the list only shrinks.
-var withoutPosition = map[string]bool{
-	"podman/play-kube-sysctl.yaml": true, // a second forbidden sysctl
-}
+var withoutPosition = map[string]bool{}
 
 // checkPositions: every line of a refusal starts with the file:line it is
 // about.
