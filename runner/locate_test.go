@@ -229,3 +229,29 @@ func TestPortInUseIsLocated(t *testing.T) {
 		t.Errorf("error %v does not match ErrPortInUse", err)
 	}
 }
+
+// TestRenderWaitsAreLocated: a container render says would wait is
+// located at the field it waits for: the env entry of a missing
+// ConfigMap, the volume of one.
+func TestRenderWaitsAreLocated(t *testing.T) {
+	var logs bytes.Buffer
+	r := errposRunner(t, &logs)
+	pods, err := r.Render(context.Background(), loadSet(t, "waits.yaml"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"env": `testdata/errpos/waits.yaml:13: CreateContainerConfigError: configmap "settings" not found`,
+		"vol": `testdata/errpos/waits.yaml:24: ContainerCreating: configmap "settings" not found`,
+	}
+	for _, p := range pods {
+		if len(p.Waiting) != 1 {
+			t.Errorf("pod %s: %d containers wait, want 1", p.Name, len(p.Waiting))
+			continue
+		}
+		w := p.Waiting[0]
+		if got := fmt.Sprintf("%s: %s: %s", w.Source, w.Reason, w.Message); got != want[p.Name] {
+			t.Errorf("pod %s waits:\n%s\nwant:\n%s", p.Name, got, want[p.Name])
+		}
+	}
+}

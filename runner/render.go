@@ -117,6 +117,9 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
 	}
 	out.Waiting = pp.Waiting
+	for i := range out.Waiting {
+		out.Waiting[i].Source = p.At(out.Waiting[i].Field)
+	}
 	if pp.Plan != nil {
 		out.Dir = l.Dir
 	}

@@ -24,6 +24,11 @@ type Waiting struct {
 	Container string
 	Reason    string // ReasonContainerCreating or ReasonConfigError
 	Message   string
+	// Field is the path of the field Message is about: the volume waited
+	// for, the env entry whose ConfigMap is missing, else the container.
+	Field string
+	// Source locates Field in the manifest (render sets it).
+	Source kube.Source
 }
 
 // podPlan is a pod's verdict: the translate plan, written out, and the
@@ -52,11 +57,11 @@ type hostSteps struct {
 // the pod. With r.dryRun (render) the volumes are plain directories and
 // nothing is mounted, but every check is the same.
 func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]*image.Image, host hostSteps) (*podPlan, error) {
-	if msg, err := r.waitingFor(pod); err != nil || msg != "" {
+	if msg, at, err := r.waitingForVolume(pod); err != nil || msg != "" {
 		if err != nil {
 			return nil, err
 		}
-		return &podPlan{Waiting: podWaiting(pod, msg), WaitsFor: msg}, nil
+		return &podPlan{Waiting: podWaiting(pod, msg, at), WaitsFor: msg}, nil
 	}
 	done := r.timeStep("network")
 	podIP, err := host.network()
@@ -91,7 +96,11 @@ func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]
 	pp := &podPlan{Plan: plan}
 	for _, c := range planContainers(plan) {
 		if msg, ok := configErrs[c.Name]; ok {
-			pp.Waiting = append(pp.Waiting, Waiting{Container: c.Name, Reason: ReasonConfigError, Message: msg})
+			at := containerPath(pod, c.Name).String()
+			if msg == c.ConfigError && c.ConfigErrorField != "" {
+				at = c.ConfigErrorField
+			}
+			pp.Waiting = append(pp.Waiting, Waiting{Container: c.Name, Reason: ReasonConfigError, Message: msg, Field: at})
 		}
 	}
 	return pp, nil
@@ -115,11 +124,11 @@ func (r *Runner) newPod(p kube.Pod) (*corev1.Pod, error) {
 }
 
 // podWaiting is every container of pod waiting in ContainerCreating for
-// the volume source msg names.
-func podWaiting(pod *corev1.Pod, msg string) []Waiting {
+// the volume source msg names, the volume at path.
+func podWaiting(pod *corev1.Pod, msg, path string) []Waiting {
 	var out []Waiting
 	for _, c := range allContainers(&pod.Spec) {
-		out = append(out, Waiting{Container: c.Name, Reason: ReasonContainerCreating, Message: msg})
+		out = append(out, Waiting{Container: c.Name, Reason: ReasonContainerCreating, Message: msg, Field: path})
 	}
 	return out
 }

@@ -120,7 +120,7 @@ func TestVerdictSameForApplyAndRender(t *testing.T) {
 			if applyErr != nil || renderErr != nil {
 				t.Fatalf("apply: %v, render: %v; want the pod to wait", applyErr, renderErr)
 			}
-			want := []Waiting{{Container: "app", Reason: ReasonContainerCreating, Message: tt.waiting}}
+			want := []Waiting{{Container: "app", Reason: ReasonContainerCreating, Message: tt.waiting, Field: "spec.volumes[0]"}}
 			if diff := cmp.Diff(want, applied.Waiting); diff != "" {
 				t.Errorf("apply's waiting (-want +got):\n%s", diff)
 			}
@@ -169,7 +169,7 @@ func TestRenderWaitsForEnvSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `secret "db" not found`}}
+	want := []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `secret "db" not found`, Field: "spec.containers[0].env[0].valueFrom"}}
 	if diff := cmp.Diff(want, pp.Waiting); diff != "" {
 		t.Errorf("waiting (-want +got):\n%s", diff)
 	}
@@ -357,10 +357,10 @@ func TestVerdictContainersSameForApplyAndRender(t *testing.T) {
 		{"env from a missing Secret", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, func(c *corev1.Container) {
 			c.Env = []corev1.EnvVar{{Name: "P", ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "p"}}}}
-		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `secret "db" not found`}}},
+		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `secret "db" not found`, Field: "spec.containers[0].env[0].valueFrom"}}},
 		{"subPath through a hostPath link out of it", corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: host}}, func(c *corev1.Container) {
 			c.VolumeMounts[0].SubPath = "out/etc"
-		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `failed to prepare subPath for volumeMount "v" of container "app": subPath "out/etc" resolves outside volume ` + host + `: path escapes the volume`}}},
+		}, []Waiting{{Container: "app", Reason: ReasonConfigError, Message: `failed to prepare subPath for volumeMount "v" of container "app": subPath "out/etc" resolves outside volume ` + host + `: path escapes the volume`, Field: "spec.containers[0]"}}},
 		{"nothing missing", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, nil, nil},
 	}
 	for _, tt := range tests {

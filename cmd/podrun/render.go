@@ -31,7 +31,7 @@ Secret or claim gets no bundles, as apply makes none for it.`,
 			for _, p := range pods {
 				for _, w := range p.Waiting {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: pod %s: container %s would wait: %s: %s\n",
-						p.Source, p.Name, w.Container, w.Reason, w.Message)
+						w.Source, p.Name, w.Container, w.Reason, w.Message)
 				}
 				if p.Dir != "" {
 					fmt.Fprintln(cmd.OutOrStdout(), p.Dir)
