@@ -1,0 +1,133 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/objects"
+)
+
+// keptKind stores and deletes the objects podrun keeps without running
+// them (kube.Kept): with first, the Namespaces and CustomResourceDefinitions,
+// which apply before everything and delete after; otherwise the others.
+type keptKind struct{ first bool }
+
+func (k keptKind) resource() string {
+	if k.first {
+		return "namespace+customresourcedefinition"
+	}
+	return "kept"
+}
+
+// mine says whether kept is k's to handle.
+func (k keptKind) mine(kept kube.Kept) bool {
+	r := kept.Resource
+	first := (r.Group == "" && r.Kind == "Namespace") || (r.Group == apiextv1.GroupName && r.Kind == "CustomResourceDefinition")
+	return first == k.first
+}
+
+func (k keptKind) apply(_ context.Context, r *Runner, set *kube.Set) ([]Outcome, error) {
+	var done []Outcome
+	for _, kept := range set.Kept {
+		if !k.mine(kept) {
+			continue
+		}
+		u, err := toUnstructured(kept.Object)
+		if err != nil {
+			return done, fmt.Errorf("%s: %w", kept.Source, err)
+		}
+		a, err := keptBucket(r, kept.Resource).Put(u)
+		if err != nil {
+			return done, fmt.Errorf("%s: %w", kept.Source, err)
+		}
+		done = append(done, Outcome{Kind: kept.Resource.Printed(), Namespace: u.GetNamespace(), Name: u.GetName(), Action: string(a)})
+	}
+	return done, nil
+}
+
+// remove deletes the objects, skipping those already gone; a definition
+// takes its custom resources with it.
+func (k keptKind) remove(_ context.Context, r *Runner, set *kube.Set, _ DeleteSetOptions) ([]Outcome, error) {
+	var done []Outcome
+	var errs []error
+	for _, kept := range set.Kept {
+		if !k.mine(kept) {
+			continue
+		}
+		b := keptBucket(r, kept.Resource)
+		ns, name := kept.Object.GetNamespace(), kept.Object.GetName()
+		if _, err := b.Get(ns, name); errors.Is(err, objects.ErrNotFound) {
+			continue
+		}
+		err := b.Delete(ns, name)
+		if crd, ok := kept.Object.(*apiextv1.CustomResourceDefinition); ok && err == nil {
+			err = r.Objects().DropResource(kube.CustomResource(crd).Qualified())
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, Outcome{Kind: kept.Resource.Printed(), Namespace: ns, Name: name, Action: "deleted"})
+	}
+	return done, errors.Join(errs...)
+}
+
+// keptBucket is where the objects of a resource are stored.
+func keptBucket(r *Runner, res kube.Resource) objects.Bucket[unstructured.Unstructured] {
+	return r.Objects().Resource(res.Qualified(), res.Singular, res.Namespaced)
+}
+
+// toUnstructured is obj as stored: its JSON, apiVersion and kind
+// included.
+func toUnstructured(obj kube.APIObject) (*unstructured.Unstructured, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return u, nil
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// Stored returns the stored objects of a resource, sorted: those of
+// namespace, or of every namespace when it is "" (cluster-scoped kinds
+// have none). Pods, ConfigMaps and Secrets are podrun's own kinds:
+// List has the pods.
+func (r *Runner) Stored(res kube.Resource, namespace string) ([]*unstructured.Unstructured, error) {
+	b := keptBucket(r, res)
+	if namespace == "" || !res.Namespaced {
+		return b.All()
+	}
+	return b.Items(namespace)
+}
+
+// Definitions returns the stored CustomResourceDefinitions.
+func (r *Runner) Definitions() ([]*apiextv1.CustomResourceDefinition, error) {
+	return r.Objects().Definitions.Items("")
+}
+
+// ServiceAccounts returns the stored ServiceAccounts of a namespace,
+// sorted by name.
+func (r *Runner) ServiceAccounts(namespace string) ([]*corev1.ServiceAccount, error) {
+	return r.Objects().ServiceAccounts.Items(namespace)
+}
+
+// LimitRanges returns the stored LimitRanges of a namespace, sorted by
+// name, for the admission of its pods.
+func (r *Runner) LimitRanges(namespace string) ([]*corev1.LimitRange, error) {
+	return r.Objects().LimitRanges.Items(namespace)
+}
+
+// ResourceQuotas returns the stored ResourceQuotas of a namespace, sorted
+// by name, for the admission of its pods.
+func (r *Runner) ResourceQuotas(namespace string) ([]*corev1.ResourceQuota, error) {
+	return r.Objects().ResourceQuotas.Items(namespace)
+}

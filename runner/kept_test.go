@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner/objects"
+)
+
+const keptSetYAML = `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 3}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: limits, namespace: team}
+spec: {limits: [{type: Container, default: {cpu: 500m}}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, kind: Widget}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
+`
+
+// TestApplyAndDeleteKept: the kept kinds are stored, Namespaces and
+// definitions first, listed, unchanged when applied again, and deleted
+// in the reverse order; a definition stored serves the custom resources
+// of a later load, and takes them with it when deleted.
+func TestApplyAndDeleteKept(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir(), Runtime: filepath.Join(t.TempDir(), "no-runtime")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(keptSetYAML)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	done, err := r.ApplySet(ctx, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"namespace//team created", "customresourcedefinition.apiextensions.k8s.io//widgets.example.com created",
+		"widget.example.com/default/w created", "serviceaccount/default/robot created",
+		"clusterrole.rbac.authorization.k8s.io//reader created", "limitrange/team/limits created",
+	}
+	if got := outcomeLines(done); !slices.Equal(got, want) {
+		t.Errorf("apply:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if done, err := r.ApplySet(ctx, set); err != nil || len(done) != 6 || done[0].Action != "unchanged" || done[5].Action != "unchanged" {
+		t.Errorf("apply again: %v, %v", done, err)
+	}
+
+	lrs, err := r.LimitRanges("team")
+	if err != nil || len(lrs) != 1 || lrs[0].Spec.Limits[0].Default.Cpu().String() != "500m" {
+		t.Errorf("LimitRanges(team) = %+v, %v", lrs, err)
+	}
+	if sas, err := r.ServiceAccounts("default"); err != nil || len(sas) != 1 || sas[0].Name != "robot" {
+		t.Errorf("ServiceAccounts(default) = %+v, %v", sas, err)
+	}
+	if q, err := r.ResourceQuotas("team"); err != nil || len(q) != 0 {
+		t.Errorf("ResourceQuotas(team) = %+v, %v", q, err)
+	}
+	var widgets kube.Resource
+	for _, k := range set.Kept {
+		if k.Resource.Kind == "Widget" {
+			widgets = k.Resource
+		}
+	}
+	stored, err := r.Stored(widgets, "")
+	if err != nil || len(stored) != 1 || stored[0].GetName() != "w" || stored[0].GetCreationTimestamp().Time.IsZero() {
+		t.Errorf("Stored(widgets) = %v, %v", stored, err)
+	}
+
+	// A later load takes custom resources of the stored definition.
+	later, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(strings.SplitN(keptSetYAML, "---", 2)[0])})
+	if err != nil || len(later.Kept) != 1 {
+		t.Fatalf("custom resource of a stored definition: %v, %v", later, err)
+	}
+	if _, err := (Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(strings.SplitN(keptSetYAML, "---", 2)[0])}).Load(); err == nil {
+		t.Error("Manifests.Load, which sees no stored definition, took a custom resource")
+	}
+
+	done, err = r.DeleteSet(ctx, set, DeleteSetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{
+		"widget.example.com/default/w deleted", "serviceaccount/default/robot deleted",
+		"clusterrole.rbac.authorization.k8s.io//reader deleted", "limitrange/team/limits deleted",
+		"namespace//team deleted", "customresourcedefinition.apiextensions.k8s.io//widgets.example.com deleted",
+	}
+	if got := outcomeLines(done); !slices.Equal(got, want) {
+		t.Errorf("delete:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if defs, err := r.Definitions(); err != nil || len(defs) != 0 {
+		t.Errorf("definitions after delete: %v, %v", defs, err)
+	}
+	if done, err := r.DeleteSet(ctx, set, DeleteSetOptions{}); err != nil || len(done) != 0 {
+		t.Errorf("deleting again: %v, %v", done, err)
+	}
+}
+
+// TestDeleteDefinitionDropsItsResources: a definition deleted takes the
+// custom resources stored of it, as the API server does.
+func TestDeleteDefinitionDropsItsResources(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(keptSetYAML)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.ApplySet(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	var crd kube.Set
+	for _, k := range set.Kept {
+		if k.Resource.Kind == "CustomResourceDefinition" {
+			crd.Kept = append(crd.Kept, k)
+		}
+	}
+	if _, err := r.DeleteSet(ctx, &crd, DeleteSetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := r.Objects().Resource("widgets.example.com", "widget", true)
+	if _, err := b.Get("default", "w"); !errors.Is(err, objects.ErrNotFound) {
+		t.Errorf("the custom resource after its definition's delete: %v", err)
+	}
+	if sas, err := r.ServiceAccounts("default"); err != nil || len(sas) != 1 {
+		t.Errorf("the service account: %v, %v", sas, err)
+	}
+}
+
+func outcomeLines(done []Outcome) []string {
+	var lines []string
+	for _, o := range done {
+		lines = append(lines, o.Kind+"/"+o.Namespace+"/"+o.Name+" "+o.Action)
+	}
+	return lines
+}
