@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -99,9 +100,12 @@ func toUnstructured(obj kube.APIObject) (*unstructured.Unstructured, error) {
 
 // Stored returns the stored objects of a resource, sorted: those of
 // namespace, or of every namespace when it is "" (cluster-scoped kinds
-// have none). Pods, ConfigMaps and Secrets are podrun's own kinds:
-// List has the pods.
+// have none). Claims are those bound to their volumes; List has the
+// pods.
 func (r *Runner) Stored(res kube.Resource, namespace string) ([]*unstructured.Unstructured, error) {
+	if res.Group == "" && res.Kind == "PersistentVolumeClaim" {
+		return r.storedClaims(namespace)
+	}
 	b := keptBucket(r, res)
 	if namespace == "" || !res.Namespaced {
 		return b.All()
@@ -130,4 +134,31 @@ func (r *Runner) LimitRanges(namespace string) ([]*corev1.LimitRange, error) {
 // by name, for the admission of its pods.
 func (r *Runner) ResourceQuotas(namespace string) ([]*corev1.ResourceQuota, error) {
 	return r.Objects().ResourceQuotas.Items(namespace)
+}
+
+// storedClaims are the claims bound to their volumes, Bound or
+// Terminating, created when their volume was.
+func (r *Runner) storedClaims(namespace string) ([]*unstructured.Unstructured, error) {
+	named, err := r.Claims().List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for _, n := range named {
+		if !n.Bound() || (namespace != "" && n.Namespace != namespace) {
+			continue
+		}
+		c := n.Claim.DeepCopy()
+		c.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"}
+		if c.CreationTimestamp.IsZero() {
+			c.CreationTimestamp = metav1.NewTime(n.Created)
+		}
+		c.Status.Phase = corev1.ClaimBound
+		u, err := toUnstructured(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

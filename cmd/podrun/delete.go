@@ -22,9 +22,12 @@ func newDeleteCommand(g *globals) *cobra.Command {
 		Use:   "delete (-f FILE | pod NAME...)",
 		Short: "Stop pods gracefully and remove every trace of them",
 		Long: `delete -f deletes everything the manifests describe, in the reverse order of
-apply: the pods (gracefully), then the Secrets and ConfigMaps, then the
-PersistentVolumeClaims, whose data stays unless --purge-volumes. What is
-already gone is skipped, as with kubectl delete -f.`,
+apply: the pods (gracefully), then the kinds podrun keeps without running
+them (ServiceAccounts, RBAC, custom resources, ...), the Secrets and
+ConfigMaps, the PersistentVolumeClaims, whose data stays unless
+--purge-volumes, and last the Namespaces and CustomResourceDefinitions (a
+definition takes its custom resources with it; a Namespace does not take
+what is in it). What is already gone is skipped, as with kubectl delete -f.`,
 		Example: `  podrun delete -f pod.yaml
   cat app.yaml | podrun delete -f -
   podrun delete pod hello`,

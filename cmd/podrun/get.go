@@ -22,16 +22,26 @@ func newGetCommand(g *globals) *cobra.Command {
 		watch         bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get pods [NAME...]",
-		Short: "List pods and their status, as kubectl does",
+		Use:   "get RESOURCE [NAME...]",
+		Short: "List pods and their status, or the other objects applied, as kubectl does",
+		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
+secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
+custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
+pdb, hpa, netpol, crd, ...).`,
 		Example: `  podrun get pods
   podrun get pods -o wide
   podrun get pod hello -o yaml
-  podrun get pods -w`,
+  podrun get pods -w
+  podrun get sa
+  podrun get configmaps -A
+  podrun get crontabs my-cron -o yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !isPodKind(args[0]) {
-				return fmt.Errorf("podrun gets pods only: podrun get pods")
+				if watch {
+					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
+				}
+				return getObjects(cmd, g, args[0], args[1:], output, allNamespaces)
 			}
 			for _, n := range args[1:] {
 				if _, err := g.podRef(n); err != nil {
@@ -63,7 +73,7 @@ func newGetCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
-	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list pods of every namespace")
+	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list the objects of every namespace")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a row again each time a pod changes, until Ctrl-C")
 	return cmd
 }
