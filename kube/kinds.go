@@ -134,7 +134,7 @@ var keptKinds = []keptKind{
 	{
 		Resource: Resource{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Versions: []string{"v1"},
 			Plural: "customresourcedefinitions", Singular: "customresourcedefinition", Short: []string{"crd", "crds"}},
-		effect: NoEffect, note: "no effect here beyond accepting its custom resources (their schema is not checked); no controller acts on them",
+		effect: NoEffect, note: "no effect here beyond its kind: its custom resources are stored (their schema is not checked) and no controller acts on them",
 		name: apivalidation.NameIsDNSSubdomain, validate: typed(validateDefinition), prepare: clearStatus,
 	},
 	{
