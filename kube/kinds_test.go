@@ -360,3 +360,20 @@ func TestResourceMatches(t *testing.T) {
 		t.Errorf("qualified: %s %s", role.Qualified(), sa.Qualified())
 	}
 }
+
+// TestCustomResourceOfAKubernetesGroup: a definition may serve a kind in
+// a group of Kubernetes itself (with the API's approval annotation); its
+// custom resources are accepted, not refused as a built-in kind.
+func TestCustomResourceOfAKubernetesGroup(t *testing.T) {
+	in := strings.ReplaceAll(crdYAML("crontabs.storage.k8s.io", "storage.k8s.io", "Namespaced", "v1"), "{name: crontabs.storage.k8s.io}",
+		"{name: crontabs.storage.k8s.io, annotations: {api-approved.kubernetes.io: unapproved}}") +
+		"---\napiVersion: storage.k8s.io/v1\nkind: CronTab\nmetadata: {name: c}\n"
+	set, err := expand(t, Options{}, in)
+	if err != nil || len(set.Kept) != 2 || set.Kept[1].Resource.Printed() != "crontab.storage.k8s.io" {
+		t.Fatalf("custom resource in storage.k8s.io: %v, %v", set, err)
+	}
+	_, err = expand(t, Options{}, "apiVersion: storage.k8s.io/v1\nkind: CronTab\nmetadata: {name: c}\n")
+	if err == nil || !strings.Contains(err.Error(), "kind CronTab (storage.k8s.io/v1) is not supported yet") {
+		t.Errorf("without its definition: %v", err)
+	}
+}

@@ -80,7 +80,7 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 	if k := findKept(gk.Group, gk.Kind); k != nil {
 		return set.keep(kept(o, k, opts))
 	}
-	if !isBuiltin(o) {
+	if !isBuiltin(o) || findDefinition(opts.definitions, gk) != nil {
 		return set.keep(custom(o, opts))
 	}
 	switch gk.Kind {
