@@ -220,6 +220,12 @@ func TestKeptInvalid(t *testing.T) {
 			`a.yaml:5: spec.scaleTargetRef.kind: Required value`},
 		{"hpa max", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n",
 			`a.yaml:4: spec.maxReplicas: Invalid value: 0: must be greater than 0`},
+		{"hpa metric source", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n  metrics:\n  - type: ContainerResource\n    resource: {name: cpu, target: {type: Utilization}}\n",
+			`a.yaml:8: spec.metrics[0].containerResource: Required value: must populate information for the given metric source`},
+		{"hpa metric type", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n  metrics:\n  - type: Memory\n",
+			`a.yaml:8: spec.metrics[0].type: Unsupported value: "Memory"`},
+		{"ingress implementation-specific path", "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules:\n  - http:\n      paths:\n      - path: api\n        pathType: ImplementationSpecific\n        backend: {service: {name: web, port: {name: http}}}\n",
+			`a.yaml:8: spec.rules[0].http.paths[0].path: Invalid value: "api": must be an absolute path`},
 		{"priority too high", "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: p}\nvalue: 1000000001\n",
 			`a.yaml:4: value: Forbidden: maximum allowed value of a user defined priority is 1000000000`},
 		{"system priority", "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: system-mine\nvalue: 1\n",
@@ -375,5 +381,24 @@ func TestCustomResourceOfAKubernetesGroup(t *testing.T) {
 	_, err = expand(t, Options{}, "apiVersion: storage.k8s.io/v1\nkind: CronTab\nmetadata: {name: c}\n")
 	if err == nil || !strings.Contains(err.Error(), "kind CronTab (storage.k8s.io/v1) is not supported yet") {
 		t.Errorf("without its definition: %v", err)
+	}
+}
+
+// TestKeptAcceptedAsTheAPIServerDoes: what the API server accepts that a
+// stricter reading would refuse.
+func TestKeptAcceptedAsTheAPIServerDoes(t *testing.T) {
+	for name, in := range map[string]string{
+		// The aggregation controller replaces the rules; the API server
+		// takes them as written.
+		"aggregated cluster role with rules": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\n" +
+			"aggregationRule: {clusterRoleSelectors: [{matchLabels: {agg: \"true\"}}]}\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: [get]}]\n",
+		"implementation-specific empty path": "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules:\n" +
+			"  - http: {paths: [{pathType: ImplementationSpecific, backend: {service: {name: web, port: {name: http}}}}]}\n",
+		"system priority class": "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: system-node-critical}\nvalue: 2000001000\n",
+		"pdb of a percentage": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec: {maxUnavailable: 100%}\n",
+	} {
+		if _, err := expand(t, Options{}, in); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -68,9 +68,6 @@ func validateClusterRole(r *rbacv1.ClusterRole) field.ErrorList {
 		for i := range a.ClusterRoleSelectors {
 			errs = append(errs, metav1validation.ValidateLabelSelector(&a.ClusterRoleSelectors[i], metav1validation.LabelSelectorValidationOptions{}, p.Index(i))...)
 		}
-		if len(r.Rules) > 0 {
-			errs = append(errs, field.Forbidden(field.NewPath("rules"), "rules must be empty when an aggregationRule is set: the controller fills them in"))
-		}
 	}
 	return errs
 }
@@ -217,9 +214,53 @@ func validateAutoscaler(o runtime.Object) field.ErrorList {
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		ref := h.Spec.ScaleTargetRef
 		errs := validateScaleTarget(ref.Kind, ref.Name, p.Child("scaleTargetRef"))
-		return append(errs, validateReplicas(h.Spec.MinReplicas, h.Spec.MaxReplicas, p)...)
+		errs = append(errs, validateReplicas(h.Spec.MinReplicas, h.Spec.MaxReplicas, p)...)
+		return append(errs, validateMetrics(h.Spec.Metrics, p.Child("metrics"))...)
 	}
 	return nil
+}
+
+var metricTypes = []autoscalingv2.MetricSourceType{
+	autoscalingv2.ObjectMetricSourceType, autoscalingv2.PodsMetricSourceType, autoscalingv2.ResourceMetricSourceType,
+	autoscalingv2.ExternalMetricSourceType, autoscalingv2.ContainerResourceMetricSourceType,
+}
+
+// validateMetrics checks that each metric names a known type and fills in
+// the source of that type only.
+func validateMetrics(metrics []autoscalingv2.MetricSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, m := range metrics {
+		mp := p.Index(i)
+		sources := map[autoscalingv2.MetricSourceType]bool{
+			autoscalingv2.ObjectMetricSourceType: m.Object != nil, autoscalingv2.PodsMetricSourceType: m.Pods != nil,
+			autoscalingv2.ResourceMetricSourceType: m.Resource != nil, autoscalingv2.ExternalMetricSourceType: m.External != nil,
+			autoscalingv2.ContainerResourceMetricSourceType: m.ContainerResource != nil,
+		}
+		set := 0
+		for _, ok := range sources {
+			if ok {
+				set++
+			}
+		}
+		switch {
+		case m.Type == "":
+			errs = append(errs, field.Required(mp.Child("type"), "must specify a metric source type"))
+		case !contains(metricTypes, m.Type):
+			errs = append(errs, field.NotSupported(mp.Child("type"), m.Type, metricTypes))
+		case !sources[m.Type]:
+			errs = append(errs, field.Required(mp.Child(metricField(m.Type)), "must populate information for the given metric source"))
+		case set > 1:
+			errs = append(errs, field.Forbidden(mp, "must populate the given metric source only"))
+		}
+	}
+	return errs
+}
+
+// metricField is the field of a metric source type: "containerResource"
+// for ContainerResource.
+func metricField(t autoscalingv2.MetricSourceType) string {
+	s := string(t)
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func validateScaleTarget(kind, name string, p *field.Path) field.ErrorList {
@@ -391,7 +432,8 @@ func validateIngressPath(hp networkingv1.HTTPIngressPath, p *field.Path) field.E
 		return field.ErrorList{field.Required(p.Child("pathType"), "pathType must be specified")}
 	}
 	errs := oneOf(*hp.PathType, p.Child("pathType"), pathTypes...)
-	if *hp.PathType != networkingv1.PathTypeImplementationSpecific && !strings.HasPrefix(hp.Path, "/") {
+	implementation := *hp.PathType == networkingv1.PathTypeImplementationSpecific
+	if (!implementation || hp.Path != "") && !strings.HasPrefix(hp.Path, "/") {
 		errs = append(errs, field.Invalid(p.Child("path"), hp.Path, "must be an absolute path"))
 	}
 	return errs
