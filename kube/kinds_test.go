@@ -395,7 +395,7 @@ func TestKeptAcceptedAsTheAPIServerDoes(t *testing.T) {
 		"implementation-specific empty path": "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules:\n" +
 			"  - http: {paths: [{pathType: ImplementationSpecific, backend: {service: {name: web, port: {name: http}}}}]}\n",
 		"system priority class": "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: system-node-critical}\nvalue: 2000001000\n",
-		"pdb of a percentage": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec: {maxUnavailable: 100%}\n",
+		"pdb of a percentage":   "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec: {maxUnavailable: 100%}\n",
 	} {
 		if _, err := expand(t, Options{}, in); err != nil {
 			t.Errorf("%s: %v", name, err)
