@@ -165,3 +165,35 @@ func outcomeLines(done []Outcome) []string {
 	}
 	return lines
 }
+
+// TestStoredOwnKinds: get lists ConfigMaps, Secrets and bound claims
+// through Stored too, with their kind and creation time.
+func TestStoredOwnKinds(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(strings.SplitN(setYAML, "---", 2)[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ApplySet(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ConfigMap/settings", "Secret/creds", "PersistentVolumeClaim/data"} {
+		kind, name, _ := strings.Cut(want, "/")
+		var res kube.Resource
+		for _, k := range kube.Kinds {
+			if k.Kind == kind {
+				res = k
+			}
+		}
+		got, err := r.Stored(res, "default")
+		if err != nil || len(got) != 1 || got[0].GetKind() != kind || got[0].GetName() != name || got[0].GetCreationTimestamp().Time.IsZero() {
+			t.Errorf("Stored(%s) = %v, %v", res.Plural, got, err)
+		}
+		if other, err := r.Stored(res, "other"); err != nil || len(other) != 0 {
+			t.Errorf("Stored(%s) of another namespace = %v, %v", res.Plural, other, err)
+		}
+	}
+}
