@@ -25,27 +25,23 @@ type Manifests struct {
 	Stdin io.Reader
 	// Namespace is for objects that name none, as kubectl's -n.
 	Namespace string
+	// RunRoot is where earlier applies stored their objects (Config.RunRoot):
+	// the CustomResourceDefinitions stored there serve the manifests'
+	// custom resources. Empty: only definitions in the manifests do.
+	RunRoot string
 }
 
 // Load reads the manifests, standard input at most once, and validates
 // and defaults every object in them; every problem is returned together.
-// Custom resources must be of definitions in the manifests: Runner.Load
-// also takes those stored.
+// Nothing is created: a manifest refused leaves no trace.
 func (m Manifests) Load() (*kube.Set, error) {
-	return m.load(nil)
-}
-
-// Load is Manifests.Load with the CustomResourceDefinitions stored by
-// earlier applies, whose custom resources the manifests may hold.
-func (r *Runner) Load(m Manifests) (*kube.Set, error) {
-	defs, err := r.Definitions()
-	if err != nil {
-		return nil, err
+	var defs []*apiextv1.CustomResourceDefinition
+	if m.RunRoot != "" {
+		var err error
+		if defs, err = objectsUnder(m.RunRoot).Definitions.Items(""); err != nil {
+			return nil, err
+		}
 	}
-	return m.load(defs)
-}
-
-func (m Manifests) load(defs []*apiextv1.CustomResourceDefinition) (*kube.Set, error) {
 	if n := slices.Index(m.Paths, "-"); n >= 0 && slices.Contains(m.Paths[n+1:], "-") {
 		return nil, errors.New("reading the manifests: - (standard input) is given twice, and can be read once")
 	}
@@ -54,6 +50,12 @@ func (m Manifests) load(defs []*apiextv1.CustomResourceDefinition) (*kube.Set, e
 		return nil, err
 	}
 	return kube.Expand(objs, kube.Options{Namespace: m.Namespace, Definitions: defs})
+}
+
+// Load is m.Load with the objects stored under the runner's run root.
+func (r *Runner) Load(m Manifests) (*kube.Set, error) {
+	m.RunRoot = r.cfg.RunRoot
+	return m.Load()
 }
 
 // DeleteSetOptions tune DeleteSet.

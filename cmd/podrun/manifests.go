@@ -33,11 +33,17 @@ func (m *manifestFlags) bindPull(f *pflag.FlagSet) {
 	f.Var(&m.pull, "pull", "pull policy for every container: always, missing (IfNotPresent) or never; default: each container's imagePullPolicy")
 }
 
-// open opens the runner with what the flags allow, reads the manifests
-// once (with the CustomResourceDefinitions stored, whose custom resources
-// they may hold) and shows kube's warnings: the first steps of every such
-// verb.
+// open reads the manifests once (with the CustomResourceDefinitions
+// stored, whose custom resources they may hold), shows kube's warnings
+// and opens the runner with what the flags allow: the first steps of
+// every such verb. Manifests refused leave no trace.
 func (m *manifestFlags) open(cmd *cobra.Command, g *globals) (*kube.Set, *runner.Runner, error) {
+	src := runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace, RunRoot: g.runRoot}
+	set, err := src.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	printWarnings(cmd, set.Warnings)
 	cfg, err := g.config()
 	if err != nil {
 		return nil, nil, err
@@ -49,11 +55,6 @@ func (m *manifestFlags) open(cmd *cobra.Command, g *globals) (*kube.Set, *runner
 	if err != nil {
 		return nil, nil, err
 	}
-	set, err := r.Load(runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace})
-	if err != nil {
-		return nil, nil, err
-	}
-	printWarnings(cmd, set.Warnings)
 	return set, r, nil
 }
 
