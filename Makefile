@@ -5,18 +5,23 @@ GO        ?= go
 BIN       := bin/podrun
 DEMO_TAR  := bin/busybox-demo.tar
 PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman \
-             gcc pkg-config libseccomp-dev
+             gcc pkg-config libseccomp-dev mmdebstrap
 # podrun's own runc, built from its Go module at a pinned version that has
 # every known fix (Debian 12's runc 1.1.5 has not), and used by default.
 RUNC_VERSION := 1.5.3
 RUNC         := /usr/local/lib/podrun/runc
+# A Debian root file system made by mmdebstrap from Debian's own mirror
+# (the apt sources of this machine), as users build images with it; the
+# image tests import it with podman. Made once, at `make deps`, never by a
+# test: tests reach nothing but 127.0.0.1.
+DEBIAN_ROOTFS := /var/cache/podrun/debian-bookworm-essential.tar
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 PODRUN    := $(SUDO) ./$(BIN)
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
 export CGO_ENABLED := 0
 
-.PHONY: all build deps packages runc demo-image demo test unit bench vet fmt clean
+.PHONY: all build deps packages runc debian-rootfs demo-image demo test unit bench vet fmt clean
 
 all: build
 
@@ -29,8 +34,9 @@ build:
 # apache2-utils' htpasswd, the registry (on 127.0.0.1 only) that the pull
 # tests and benchmarks push to and pull from, Debian's own runc (the tests
 # show that podrun keeps even it from writing on the host), and what
-# building runc with seccomp needs; then podrun's own runc.
-deps: packages runc
+# building runc with seccomp needs, and mmdebstrap; then podrun's own
+# runc and the Debian root file system.
+deps: packages runc debian-rootfs
 
 packages:
 	@missing=""; \
@@ -51,6 +57,15 @@ runc: packages
 	GOBIN=$$tmp CGO_ENABLED=1 $(GO) install -trimpath -tags seccomp github.com/opencontainers/runc@v$(RUNC_VERSION) && \
 	$(SUDO) install -D -m 0755 $$tmp/runc $(RUNC); \
 	rc=$$?; rm -rf $$tmp; exit $$rc
+
+# debian-rootfs makes $(DEBIAN_ROOTFS) (about 140 MB, half a minute) if
+# it is missing; a second `make deps` costs nothing.
+debian-rootfs: packages
+	@if [ -s $(DEBIAN_ROOTFS) ]; then exit 0; fi; \
+	echo "making a Debian root file system into $(DEBIAN_ROOTFS)"; \
+	$(SUDO) mkdir -p $(dir $(DEBIAN_ROOTFS)) && \
+	$(SUDO) mmdebstrap --quiet --format=tar --variant=essential --mode=root bookworm $(DEBIAN_ROOTFS).tmp && \
+	$(SUDO) mv $(DEBIAN_ROOTFS).tmp $(DEBIAN_ROOTFS)
 
 demo-image: $(DEMO_TAR)
 

@@ -44,12 +44,21 @@ func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
 		if st == nil || st.Namespace == pod.Namespace && st.Name == pod.Name {
 			continue
 		}
-		for _, theirs := range recordedPorts(st) {
-			for _, ours := range ports {
-				if clash(ours, theirs) {
-					return fmt.Errorf("hostPort %d/%s is already published by pod %s/%s: choose another hostPort or delete that pod",
-						ours.HostPort, strings.ToUpper(ours.Protocol), st.Namespace, st.Name)
-				}
+		if err := portClash(ports, recordedPorts(st), st.Namespace, st.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// portClash refuses ours when one of them is among theirs, the ports
+// pod namespace/name publishes.
+func portClash(ours, theirs []translate.Port, namespace, name string) error {
+	for _, t := range theirs {
+		for _, o := range ours {
+			if clash(o, t) {
+				return fmt.Errorf("hostPort %d/%s is already published by pod %s/%s: choose another hostPort or delete that pod",
+					o.HostPort, strings.ToUpper(o.Protocol), namespace, name)
 			}
 		}
 	}

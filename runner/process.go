@@ -34,6 +34,9 @@ func (r *Runner) processInput(in *translate.Input) error {
 		return err
 	}
 	addUnstored(in, r.unstored)
+	if err := r.addRootCA(in); err != nil {
+		return err
+	}
 	if privileged(in.Pod) {
 		if in.Host.Devices, err = host.Devices("/dev"); err != nil {
 			return err

@@ -31,7 +31,7 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 		case vs.PersistentVolumeClaim != nil:
 			name := vs.PersistentVolumeClaim.ClaimName
 			var n *volume.Named
-			if n, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
+			if n, err = r.claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
 				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
 			}
 			if err == nil && n.Terminating() { // as the scheduler says it
@@ -160,6 +160,13 @@ func (r *Runner) WaitingPods() ([]kube.Pod, error) {
 		}
 		if msg, err := r.waitingFor(&pod); err != nil || msg != "" {
 			continue
+		}
+		// Applied again as the user applied it: apply admits it again.
+		if len(e.Pod.Applied) > 0 {
+			pod = corev1.Pod{}
+			if json.Unmarshal(e.Pod.Applied, &pod) != nil {
+				continue
+			}
 		}
 		out = append(out, kube.Pod{Source: kube.Source{File: e.Pod.Source}, Pod: &pod})
 	}

@@ -100,3 +100,43 @@ func importableRootfs(t *testing.T) string {
 	}
 	return out
 }
+
+// debianRootfs is the root file system `make deps` makes with mmdebstrap
+// from Debian's mirror; a test never downloads it.
+const debianRootfs = "/var/cache/podrun/debian-bookworm-essential.tar"
+
+// TestMmdebstrapRootfs: the image users make with `mmdebstrap | podman
+// import` (device nodes under /dev, hard links, setuid files, dpkg's
+// database) loads, and a pod runs Debian's own shell and tools from it.
+func TestMmdebstrapRootfs(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFile(t, debianRootfs, "run `make deps`, which makes it with mmdebstrap")
+	e := newEnv(t)
+	pm := testenv.Podman(t)
+	const ref = "localhost/podrun/debian:bookworm"
+	pm("import", "--change", "CMD=/bin/bash", debianRootfs, ref)
+	archive := filepath.Join(t.TempDir(), "debian.tar")
+	pm("save", "--format", "docker-archive", "-o", archive, ref)
+	e.must("image", "load", "-i", archive)
+	nulls, _ := filepath.Glob(filepath.Join(e.root, "images/layers/sha256/*/dev/null"))
+	var st unix.Stat_t
+	if len(nulls) != 1 || unix.Lstat(nulls[0], &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		t.Errorf("the stored layer has no 1:3 /dev/null: %v %o %d", nulls, st.Mode, st.Rdev)
+	}
+
+	script := `. /etc/os-release && echo "os=$ID-$VERSION_CODENAME" && ` +
+		`dpkg-query -W -f='${Package}=${Status}\n' dpkg && id -un && echo done; sleep 600`
+	path := e.manifest("pod.yaml", podYAML("debian", "",
+		"  - name: c\n    image: "+ref+"\n    command: [\"/bin/bash\", \"-c\", \""+strings.ReplaceAll(script, `"`, `\"`)+"\"]\n"))
+	e.must("apply", "-f", path)
+	out := e.waitLog(t, "debian", "c", "done")
+	for _, want := range []string{"os=debian-bookworm", "dpkg=install ok installed", "root"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("container log lacks %q:\n%s", want, out)
+		}
+	}
+	if pod := e.pod("debian"); pod.Status.Phase != "Running" {
+		t.Errorf("phase %q, want Running", pod.Status.Phase)
+	}
+	e.must("delete", "-f", path, "--grace-period", "1")
+}

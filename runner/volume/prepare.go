@@ -15,7 +15,7 @@ import (
 type Config struct {
 	// Dir is where the pod's volumes live: <pod dir>/volumes.
 	Dir     string
-	Claims  *Store
+	Claims  Claims
 	Objects Objects
 	Node    Node
 	// Protected are the host paths a hostPath may not be, lie in or
@@ -23,6 +23,18 @@ type Config struct {
 	Protected []string
 	// AllowUnsafeHostPaths lifts the Protected check and the refusal of /.
 	AllowUnsafeHostPaths bool
+	// DryRun is render's Prepare: the same checks, in the same order, to
+	// the same verdict, with volumes written as plain directories under
+	// Dir. It mounts nothing (no tmpfs), changes no ownership, creates no
+	// host path (an *OrCreate hostPath is checked as it would be made) and
+	// leaves a claim's data alone.
+	DryRun bool
+}
+
+// Claims finds the named volume bound to a claim: the Store at apply; at
+// render, the Store and the claims render's input would bind.
+type Claims interface {
+	Get(namespace, name string) (*Named, error)
 }
 
 // Prepare makes every volume of pod on the host and returns the host path
@@ -76,13 +88,13 @@ func (cfg Config) emptyDir(pod *corev1.Pod, dir string, ed *corev1.EmptyDirVolum
 		if ed.SizeLimit != nil && ed.SizeLimit.Sign() > 0 {
 			size = fmt.Sprintf("size=%d", ed.SizeLimit.Value())
 		}
-		if err := mountTmpfs(dir, size); err != nil {
+		if err := cfg.mountTmpfs(dir, size); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("emptyDir.medium %q: %w (use \"\" or Memory)", ed.Medium, ErrNotSupported)
 	}
-	return setOwnership(dir, pod, false)
+	return cfg.setOwnership(dir, pod, false)
 }
 
 func makeVolumeDir(dir string) error {
@@ -92,9 +104,10 @@ func makeVolumeDir(dir string) error {
 	return os.Chmod(dir, 0o777)
 }
 
-// mountTmpfs mounts a tmpfs on dir, unless one is already there.
-func mountTmpfs(dir, size string) error {
-	if isTmpfs(dir) {
+// mountTmpfs mounts a tmpfs on dir, unless one is already there or this
+// is a dry run.
+func (cfg Config) mountTmpfs(dir, size string) error {
+	if cfg.DryRun || isTmpfs(dir) {
 		return nil
 	}
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, size); err != nil {
@@ -124,6 +137,9 @@ func (cfg Config) hostPath(h *corev1.HostPathVolumeSource) error {
 			return err
 		}
 	}
+	if cfg.DryRun {
+		return checkHostPathType(h.Path, h.Type, false)
+	}
 	return CheckHostPath(h.Path, h.Type)
 }
 
@@ -135,7 +151,7 @@ func (cfg Config) claim(pod *corev1.Pod, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := setOwnership(n.Path, pod, false); err != nil {
+	if err := cfg.setOwnership(n.Path, pod, false); err != nil {
 		return "", err
 	}
 	return n.Path, nil
@@ -153,11 +169,15 @@ func (cfg Config) projected(pod *corev1.Pod, v *corev1.Volume, dir string) error
 		return err
 	}
 	if v.ConfigMap == nil {
-		if err := mountTmpfs(dir, ""); err != nil {
+		if err := cfg.mountTmpfs(dir, ""); err != nil {
 			return err
 		}
 	}
-	return WriteAtomic(dir, payload, ownershipFunc(pod, true))
+	own := ownershipFunc(pod, true)
+	if cfg.DryRun {
+		own = nil
+	}
+	return WriteAtomic(dir, payload, own)
 }
 
 // Refresh rewrites the atomic-writer volumes of pod for which only
@@ -226,10 +246,10 @@ func fsGroup(pod *corev1.Pod) *int64 {
 
 // setOwnership applies the fsGroup rules to a writable volume at dir,
 // skipping the walk when fsGroupChangePolicy is OnRootMismatch and the
-// root already matches.
-func setOwnership(dir string, pod *corev1.Pod, readOnly bool) error {
+// root already matches, or when this is a dry run.
+func (cfg Config) setOwnership(dir string, pod *corev1.Pod, readOnly bool) error {
 	g := fsGroup(pod)
-	if g == nil {
+	if g == nil || cfg.DryRun {
 		return nil
 	}
 	sc := pod.Spec.SecurityContext
