@@ -145,14 +145,12 @@ var keptKinds = []keptKind{
 	{
 		Resource: Resource{Kind: "LimitRange", Versions: []string{"v1"}, Plural: "limitranges", Singular: "limitrange", Short: []string{"limits"}, Namespaced: true},
 		effect:   Admitted, note: admissionNote,
-		// The lead plugs ValidateLimitRange in here: typed(ValidateLimitRange).
-		name: apivalidation.NameIsDNSSubdomain, validate: none,
+		name: apivalidation.NameIsDNSSubdomain, validate: typed(ValidateLimitRange), prepare: typedPrepare(SetLimitRangeDefaults),
 	},
 	{
 		Resource: Resource{Kind: "ResourceQuota", Versions: []string{"v1"}, Plural: "resourcequotas", Singular: "resourcequota", Short: []string{"quota"}, Namespaced: true},
 		effect:   Admitted, note: admissionNote,
-		// The lead plugs ValidateResourceQuota in here: typed(ValidateResourceQuota).
-		name: apivalidation.NameIsDNSSubdomain, validate: none, prepare: clearStatus,
+		name: apivalidation.NameIsDNSSubdomain, validate: typed(ValidateResourceQuota), prepare: clearStatus,
 	},
 	{
 		Resource: Resource{Group: rbacv1.GroupName, Kind: "Role", Versions: []string{"v1"}, Plural: "roles", Singular: "role", Namespaced: true},

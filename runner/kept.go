@@ -162,3 +162,22 @@ func (r *Runner) storedClaims(namespace string) ([]*unstructured.Unstructured, e
 	}
 	return out, nil
 }
+
+// keptServiceAccount finds ServiceAccount namespace/name among those of
+// the set being rendered (r.unstored), then those stored: nil, and no
+// error, when there is none. It is what admission's serviceAccount is to
+// return (admission.go).
+func (r *Runner) keptServiceAccount(namespace, name string) (*corev1.ServiceAccount, error) {
+	if r.unstored != nil {
+		for _, k := range r.unstored.Kept {
+			if sa, ok := k.Object.(*corev1.ServiceAccount); ok && sa.Namespace == namespace && sa.Name == name {
+				return sa, nil
+			}
+		}
+	}
+	sa, err := r.Objects().ServiceAccounts.Get(namespace, name)
+	if errors.Is(err, objects.ErrNotFound) {
+		return nil, nil
+	}
+	return sa, err
+}

@@ -197,3 +197,35 @@ func TestStoredOwnKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptServiceAccount: admission finds a ServiceAccount of the set
+// being rendered, then a stored one, and none is no error.
+func TestKeptServiceAccount(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(yaml string) *kube.Set {
+		set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	stored := load("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\nautomountServiceAccountToken: false\n")
+	if _, err := r.ApplySet(context.Background(), stored); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := r.keptServiceAccount("default", "robot")
+	if err != nil || sa == nil || *sa.AutomountServiceAccountToken {
+		t.Errorf("stored robot = %+v, %v", sa, err)
+	}
+	rr := *r
+	rr.unstored = load("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\nautomountServiceAccountToken: true\n")
+	if sa, err := rr.keptServiceAccount("default", "robot"); err != nil || sa == nil || !*sa.AutomountServiceAccountToken {
+		t.Errorf("robot of the set = %+v, %v", sa, err)
+	}
+	if sa, err := rr.keptServiceAccount("other", "robot"); err != nil || sa != nil {
+		t.Errorf("robot of another namespace = %+v, %v", sa, err)
+	}
+}
