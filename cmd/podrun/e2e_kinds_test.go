@@ -100,6 +100,7 @@ func TestKindsKeptWithPod(t *testing.T) {
 		t.Errorf("get sa:\n%s", sa)
 	}
 	wantLines(t, "get rolebindings", e.must("get", "rolebindings"), "Role/reader")
+	wantLines(t, "get sa/robot -o yaml", e.must("get", "sa/robot", "-o", "yaml"), "kind: ServiceAccount\n", "  name: robot\n", "  creationTimestamp: ")
 	wantLines(t, "get ns", e.must("get", "namespaces", "-n", "elsewhere"), "shop   Active")
 	var list unstructured.UnstructuredList
 	if err := json.Unmarshal([]byte(e.must("get", "ct", "-o", "json")), &list); err != nil || len(list.Items) != 1 ||

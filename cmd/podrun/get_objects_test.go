@@ -104,3 +104,24 @@ func TestObjectTable(t *testing.T) {
 		t.Errorf("no service accounts: %q, %v", out.String(), err)
 	}
 }
+
+func TestKindAndNames(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"sa", "sa"},
+		{"sa a b", "sa a b"},
+		{"sa/a sa/b", "sa a b"},
+		{"pod/web", "pod web"},
+		{"sa/a cm/b", "error"},
+		{"sa/a b", "error"},
+		{"sa/", "error"},
+	} {
+		got, err := kindAndNames(strings.Fields(tt.in))
+		s := strings.Join(got, " ")
+		if err != nil {
+			s = "error"
+		}
+		if s != tt.want {
+			t.Errorf("kindAndNames(%s) = %s, %v; want %s", tt.in, s, err, tt.want)
+		}
+	}
+}
