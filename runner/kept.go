@@ -181,3 +181,32 @@ func (r *Runner) keptServiceAccount(namespace, name string) (*corev1.ServiceAcco
 	}
 	return sa, err
 }
+
+// DeleteStored deletes one stored object of a resource other than pods
+// and claims, as `delete KIND NAME` does: ErrNotFound (matched with
+// errors.Is, worded `serviceaccounts "x" not found`) when it is not
+// stored. A definition takes its custom resources with it.
+func (r *Runner) DeleteStored(res kube.Resource, namespace, name string) error {
+	if !res.Namespaced {
+		namespace = ""
+	}
+	b := keptBucket(r, res)
+	obj, err := b.Get(namespace, name)
+	if errors.Is(err, objects.ErrNotFound) {
+		return fmt.Errorf("%s %q %w", res.Qualified(), name, objects.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.Delete(namespace, name); err != nil {
+		return err
+	}
+	if res.Group == apiextv1.GroupName && res.Kind == "CustomResourceDefinition" {
+		var crd apiextv1.CustomResourceDefinition
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &crd); err != nil {
+			return fmt.Errorf("reading customresourcedefinition %s: %w", name, err)
+		}
+		return r.Objects().DropResource(kube.CustomResource(&crd).Qualified())
+	}
+	return nil
+}

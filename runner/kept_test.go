@@ -229,3 +229,40 @@ func TestKeptServiceAccount(t *testing.T) {
 		t.Errorf("robot of another namespace = %+v, %v", sa, err)
 	}
 }
+
+// TestDeleteStored: delete KIND NAME removes one stored object, a
+// cluster-scoped one whatever the namespace given, a definition with its
+// custom resources; what is not stored is ErrNotFound in kubectl's words.
+func TestDeleteStored(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(keptSetYAML)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ApplySet(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]kube.Resource{}
+	for _, k := range set.Kept {
+		res[k.Resource.Kind] = k.Resource
+	}
+	if err := r.DeleteStored(res["ServiceAccount"], "default", "robot"); err != nil {
+		t.Fatal(err)
+	}
+	err = r.DeleteStored(res["ServiceAccount"], "default", "robot")
+	if !errors.Is(err, objects.ErrNotFound) || err.Error() != `serviceaccounts "robot" not found` {
+		t.Errorf("deleting it again: %v", err)
+	}
+	if err := r.DeleteStored(res["ClusterRole"], "team", "reader"); err != nil {
+		t.Errorf("a cluster-scoped object, with -n: %v", err)
+	}
+	if err := r.DeleteStored(res["CustomResourceDefinition"], "", "widgets.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := r.Stored(res["Widget"], ""); err != nil || len(left) != 0 {
+		t.Errorf("widgets after their definition's delete: %v, %v", left, err)
+	}
+}

@@ -119,6 +119,17 @@ func TestKindsKeptWithPod(t *testing.T) {
 		t.Errorf("apply again printed\n%s\nwant\n%s", out, want)
 	}
 
+	// delete KIND NAME, and an apply that puts it back.
+	if out := e.must("delete", "rolebinding", "read"); out != `rolebinding.rbac.authorization.k8s.io "read" deleted`+"\n" {
+		t.Errorf("delete rolebinding read: %q", out)
+	}
+	if _, errOut, err := e.run("delete", "sa/nobody"); err == nil || !strings.Contains(errOut, `serviceaccounts "nobody" not found`) {
+		t.Errorf("delete sa/nobody: %v\n%s", err, errOut)
+	}
+	if out := e.must("apply", "-f", path); !strings.Contains(out, "rolebinding.rbac.authorization.k8s.io/read created\n") {
+		t.Errorf("apply after delete rolebinding:\n%s", out)
+	}
+
 	out, errOut, err = e.run("delete", "-f", path)
 	if err != nil {
 		t.Fatalf("delete -f: %v\n%s%s", err, out, errOut)
