@@ -51,11 +51,6 @@ func (r Resource) Qualified() string {
 	return r.Plural + "." + r.Group
 }
 
-// APIVersion is the preferred apiVersion: "v1", "policy/v1".
-func (r Resource) APIVersion() string {
-	return schema.GroupVersion{Group: r.Group, Version: r.Versions[0]}.String()
-}
-
 // Matches says whether name names r for `get`: its plural, singular,
 // short names or kind, bare or followed by its group.
 func (r Resource) Matches(name string) bool {
@@ -219,16 +214,6 @@ var Kinds = func() []Resource {
 	}
 	return rs
 }()
-
-// KindEffect is what podrun does with the kept kind of a group and kind,
-// and its note; ok is false for other kinds.
-func KindEffect(group, kind string) (e Effect, note string, ok bool) {
-	k := findKept(group, kind)
-	if k == nil {
-		return "", "", false
-	}
-	return k.effect, k.note, true
-}
 
 func findKept(group, kind string) *keptKind {
 	for i := range keptKinds {
