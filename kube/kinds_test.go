@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -404,5 +405,27 @@ func TestKeptAcceptedAsTheAPIServerDoes(t *testing.T) {
 		if _, err := expand(t, Options{}, in); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestDefinitionAsGenerated: a definition as controller-gen writes it
+// (printer columns, subresources, CEL rules, defaults, int-or-string,
+// list maps, a status) decodes strictly, and serves its resource.
+func TestDefinitionAsGenerated(t *testing.T) {
+	objs, err := Load([]string{"testdata/crd.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Expand(objs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := set.Kept[0].Object.(*apiextv1.CustomResourceDefinition)
+	if len(crd.Status.StoredVersions) != 0 || crd.Spec.Versions[0].Subresources.Scale == nil {
+		t.Errorf("definition: %+v", crd)
+	}
+	cr := set.Kept[1]
+	if cr.Resource.Printed() != "certificate.cert.example.io" || cr.Object.GetNamespace() != "team" || !slices.Equal(cr.Resource.Short, []string{"cert", "certs"}) {
+		t.Errorf("custom resource: %+v", cr)
 	}
 }
