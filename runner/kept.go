@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -209,4 +210,53 @@ func (r *Runner) DeleteStored(res kube.Resource, namespace, name string) error {
 		return r.Objects().DropResource(kube.CustomResource(&crd).Qualified())
 	}
 	return nil
+}
+
+// NamespaceObjects returns every object stored in a namespace but its pods
+// and claims (List and Claims have those), for ResourceQuota admission,
+// which counts them: ConfigMaps, Secrets, ServiceAccounts, LimitRanges and
+// ResourceQuotas typed, the other kinds and custom resources
+// unstructured, with their apiVersion and kind.
+func (r *Runner) NamespaceObjects(namespace string) ([]runtime.Object, error) {
+	s := r.Objects()
+	var out []runtime.Object
+	var errs []error
+	add := func(items []runtime.Object, err error) {
+		out = append(out, items...)
+		errs = append(errs, err)
+	}
+	add(objectsOf(s.ConfigMaps.Items(namespace)))
+	add(objectsOf(s.Secrets.Items(namespace)))
+	add(objectsOf(s.ServiceAccounts.Items(namespace)))
+	add(objectsOf(s.LimitRanges.Items(namespace)))
+	add(objectsOf(s.ResourceQuotas.Items(namespace)))
+	typed := []string{"pods", "persistentvolumeclaims", "configmaps", "secrets", "serviceaccounts", "limitranges", "resourcequotas"}
+	resources := slices.Clone(kube.Kinds)
+	defs, err := r.Definitions()
+	errs = append(errs, err)
+	for _, d := range defs {
+		resources = append(resources, kube.CustomResource(d))
+	}
+	for _, res := range resources {
+		if !res.Namespaced || slices.Contains(typed, res.Qualified()) {
+			continue
+		}
+		add(objectsOf(keptBucket(r, res).Items(namespace)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("listing the objects of namespace %s: %w", namespace, err)
+	}
+	return out, nil
+}
+
+// objectsOf is items as runtime objects.
+func objectsOf[T any, P interface {
+	*T
+	runtime.Object
+}](items []*T, err error) ([]runtime.Object, error) {
+	out := make([]runtime.Object, len(items))
+	for i, it := range items {
+		out[i] = P(it)
+	}
+	return out, err
 }

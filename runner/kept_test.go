@@ -3,10 +3,14 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -264,5 +268,48 @@ func TestDeleteStored(t *testing.T) {
 	}
 	if left, err := r.Stored(res["Widget"], ""); err != nil || len(left) != 0 {
 		t.Errorf("widgets after their definition's delete: %v, %v", left, err)
+	}
+}
+
+// TestNamespaceObjects: what a namespace holds besides pods and claims,
+// as ResourceQuota admission counts it.
+func TestNamespaceObjects(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := keptSetYAML + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"
+	set, err := r.Load(Manifests{Paths: []string{"-"}, Stdin: strings.NewReader(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ApplySet(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := r.NamespaceObjects("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, o := range objs {
+		kinds = append(kinds, fmt.Sprintf("%T %s", o, o.GetObjectKind().GroupVersionKind().Kind))
+	}
+	want := []string{"*v1.ConfigMap ConfigMap", "*v1.ServiceAccount ServiceAccount", "*unstructured.Unstructured Widget"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("objects of default: %v, want %v", kinds, want)
+	}
+	quota := &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+		"configmaps": resource.MustParse("5"), "count/widgets.example.com": resource.MustParse("5"), "count/serviceaccounts": resource.MustParse("5")}}}
+	used, err := kube.QuotaUsage(quota, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range used {
+		if q.Value() != 1 {
+			t.Errorf("quota usage of %s = %s, want 1", name, q.String())
+		}
+	}
+	if team, err := r.NamespaceObjects("team"); err != nil || len(team) != 1 {
+		t.Errorf("objects of team = %v, %v; want its LimitRange", team, err)
 	}
 }
