@@ -169,7 +169,7 @@ func validateDisruptionBudget(b *policyv1.PodDisruptionBudget) field.ErrorList {
 	return sortedByField(errs)
 }
 
-var percent = regexp.MustCompile(`^[0-9]+%$`)
+var percentPattern = regexp.MustCompile(`^[0-9]+%$`)
 
 // intOrPercent checks a count or a percentage of at most 100%.
 func intOrPercent(v istr.IntOrString, p *field.Path) field.ErrorList {
@@ -179,7 +179,7 @@ func intOrPercent(v istr.IntOrString, p *field.Path) field.ErrorList {
 		}
 		return nil
 	}
-	if !percent.MatchString(v.StrVal) {
+	if !percentPattern.MatchString(v.StrVal) {
 		return field.ErrorList{field.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%'")}
 	}
 	if n, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%")); n > 100 {
