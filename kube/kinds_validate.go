@@ -3,8 +3,6 @@ package kube
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
-	"strconv"
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -169,8 +167,6 @@ func validateDisruptionBudget(b *policyv1.PodDisruptionBudget) field.ErrorList {
 	return sortedByField(errs)
 }
 
-var percentPattern = regexp.MustCompile(`^[0-9]+%$`)
-
 // intOrPercent checks a count or a percentage of at most 100%.
 func intOrPercent(v istr.IntOrString, p *field.Path) field.ErrorList {
 	if v.Type == istr.Int {
@@ -179,10 +175,11 @@ func intOrPercent(v istr.IntOrString, p *field.Path) field.ErrorList {
 		}
 		return nil
 	}
-	if !percentPattern.MatchString(v.StrVal) {
+	n, ok := percent(v) // workloads_apps.go
+	if !ok {
 		return field.ErrorList{field.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%'")}
 	}
-	if n, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%")); n > 100 {
+	if n > 100 {
 		return field.ErrorList{field.Invalid(p, v.StrVal, "must not be greater than 100%")}
 	}
 	return nil
