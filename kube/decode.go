@@ -14,8 +14,15 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,7 +33,7 @@ import (
 
 // scheme knows the typed kinds decoded strictly. Other kinds decode as
 // unstructured objects, so that Pods can name them. It is made on first
-// use: registering the kinds walks every type of three API groups, which
+// use: registering the kinds walks every type of ten API groups, which
 // a pod's monitor (the same binary) should not pay for.
 var scheme = sync.OnceValue(newScheme)
 
@@ -35,6 +42,13 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(corev1.AddToScheme(s))
 	utilruntime.Must(appsv1.AddToScheme(s))
 	utilruntime.Must(batchv1.AddToScheme(s))
+	// The kinds podrun keeps without running them (kinds.go).
+	for _, add := range []func(*runtime.Scheme) error{
+		rbacv1.AddToScheme, policyv1.AddToScheme, autoscalingv1.AddToScheme, autoscalingv2.AddToScheme,
+		networkingv1.AddToScheme, schedulingv1.AddToScheme, apiextv1.AddToScheme,
+	} {
+		utilruntime.Must(add(s))
+	}
 	return s
 }
 

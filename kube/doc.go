@@ -17,7 +17,12 @@
 // namespace rule, the API server's defaults (pkg/apis/core/v1/defaults.go
 // and the ServiceAccount and Priority admission plugins; stringData merged
 // into a Secret's data) and then its validation with its wording
-// (k8s.io/apimachinery field errors), for the fields podrun reads. Any
+// (k8s.io/apimachinery field errors), for the fields podrun reads. The
+// kinds that only matter to an API server (ServiceAccount, RBAC,
+// PodDisruptionBudget, NetworkPolicy, ..., CustomResourceDefinition, and
+// custom resources of a definition in the same objects or in
+// Options.Definitions) are validated likewise and become Set.Kept, each
+// with one line saying what it does here (kinds.go, custom.go). Any
 // other kind is an error naming the kinds podrun accepts. Fields lists
 // every pod field with what podrun does with it: fields only a scheduler
 // reads become one warning line per pod (Set.Warnings), fields podrun

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -58,6 +59,13 @@ type Options struct {
 	// An object naming another namespace is an error, as with kubectl.
 	// Empty means "default".
 	Namespace string
+	// Definitions are the CustomResourceDefinitions stored by earlier
+	// applies: custom resources of their kinds are accepted, besides
+	// those of definitions in the same objects.
+	Definitions []*apiextv1.CustomResourceDefinition
+
+	// definitions are Definitions and those of the objects expanded.
+	definitions []*apiextv1.CustomResourceDefinition
 }
 
 // Load reads manifests from paths: files, directories (every *.yaml, *.yml

@@ -66,6 +66,7 @@ var known = []struct {
 	{regexp.MustCompile(`(?i)\bsecrets? "[^"]*" not found`), "Secret not found"},
 	{regexp.MustCompile(`(?i)\bpersistentvolumeclaims? "[^"]*" not found`), "PersistentVolumeClaim not found"},
 	{regexp.MustCompile(`SysctlForbidden`), "sysctl forbidden"},
+	{regexp.MustCompile(`no matches for kind`), "custom resource without its definition"},
 }
 
 // reason is the phrase for one line of a refusal.
@@ -146,6 +147,8 @@ func TestCorpusReasons(t *testing.T) {
 		{`a.yaml:4: pod p: preparing volume "v" (spec.volumes[0]): volume type [image]: not supported: podrun provides emptyDir`,
 			"volume type image not supported"},
 		{`persistentvolumeclaim "task-pv-claim" not found`, "PersistentVolumeClaim not found"},
+		{`a.yaml:3: no matches for kind "CronTab" in version "stable.example.com/v1": apply its CustomResourceDefinition with it`,
+			"custom resource without its definition"},
 		{"a.yaml:11: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value: expected object, got array",
 			"field spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: Invalid value"},
 		{`a.yaml:4: pod p: translating: translating pod default/p: translating container "c": spec.containers[0].securityContext.appArmorProfile: AppArmor is not enabled on this machine: a Localhost profile cannot be applied`,
