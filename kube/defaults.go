@@ -183,6 +183,13 @@ func setVolumeDefaults(v *corev1.VolumeSource) {
 	case v.HostPath != nil && v.HostPath.Type == nil:
 		v.HostPath.Type = ptr(corev1.HostPathUnset)
 	}
+	if v.Projected != nil {
+		for _, src := range v.Projected.Sources {
+			if t := src.ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
+				t.ExpirationSeconds = ptr(int64(60 * 60))
+			}
+		}
+	}
 	if v.DownwardAPI != nil {
 		for i := range v.DownwardAPI.Items {
 			if f := v.DownwardAPI.Items[i].FieldRef; f != nil && f.APIVersion == "" {

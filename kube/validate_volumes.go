@@ -73,6 +73,36 @@ func validateVolumeSource(s *corev1.VolumeSource, p *field.Path) field.ErrorList
 	if s.PersistentVolumeClaim != nil {
 		errs = append(errs, requiredName(s.PersistentVolumeClaim.ClaimName, p.Child("persistentVolumeClaim", "claimName"))...)
 	}
+	if s.Projected != nil {
+		for i, src := range s.Projected.Sources {
+			if src.ServiceAccountToken != nil {
+				errs = append(errs, validateTokenProjection(src.ServiceAccountToken, p.Child("projected", "sources").Index(i).Child("serviceAccountToken"))...)
+			}
+		}
+	}
+	return errs
+}
+
+// validateTokenProjection checks a serviceAccountToken source as the API
+// server does: a relative path, and a lifetime from 10 minutes to 2^32 s.
+func validateTokenProjection(t *corev1.ServiceAccountTokenProjection, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if t.ExpirationSeconds != nil {
+		switch exp := *t.ExpirationSeconds; {
+		case exp < 10*60:
+			errs = append(errs, field.Invalid(p.Child("expirationSeconds"), exp, "may not specify a duration less than 10 minutes"))
+		case exp > 1<<32:
+			errs = append(errs, field.Invalid(p.Child("expirationSeconds"), exp, "may not specify a duration larger than 2^32 seconds"))
+		}
+	}
+	switch {
+	case t.Path == "":
+		errs = append(errs, field.Required(p.Child("path"), ""))
+	case path.IsAbs(t.Path):
+		errs = append(errs, field.Invalid(p.Child("path"), t.Path, "must be a relative path"))
+	default:
+		errs = append(errs, noBacksteps(t.Path, p.Child("path"))...)
+	}
 	return errs
 }
 

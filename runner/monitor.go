@@ -122,6 +122,12 @@ const BackoffEnv = "PODRUN_TEST_BACKOFF"
 // for tests; leave it unset.
 const HousekeepingEnv = "PODRUN_TEST_HOUSEKEEPING"
 
+// TokenRefreshEnv, when set to a Go duration, replaces the period at
+// which the monitor renews its pod's service account tokens (80% of
+// their lifetime, at most 24 h, as the kubelet). It is for tests; leave
+// it unset.
+const TokenRefreshEnv = "PODRUN_TEST_TOKEN_REFRESH"
+
 // MonitorOptions tune Monitor.
 type MonitorOptions struct {
 	// Ready receives the monitor's report once the pod has started.
@@ -138,6 +144,7 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 	h := r.pod(k)
 	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
 	housekeeping, _ := time.ParseDuration(os.Getenv(HousekeepingEnv))
+	tokenRefresh, _ := time.ParseDuration(os.Getenv(TokenRefreshEnv))
 	return monitor.Run(ctx, monitor.Config{
 		Pod:          h.dir,
 		Layout:       h.layout,
@@ -147,6 +154,10 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 		Log:          r.cfg.Log,
 		Backoff:      backoff,
 		Housekeeping: housekeeping,
+		TokenRefresh: tokenRefresh,
+		RefreshTokens: func(ctx context.Context) error {
+			return r.refreshPod(ctx, k, holdsToken)
+		},
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
@@ -23,12 +24,33 @@ import (
 // pod whose volumes cannot be set up yet, as the kubelet words it.
 const ReasonContainerCreating = "ContainerCreating"
 
-// storeObjects lets volumes read the ConfigMaps and Secrets podrun stores.
-type storeObjects struct{ store *objects.Store }
+// storeObjects lets volumes read the ConfigMaps and Secrets podrun
+// stores, the kube-root-ca.crt it publishes in every namespace where none
+// is stored, and the ServiceAccounts.
+type storeObjects struct {
+	store  *objects.Store
+	rootCA string // volume.RootCA's path
+	sa     func(namespace, name string) (*corev1.ServiceAccount, error)
+}
 
 func (o storeObjects) ConfigMap(namespace, name string) (*corev1.ConfigMap, error) {
 	cm, err := o.store.ConfigMaps.Get(namespace, name)
+	if errors.Is(err, objects.ErrNotFound) && name == kube.RootCAConfigMap && o.rootCA != "" {
+		return rootCAConfigMap(o.rootCA, namespace)
+	}
 	return cm, volumeNotFound("configmap", name, err)
+}
+
+func (o storeObjects) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, error) {
+	var sa *corev1.ServiceAccount
+	var err error
+	if o.sa != nil {
+		sa, err = o.sa(namespace, name)
+	}
+	if err == nil && sa == nil {
+		err = fmt.Errorf("serviceaccount %q %w", name, volume.ErrNotFound)
+	}
+	return sa, err
 }
 
 func (o storeObjects) Secret(namespace, name string) (*corev1.Secret, error) {

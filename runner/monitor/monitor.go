@@ -47,6 +47,12 @@ type Config struct {
 	// Housekeeping is how often emptyDir sizeLimits are checked; zero is
 	// the kubelet's 10 s.
 	Housekeeping time.Duration
+	// RefreshTokens rewrites the pod's volumes that hold service account
+	// tokens, under the pod's lock; ctx is cancelled when the pod stops.
+	RefreshTokens func(ctx context.Context) error
+	// TokenRefresh, if set, replaces the kubelet's period of renewing
+	// tokens (80% of their lifetime, at most 24 h): for tests.
+	TokenRefresh time.Duration
 }
 
 // Report is the one line written to Config.Ready, and read by the
@@ -95,6 +101,7 @@ func Run(ctx context.Context, cfg Config) error {
 	done()
 	go m.enforceDeadline(st.Created)
 	go m.enforceSizeLimits()
+	go m.refreshTokens()
 	lifecycleDone := make(chan struct{})
 	go func() {
 		defer close(lifecycleDone)

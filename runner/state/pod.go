@@ -33,8 +33,14 @@ type Pod struct {
 	UID       string `json:"uid"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
-	// Manifest is the pod object as applied (after defaulting), as JSON.
+	// Manifest is the pod object as applied (after defaulting and
+	// admission: the ServiceAccount's token volume), as JSON.
 	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Applied is the pod object as the user applied it (after defaulting,
+	// before admission), as JSON: what a later apply compares its spec to
+	// (kubectl's last-applied configuration), and applies again when the
+	// pod waits. Empty in records written before podrun kept it.
+	Applied json.RawMessage `json:"applied,omitempty"`
 	// Source is the manifest file it came from; "-" for stdin.
 	Source  string    `json:"source,omitempty"`
 	Created time.Time `json:"created"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -12,11 +13,14 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// Objects finds the ConfigMaps and Secrets volumes project. Both return
-// an error matching ErrNotFound when the object does not exist.
+// Objects finds the ConfigMaps and Secrets volumes project, and the
+// ServiceAccounts whose tokens they hold. Each returns an error matching
+// ErrNotFound when the object does not exist (for a ServiceAccount, the
+// token is then that of the namespace's implicit one).
 type Objects interface {
 	ConfigMap(namespace, name string) (*corev1.ConfigMap, error)
 	Secret(namespace, name string) (*corev1.Secret, error)
+	ServiceAccount(namespace, name string) (*corev1.ServiceAccount, error)
 }
 
 // Node is what the downward API reports for resources a container does
@@ -32,6 +36,27 @@ type payloadSource struct {
 	pod     *corev1.Pod
 	objects Objects
 	node    Node
+	clock   func() time.Time // nil: time.Now
+}
+
+func (s payloadSource) now() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock()
+}
+
+// serviceAccount is the ServiceAccount the pod names, nil when none is
+// stored.
+func (s payloadSource) serviceAccount() (*corev1.ServiceAccount, error) {
+	if s.objects == nil {
+		return nil, nil
+	}
+	sa, err := s.objects.ServiceAccount(s.pod.Namespace, s.pod.Spec.ServiceAccountName)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return sa, err
 }
 
 func mode(item *int32, def *int32) fs.FileMode {
@@ -207,8 +232,10 @@ func (s payloadSource) projectedPayload(p *corev1.ProjectedVolumeSource) (map[st
 			part, err = s.secretPayload(src.Secret.Name, src.Secret.Items, src.Secret.Optional, p.DefaultMode)
 		case src.DownwardAPI != nil:
 			part, err = s.downwardPayload(src.DownwardAPI.Items, p.DefaultMode)
+		case src.ServiceAccountToken != nil:
+			part, err = s.tokenPayload(src.ServiceAccountToken, p.DefaultMode)
 		default:
-			err = fmt.Errorf("sources[%d]: only configMap, secret and downwardAPI projections are %w", i, ErrNotSupported)
+			err = fmt.Errorf("sources[%d]: this source is %w; podrun projects configMap, secret, downwardAPI and serviceAccountToken sources", i, ErrNotSupported)
 		}
 		if err != nil {
 			return nil, err
@@ -238,7 +265,7 @@ func Payload(pod *corev1.Pod, v *corev1.Volume, objects Objects, node Node) (pay
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, true, fmt.Errorf("volume %q: %w", v.Name, err)
+		return nil, true, err // the callers name the volume
 	}
 	return payload, true, nil
 }

@@ -15,6 +15,14 @@ import (
 type fakeObjects struct {
 	cms     map[string]*corev1.ConfigMap
 	secrets map[string]*corev1.Secret
+	sas     map[string]*corev1.ServiceAccount
+}
+
+func (f fakeObjects) ServiceAccount(ns, name string) (*corev1.ServiceAccount, error) {
+	if s, ok := f.sas[ns+"/"+name]; ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("serviceaccount %q: %w", name, ErrNotFound)
 }
 
 func (f fakeObjects) ConfigMap(ns, name string) (*corev1.ConfigMap, error) {
@@ -97,8 +105,8 @@ func TestPayload(t *testing.T) {
 			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}},
 			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "ns", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}}}},
 		}}}, map[string]File{"a": {[]byte("A"), 0o440}, "password": {[]byte("s3cret"), 0o440}, "ns": {[]byte("default"), 0o440}}, nil},
-		{"projected token", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
-			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}}}}, nil, ErrNotSupported},
+		{"projected trust bundle", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ClusterTrustBundle: &corev1.ClusterTrustBundleProjection{Path: "ca.pem"}}}}}, nil, ErrNotSupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
