@@ -176,8 +176,13 @@ func sameSpec(st *state.Pod, pod *corev1.Pod) bool {
 // that teardown, on failure now or at a later delete, finds everything,
 // and then the stage it completed (state.Stage).
 func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
+	unlock, err := r.admissionLock(ctx, p.Pod.Namespace)
+	if err != nil {
+		return err
+	}
 	pod, err := r.newPod(p)
 	if err != nil {
+		unlock()
 		return err
 	}
 	dir, l := h.dir, h.layout
@@ -187,6 +192,7 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 	done := r.timeStep("record")
 	st, err := r.recordPod(dir, p, pod, sandbox)
 	done()
+	unlock() // recorded, the pod counts against its namespace's quotas
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,13 @@ func (k keptKind) apply(_ context.Context, r *Runner, set *kube.Set) ([]Outcome,
 		if err != nil {
 			return done, fmt.Errorf("%s: %w", kept.Source, err)
 		}
-		a, err := keptBucket(r, kept.Resource).Put(u)
+		b := keptBucket(r, kept.Resource)
+		if _, err := b.Get(u.GetNamespace(), u.GetName()); errors.Is(err, objects.ErrNotFound) {
+			if err := r.admitResources(kept.Object); err != nil { // created now
+				return done, fmt.Errorf("%s: %w", kept.Source, err)
+			}
+		}
+		a, err := b.Put(u)
 		if err != nil {
 			return done, fmt.Errorf("%s: %w", kept.Source, err)
 		}

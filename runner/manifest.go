@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -276,11 +277,16 @@ func (k storedKind[T]) apply(ctx context.Context, r *Runner, set *kube.Set) ([]O
 	bucket := k.bucket(r.Objects())
 	var done []Outcome
 	for _, it := range k.items(set) {
+		m := meta(it.obj)
+		if _, err := bucket.Get(m.GetNamespace(), m.GetName()); errors.Is(err, objects.ErrNotFound) {
+			if err := r.admitResources(any(it.obj).(runtime.Object)); err != nil { // created now
+				return done, fmt.Errorf("%s: %w", it.source, err)
+			}
+		}
 		a, err := bucket.Put(it.obj)
 		if err != nil {
 			return done, fmt.Errorf("%s: %w", it.source, err)
 		}
-		m := meta(it.obj)
 		done = append(done, Outcome{k.name, m.GetNamespace(), m.GetName(), string(a)})
 	}
 	if err := r.RefreshVolumes(ctx, done); err != nil {

@@ -123,5 +123,6 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 	if pp.Plan != nil {
 		out.Dir = l.Dir
 	}
+	r.rendered = append(r.rendered, pod)
 	return out, nil
 }
