@@ -134,7 +134,7 @@ var keptKinds = []keptKind{
 	},
 	{
 		Resource: Resource{Kind: "ServiceAccount", Versions: []string{"v1"}, Plural: "serviceaccounts", Singular: "serviceaccount", Short: []string{"sa"}, Namespaced: true},
-		effect:   NoEffect, note: "no effect here: there is no API server for its tokens to authenticate to",
+		effect:   Admitted, note: "honoured here: its pods are admitted with it and its automountServiceAccountToken; their tokens authenticate nothing, as no API server runs",
 		name: apivalidation.ValidateServiceAccountName, validate: none,
 	},
 	{

@@ -87,12 +87,12 @@ func TestKindsKeptWithPod(t *testing.T) {
 	if want := linesWith(applied, " created"); out != want {
 		t.Errorf("apply printed\n%s\nwant\n%s", out, want)
 	}
-	notes := strings.Count(errOut, ": no effect here")
+	notes := strings.Count(errOut, ": no effect here") + strings.Count(errOut, ": honoured here")
 	warnings := strings.Count(errOut, "Warning: networkpolicy.networking.k8s.io/deny is NOT ENFORCED here")
 	if notes != 7 || warnings != 1 || strings.Count(errOut, "\n") != 8 {
-		t.Errorf("apply's notes: %d no-effect lines, %d warnings, want 7 and 1, one line each:\n%s", notes, warnings, errOut)
+		t.Errorf("apply's notes: %d effect lines, %d warnings, want 7 and 1, one line each:\n%s", notes, warnings, errOut)
 	}
-	wantLines(t, "apply's notes", errOut, "serviceaccount/robot: no effect here: there is no API server",
+	wantLines(t, "apply's notes", errOut, "serviceaccount/robot: honoured here: its pods are admitted with it",
 		"role.rbac.authorization.k8s.io/reader: no effect here: there is no API server to authorize against")
 
 	sa := e.must("get", "sa")
