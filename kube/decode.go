@@ -14,8 +14,15 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,7 +33,7 @@ import (
 
 // scheme knows the typed kinds decoded strictly. Other kinds decode as
 // unstructured objects, so that Pods can name them. It is made on first
-// use: registering the kinds walks every type of three API groups, which
+// use: registering the kinds walks every type of ten API groups, which
 // a pod's monitor (the same binary) should not pay for.
 var scheme = sync.OnceValue(newScheme)
 
@@ -35,33 +42,98 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(corev1.AddToScheme(s))
 	utilruntime.Must(appsv1.AddToScheme(s))
 	utilruntime.Must(batchv1.AddToScheme(s))
+	// The kinds podrun keeps without running them (kinds.go).
+	for _, add := range []func(*runtime.Scheme) error{
+		rbacv1.AddToScheme, policyv1.AddToScheme, autoscalingv1.AddToScheme, autoscalingv2.AddToScheme,
+		networkingv1.AddToScheme, schedulingv1.AddToScheme, apiextv1.AddToScheme,
+	} {
+		utilruntime.Must(add(s))
+	}
 	return s
 }
 
-// decodeStream splits data into YAML documents and decodes each.
+// decodeStream splits data into YAML documents and decodes each. After
+// a syntax error, which ends what the parser can read, decoding resumes
+// at the next "---" line, so that one broken document hides neither the
+// documents nor the problems after it.
 func decodeStream(file string, data []byte) ([]Object, ErrorList) {
 	var objs []Object
 	var errs ErrorList
 	nodes := nodeBudget(len(data))
+	for offset := 0; ; {
+		o, e, resume := decodeDocuments(file, data, offset, nodes)
+		objs = append(objs, o...)
+		errs = append(errs, e...)
+		if resume < 0 {
+			return objs, errs
+		}
+		offset += bytes.Count(data[:resume], []byte("\n"))
+		data = data[resume:]
+	}
+}
+
+// decodeDocuments decodes the documents of data, whose first line is
+// line offset+1 of the file, up to the end or a syntax error. It returns
+// where decoding may resume after the error (the start of the next "---"
+// line), or -1.
+func decodeDocuments(file string, data []byte, offset int, nodes *int) ([]Object, ErrorList, int) {
+	var objs []Object
+	var errs ErrorList
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return objs, errs, -1
 		}
 		if err != nil {
-			errs = append(errs, syntaxError(file, data, err))
-			break
+			e := syntaxError(file, data, err)
+			resume := -1
+			if e.Source.Line > 0 {
+				resume = nextDocument(data, e.Source.Line)
+				e.Source.Line += offset
+			}
+			return objs, append(errs, e), resume
 		}
 		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 			continue // an empty document, as between two "---"
 		}
+		shiftLines(doc.Content[0], offset)
 		o, e := decodeDocument(file, doc.Content[0], schema.GroupVersionKind{}, nodes)
 		objs = append(objs, o...)
 		errs = append(errs, e...)
 	}
-	return objs, errs
+}
+
+// nextDocument returns the offset in data of the first "---" line at or
+// after line (1-based) other than the first line of data, or -1.
+func nextDocument(data []byte, line int) int {
+	start := 0
+	for n := 1; start < len(data); n++ {
+		end := bytes.IndexByte(data[start:], '\n')
+		if end < 0 {
+			end = len(data) - start
+		}
+		l := data[start : start+end]
+		if n >= line && start > 0 && bytes.HasPrefix(l, []byte("---")) &&
+			(len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r') {
+			return start
+		}
+		start += end + 1
+	}
+	return -1
+}
+
+// shiftLines adds offset to the line of n and of every node under it.
+// Aliases are not followed: the node they name is in the tree already.
+func shiftLines(n *yaml.Node, offset int) {
+	if offset == 0 {
+		return
+	}
+	n.Line += offset
+	for _, c := range n.Content {
+		shiftLines(c, offset)
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

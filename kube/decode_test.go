@@ -37,6 +37,15 @@ func TestDecodeErrors(t *testing.T) {
 		in:   "apiVersion: v1\nkind: [\n",
 		want: "pod.yaml:2: invalid YAML: did not find expected node content",
 	}, {
+		name: "documents after a syntax error are still decoded, at their own lines",
+		in:   "apiVersion: v1\nkind: [Pod\n---\napiVersion: v1\nkind: Pod\nspec:\n  nodeNamee: x\n--- # next\nkind: [\n---\nkind: Pod\n",
+		want: "pod.yaml:2: invalid YAML: did not find expected ',' or ']'\npod.yaml:7: spec.nodeNamee: unknown field\n" +
+			"pod.yaml:10: invalid YAML: did not find expected node content\npod.yaml:11: apiVersion: Required value",
+	}, {
+		name: "a syntax error on the first line of a document",
+		in:   "---\n: : x\n---\nkind: Pod\n",
+		want: "pod.yaml:2: invalid YAML: did not find expected key\npod.yaml:4: apiVersion: Required value",
+	}, {
 		name: "scanner error",
 		in:   "apiVersion: v1\nkind: Pod\n metadata: x\n",
 		want: "pod.yaml:3: invalid YAML: mapping values are not allowed in this context",

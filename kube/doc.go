@@ -17,7 +17,12 @@
 // namespace rule, the API server's defaults (pkg/apis/core/v1/defaults.go
 // and the ServiceAccount and Priority admission plugins; stringData merged
 // into a Secret's data) and then its validation with its wording
-// (k8s.io/apimachinery field errors), for the fields podrun reads. Any
+// (k8s.io/apimachinery field errors), for the fields podrun reads. The
+// kinds that only matter to an API server (ServiceAccount, RBAC,
+// PodDisruptionBudget, NetworkPolicy, ..., CustomResourceDefinition, and
+// custom resources of a definition in the same objects or in
+// Options.Definitions) are validated likewise and become Set.Kept, each
+// with one line saying what it does here (kinds.go, custom.go). Any
 // other kind is an error naming the kinds podrun accepts. Fields lists
 // every pod field with what podrun does with it: fields only a scheduler
 // reads become one warning line per pod (Set.Warnings), fields podrun
@@ -25,8 +30,11 @@
 //
 // Every problem found in one call is returned together as an ErrorList,
 // one *Error per line, sorted by file (in input order) then line; a field
-// absent from the input is located at its nearest parent. Only the
-// reading of an unreadable path fails at once, as "reading PATH: REASON".
+// absent from the input is located at its nearest parent. LoadSet
+// reports the problems of every file together, decoding resuming after a
+// syntax error at the next "---". Only the reading of an unreadable path
+// fails at once, as "reading PATH: REASON". A Pod keeps its Lines, so that
+// later stages can locate their errors by field path (Pod.At).
 //
 // Package kube imports nothing of translate or runner, and prints nothing.
 package kube

@@ -15,6 +15,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add([]byte(keptYAML)) // every kind podrun keeps, a definition and a custom resource
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec: {containers: [{<<: {name: x}, image: y}]}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{kind: List, apiVersion: v1, items: [1]}]\n"))

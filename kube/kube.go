@@ -1,10 +1,12 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -36,6 +38,19 @@ type Object struct {
 type Pod struct {
 	Source Source
 	Pod    *corev1.Pod
+	// Lines locates the pod's fields in Source.File, as Object.Lines;
+	// nil for a pod that was not read from a manifest.
+	Lines Lines
+}
+
+// At locates the field at path (spec.containers[0].image) in the pod's
+// manifest: the line of the field or of its nearest parent present in
+// the input, else the pod's own line.
+func (p Pod) At(path string) Source {
+	if n := p.Lines.Find(path); n > 0 {
+		return Source{File: p.Source.File, Line: n}
+	}
+	return p.Source
 }
 
 // Options tune how objects become pods.
@@ -44,6 +59,13 @@ type Options struct {
 	// An object naming another namespace is an error, as with kubectl.
 	// Empty means "default".
 	Namespace string
+	// Definitions are the CustomResourceDefinitions stored by earlier
+	// applies: custom resources of their kinds are accepted, besides
+	// those of definitions in the same objects.
+	Definitions []*apiextv1.CustomResourceDefinition
+
+	// definitions are Definitions and those of the objects expanded.
+	definitions []*apiextv1.CustomResourceDefinition
 }
 
 // Load reads manifests from paths: files, directories (every *.yaml, *.yml
@@ -55,6 +77,16 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	objs, errs := decodeInputs(inputs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// decodeInputs decodes every input, collecting the objects that decode
+// and the problems of those that do not.
+func decodeInputs(inputs []input) ([]Object, ErrorList) {
 	var objs []Object
 	var errs ErrorList
 	for _, in := range inputs {
@@ -62,10 +94,30 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 		objs = append(objs, o...)
 		errs = append(errs, e...)
 	}
+	return objs, errs
+}
+
+// LoadSet reads manifests as Load does and expands them as Expand does,
+// reporting every problem of every file together: a file that does not
+// decode (bad YAML, a document without kind) does not hide the problems
+// of the others, which are still validated. Any problem means no Set.
+func LoadSet(paths []string, stdin io.Reader, opts Options) (*Set, error) {
+	inputs, err := readInputs(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	objs, errs := decodeInputs(inputs)
+	set, err := Expand(objs, opts)
+	var expandErrs ErrorList
+	if errors.As(err, &expandErrs) {
+		errs = append(errs, expandErrs...)
+	} else if err != nil {
+		return nil, errors.Join(errs.err(), err)
+	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return objs, nil
+	return set, nil
 }
 
 // Decode decodes one multi-document stream of YAML or JSON; file names it

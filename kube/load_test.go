@@ -110,3 +110,48 @@ func TestLoadUnknownKindIsUnstructured(t *testing.T) {
 		t.Errorf("object = %#v, want an unstructured example.com/v1 Widget", objs[0].Object)
 	}
 }
+
+// TestLoadSetReportsEveryFile: a file that does not decode (bad YAML, a
+// document without kind) hides neither the validation problems of the
+// other files nor its neighbours' decoding problems; each is located.
+func TestLoadSetReportsEveryFile(t *testing.T) {
+	set, err := LoadSet([]string{"testdata/errdir"}, nil, Options{})
+	want := `testdata/errdir/a.yaml:8: invalid YAML: did not find expected ',' or ']'
+testdata/errdir/b.yaml:1: kind: Required value
+testdata/errdir/c.yaml:9: spec.containers[1].image: Required value`
+	if err == nil {
+		t.Fatalf("no error and %d pods, want:\n%s", len(set.Pods), want)
+	}
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+	if set != nil {
+		t.Errorf("a set of %d pods along with the errors", len(set.Pods))
+	}
+}
+
+// TestPodAt: a pod locates its fields, a field absent from the input
+// (defaulted) at its nearest parent present, and anything else at the pod.
+func TestPodAt(t *testing.T) {
+	set, err := LoadSet([]string{"testdata/errdir/d.yaml"}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Pods[0]
+	for path, line := range map[string]int{
+		"spec.containers[0].image":                     8,
+		"spec.containers[0].imagePullPolicy":           7, // defaulted: at its container
+		"spec.securityContext.sysctls[0]":              5, // at spec
+		"status.podIPs[0]":                             1, // at the pod
+		"spec.containers[0].ports[0].hostPort":         7,
+		"spec.containers[0].env[1].valueFrom.fieldRef": 7,
+	} {
+		want := Source{File: "testdata/errdir/d.yaml", Line: line}
+		if got := p.At(path); got != want {
+			t.Errorf("At(%s) = %s, want %s", path, got, want)
+		}
+	}
+	if got := (Pod{Source: Source{File: "x.yaml", Line: 3}}).At("spec"); got != (Source{File: "x.yaml", Line: 3}) {
+		t.Errorf("a pod without lines locates spec at %s, want x.yaml:3", got)
+	}
+}

@@ -2,10 +2,12 @@ package kube
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -30,13 +32,17 @@ type Set struct {
 	ConfigMaps []ConfigMap
 	Secrets    []Secret
 	Claims     []Claim // PersistentVolumeClaims (claims.go)
+	// Kept are the objects podrun stores and lists without running them
+	// (kinds.go), and custom resources (custom.go).
+	Kept []Kept
 	// Warnings name fields that podrun accepts and ignores (those that
 	// only matter to a scheduler), one line each, with file and line.
 	Warnings []string
 }
 
 // accepted lists the kinds Expand accepts, for error messages.
-var accepted = []string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}
+var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, keptKindNames(),
+	[]string{"custom resources of their CustomResourceDefinitions"})
 
 // Expand validates and defaults objs, as the API server would, and
 // returns the pods, ConfigMaps and Secrets they describe. Other kinds
@@ -46,16 +52,17 @@ func Expand(objs []Object, opts Options) (*Set, error) {
 	set := &Set{}
 	var errs ErrorList
 	seen := map[string]Source{}
+	opts.definitions = definitions(objs, opts.Definitions)
 	for _, o := range objs {
 		meta, e := expandOne(set, o, opts)
 		errs = append(errs, e...)
 		if meta == nil {
 			continue
 		}
-		key := kindOf(o).Kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
+		key := kindOf(o).GroupKind().String() + "/" + meta.GetNamespace() + "/" + meta.GetName()
 		if first, dup := seen[key]; dup {
 			errs = append(errs, duplicate(o, meta, first))
-			set.drop(kindOf(o).Kind)
+			set.drop(kindOf(o).GroupKind())
 			continue
 		}
 		seen[key] = o.Source
@@ -69,7 +76,14 @@ func Expand(objs []Object, opts Options) (*Set, error) {
 // expandOne adds o to set, returning its metadata, or nil and the
 // problems found.
 func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
-	switch kindOf(o).Kind {
+	gk := kindOf(o).GroupKind()
+	if k := findKept(gk.Group, gk.Kind); k != nil {
+		return set.keep(kept(o, k, opts))
+	}
+	if !isBuiltin(o) || findDefinition(opts.definitions, gk) != nil {
+		return set.keep(custom(o, opts))
+	}
+	switch gk.Kind {
 	case "ConfigMap":
 		cm, errs := configMap(o, opts)
 		if cm == nil {
@@ -96,22 +110,33 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 	if p == nil {
 		return nil, errs
 	}
-	set.Pods = append(set.Pods, Pod{Source: o.Source, Pod: p})
+	set.Pods = append(set.Pods, Pod{Source: o.Source, Pod: p, Lines: o.Lines})
 	set.Warnings = append(set.Warnings, warnings...)
 	return p, nil
 }
 
+// keep adds a kept object to set.
+func (set *Set) keep(k *Kept, errs ErrorList) (metav1.Object, ErrorList) {
+	if k == nil {
+		return nil, errs
+	}
+	set.Kept = append(set.Kept, *k)
+	return k.Object, nil
+}
+
 // drop removes the last object of kind added, a duplicate.
-func (s *Set) drop(kind string) {
-	switch kind {
-	case "ConfigMap":
+func (s *Set) drop(gk schema.GroupKind) {
+	switch gk {
+	case schema.GroupKind{Kind: "ConfigMap"}:
 		s.ConfigMaps = s.ConfigMaps[:len(s.ConfigMaps)-1]
-	case "Secret":
+	case schema.GroupKind{Kind: "Secret"}:
 		s.Secrets = s.Secrets[:len(s.Secrets)-1]
-	case "PersistentVolumeClaim":
+	case schema.GroupKind{Kind: "PersistentVolumeClaim"}:
 		s.Claims = s.Claims[:len(s.Claims)-1]
-	default:
+	case schema.GroupKind{Kind: "Pod"}:
 		s.Pods = s.Pods[:len(s.Pods)-1]
+	default:
+		s.Kept = s.Kept[:len(s.Kept)-1]
 	}
 }
 

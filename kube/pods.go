@@ -40,7 +40,7 @@ func pod(o Object, opts Options) (*corev1.Pod, []string, ErrorList) {
 		return nil, nil, errs
 	}
 	applyAppArmorAnnotations(p)
-	return p, ignoredWarnings(o, ignored), nil
+	return p, append(ignoredWarnings(o, ignored), portNameWarnings(o, p)...), nil
 }
 
 // kindOf returns the apiVersion and kind of o.

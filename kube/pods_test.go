@@ -208,8 +208,8 @@ a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": suppo
 			"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
 			"apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
 		},
-		want: `a.yaml:1: kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim
-a.yaml:5: kind Service (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim
+		want: `a.yaml:1: kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
+a.yaml:5: kind Service (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
 b.yaml:1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`,
 	}, {
 		name: "namespace differing from --namespace",
@@ -400,3 +400,38 @@ func TestErrorListOrder(t *testing.T) {
 }
 
 func intstr(port int) intstrpkg.IntOrString { return intstrpkg.FromInt32(int32(port)) }
+
+// TestPortNameWarnings: a probe or hook naming a port its container does
+// not declare is accepted, as by the API server, with a warning at the
+// line of the port.
+func TestPortNameWarnings(t *testing.T) {
+	in := podHead + `  containers:
+  - name: web
+    image: busybox
+    ports:
+    - {name: http, containerPort: 80}
+    readinessProbe:
+      httpGet: {port: http}
+    livenessProbe:
+      tcpSocket:
+        port: htttp
+    lifecycle:
+      preStop:
+        httpGet: {port: admin}
+`
+	objs, err := Decode("a.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Expand(objs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`a.yaml:15: spec.containers[0].livenessProbe.tcpSocket.port: container "web" declares no port named "htttp", so this will fail every time it runs`,
+		`a.yaml:18: spec.containers[0].lifecycle.preStop.httpGet.port: container "web" declares no port named "admin", so this will fail every time it runs`,
+	}
+	if diff := cmp.Diff(want, set.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}

@@ -9,13 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
@@ -107,8 +104,7 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 			out.Action, err = r.updateMetadata(ctx, h, pod)
 			return out, err
 		}
-		return out, fmt.Errorf("%s: pod %s/%s: %w: delete it first (podrun delete pod %s -n %s)",
-			p.Source, pod.Namespace, pod.Name, ErrPodExists, pod.Name, pod.Namespace)
+		return out, podExists(p)
 	case err == nil && waitingForVolumes(old) && sameSpec(old, pod):
 		if msg, werr := r.waitingFor(pod); werr == nil && msg != "" {
 			out.Action = "unchanged" // still waiting, maybe for something else now
@@ -130,10 +126,11 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	}
 
 	if err := r.createPod(ctx, h, p, images, net); err != nil {
+		err = podError(p, err) // one located line per error it joins
 		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {
-			err = errors.Join(err, fmt.Errorf("rolling back: %w", terr))
+			err = errors.Join(err, podError(p, fmt.Errorf("rolling back: %w", terr)))
 		}
-		return out, fmt.Errorf("%s: starting pod %s/%s: %w", p.Source, pod.Namespace, pod.Name, err)
+		return out, err
 	}
 	return out, nil
 }
@@ -179,15 +176,14 @@ func sameSpec(st *state.Pod, pod *corev1.Pod) bool {
 // that teardown, on failure now or at a later delete, finds everything,
 // and then the stage it completed (state.Stage).
 func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
-	pod := p.Pod.DeepCopy()
-	if err := r.admit(pod); err != nil {
+	unlock, err := r.admissionLock(ctx, p.Pod.Namespace)
+	if err != nil {
 		return err
 	}
-	pod.UID = types.UID(newUID())
-	pod.CreationTimestamp = metav1.Now()
-	if pod.Spec.NodeName == "" {
-		// This machine is the node, as the scheduler would have said.
-		pod.Spec.NodeName, _ = os.Hostname()
+	pod, err := r.newPod(p)
+	if err != nil {
+		unlock()
+		return err
 	}
 	dir, l := h.dir, h.layout
 	sandbox := translate.Sandbox(pod, l)
@@ -196,45 +192,33 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 	done := r.timeStep("record")
 	st, err := r.recordPod(dir, p, pod, sandbox)
 	done()
+	unlock() // recorded, the pod counts against its namespace's quotas
 	if err != nil {
 		return err
 	}
 	r.reached(dir, state.StageCreated)
-	if msg, err := r.waitingFor(pod); err != nil || msg != "" {
-		if err != nil {
-			return err
-		}
-		return r.recordWaiting(ctx, h, pod, msg) // as the kubelet: the pod waits
-	}
-	done = r.timeStep("network")
-	podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
-	done()
-	if err != nil {
+	pp, err := r.planPod(pod, l, images, hostSteps{
+		network: func() (string, error) {
+			podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
+			if err == nil {
+				r.reached(dir, state.StageNetwork)
+			}
+			return podIP, err
+		},
+		rootfs: func() (map[string]fs.FS, error) {
+			if err := r.mountRootfs(pod, l, images); err != nil {
+				return nil, err
+			}
+			return mountedUsers(pod, l), nil
+		},
+	})
+	switch {
+	case err != nil:
 		return err
+	case pp.Plan == nil:
+		return r.recordWaiting(ctx, h, pod, pp.WaitsFor) // as the kubelet: the pod waits
 	}
-	r.reached(dir, state.StageNetwork)
-	done = r.timeStep("rootfs mounts")
-	err = r.mountRootfs(pod, l, images)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("volumes")
-	vols, err := r.prepareVolumes(pod, l)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("plan")
-	plan, err := r.plan(pod, l, podIP, images, mountedUsers(pod, l), vols)
-	done()
-	if err != nil {
-		return err
-	}
-	done = r.timeStep("prepare")
-	err = r.prepare(h, plan)
-	done()
-	if err != nil {
+	if err := r.recordContainers(h, pp); err != nil {
 		return err
 	}
 	done = r.timeStep("record image IDs")
@@ -328,7 +312,7 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	}
 	plan, err := translate.Pod(in)
 	if err != nil {
-		return nil, fmt.Errorf("translating: %w", err)
+		return nil, err
 	}
 	for _, w := range plan.Warnings {
 		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)

@@ -15,56 +15,76 @@ import (
 // A pod's bundles: the pod files, pod mounts and OCI bundles the plan
 // names, written before the monitor starts the containers.
 
-// prepare makes everything the plan's containers need before they start:
-// pod files and mounts, root file systems, bundles. It records the
-// containers in the pod's state for the monitor to start.
-func (r *Runner) prepare(h podHandle, plan *translate.Plan) error {
+// writePod makes everything the plan's containers need before they
+// start: pod files and mounts, the containers' volumes, root file
+// systems, bundles. It returns, by container, why one cannot be created
+// (CreateContainerConfigError): its configuration (translate's
+// ConfigError) or its subPaths and mount propagation. Every container's
+// bundle is written, as apply writes it, waiting or not. A dry run
+// (render) makes the mount points and mounts nothing.
+func (r *Runner) writePod(plan *translate.Plan, l translate.Layout) (map[string]string, error) {
 	for _, f := range plan.Files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-			return err
+			return nil, err
 		}
 		if err := state.WriteFile(f.Path, f.Data, f.Mode); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
+			return nil, fmt.Errorf("writing %s: %w", f.Path, err)
 		}
 	}
 	for _, m := range plan.Mounts {
-		if err := mountPodMount(m); err != nil {
-			return err
+		mount := mountPodMount
+		if r.dryRun {
+			mount = func(m translate.Mount) error { return os.MkdirAll(m.Target, 0o755) }
+		}
+		if err := mount(m); err != nil {
+			return nil, err
 		}
 	}
 	if err := writeBundle(plan.Infra); err != nil {
-		return err
+		return nil, err
 	}
-	configErrs, err := prepareContainerVolumes(plan, h.layout)
+	configErrs, err := prepareContainerVolumes(plan, l, r.dryRun)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var records []state.Container
-	for i, c := range planContainers(plan) {
+	for _, c := range planContainers(plan) {
 		if err := rootfs.Contain(c.Spec.Root.Path, c.Spec.Mounts); err != nil {
-			return fmt.Errorf("container %q of image %s: %w", c.Name, c.Image, err)
+			return nil, fmt.Errorf("container %q of image %s: %w", c.Name, c.Image, err)
 		}
 		if err := writeBundle(c); err != nil {
-			return err
+			return nil, err
 		}
+		if c.ConfigError != "" {
+			configErrs[c.Name] = c.ConfigError
+		}
+	}
+	return configErrs, nil
+}
+
+// recordContainers records the containers of pp in the pod's state for
+// the monitor to start, each waiting: in ContainerCreating, or in the
+// reason its verdict gives.
+func (r *Runner) recordContainers(h podHandle, pp *podPlan) error {
+	plan := pp.Plan
+	var records []state.Container
+	for i, c := range planContainers(plan) {
 		records = append(records, state.Container{
 			Name:     c.Name,
 			Init:     i < len(plan.Init),
 			ID:       h.containerID(c.Name),
 			Image:    c.Image,
 			State:    state.Waiting,
-			Reason:   "ContainerCreating",
+			Reason:   ReasonContainerCreating,
 			SubPaths: recordedSubPaths(plan, c.Name),
 		})
-		if msg, ok := configErrs[c.Name]; ok {
-			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, msg
-		}
-		if c.ConfigError != "" {
-			records[len(records)-1].Reason, records[len(records)-1].Message = ReasonConfigError, c.ConfigError
+		for _, w := range pp.Waiting {
+			if w.Container == c.Name {
+				records[i].Reason, records[i].Message = w.Reason, w.Message
+			}
 		}
 	}
 	infra := &state.Container{Name: translate.InfraName, ID: h.containerID(translate.InfraName), State: state.Waiting}
-	_, err = h.dir.Update(context.Background(), func(s *state.Pod) error {
+	_, err := h.dir.Update(context.Background(), func(s *state.Pod) error {
 		s.Infra = infra
 		s.Containers = records
 		return nil

@@ -118,6 +118,12 @@ func (r *Runner) ApplyClaims(claims []*corev1.PersistentVolumeClaim) ([]Outcome,
 	var out []Outcome
 	var errs []error
 	for _, c := range claims {
+		if n, err := r.Claims().Get(c.Namespace, c.Name); err != nil || !n.Bound() {
+			if err := r.admitResources(c); err != nil { // a claim created now
+				errs = append(errs, fmt.Errorf("persistentvolumeclaim %s/%s: %w", c.Namespace, c.Name, err))
+				continue
+			}
+		}
 		created, err := r.Claims().Bind(c)
 		if err != nil {
 			errs = append(errs, err)

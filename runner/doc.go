@@ -10,7 +10,10 @@
 // pod whose ConfigMap, Secret or claim is missing waits for it, as the
 // kubelet's pod does. Before a pod is recorded (or rendered), admit
 // (admission.go) does what the API server's admission plugins would,
-// with kube's pure functions. It performs named steps in order and, on any
+// with kube's pure functions. One function, planPod (verdict.go), takes a
+// pod to its verdict (refused, waiting for a volume source, or created
+// with the containers that wait) for apply and render alike; render runs
+// it as a dry run that mounts and attaches nothing. It performs named steps in order and, on any
 // failure, tears down what it set up. Teardown is idempotent and works from what is on disk, so a
 // command killed at any point leaves a pod that the next delete removes.
 //

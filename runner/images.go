@@ -12,6 +12,7 @@ import (
 	"github.com/podrun/podrun/kube/kubelet"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/state"
+	"github.com/podrun/podrun/translate"
 )
 
 // resolveImages gets every image the pods name, before anything is
@@ -50,7 +51,8 @@ func (r *Runner) resolveImages(ctx context.Context, pods []kube.Pod, secrets []k
 			w := wants[ref]
 			imgs[i], errs[i] = r.getImage(ctx, w.pod, w.c, secrets)
 			if errs[i] != nil {
-				errs[i] = fmt.Errorf("%s: pod %s: pulling image %q for container %q: %w", w.pod.Source, w.pod.Pod.Name, ref, w.c.Name, errs[i])
+				at := containerPath(w.pod.Pod, w.c.Name).Child("image").String()
+				errs[i] = podError(w.pod, fmt.Errorf("container %q: %w", w.c.Name, &translate.FieldError{Field: at, Err: errs[i]}))
 			}
 		}()
 	}
@@ -93,9 +95,9 @@ func (r *Runner) getImage(ctx context.Context, p kube.Pod, c corev1.Container, s
 		case err == nil:
 			return img, nil
 		case !errors.Is(err, image.ErrNotFound):
-			return nil, err
+			return nil, err // it names the image
 		case policy == corev1.PullNever:
-			return nil, fmt.Errorf("the image is not stored and imagePullPolicy is Never (ErrImageNeverPull): load it with podrun image load, or pull it with podrun image pull")
+			return nil, fmt.Errorf("image %s is not stored and imagePullPolicy is Never (ErrImageNeverPull): load it with podrun image load, or pull it with podrun image pull", c.Image)
 		}
 	}
 	opts := r.cfg.Pull
@@ -127,7 +129,7 @@ func (r *Runner) pullFailed(c corev1.Container, err error) error {
 // an error: the pull may still succeed without it.
 func (r *Runner) pullSecrets(p kube.Pod, secrets []kube.Secret) [][]byte {
 	var out [][]byte
-	for _, ref := range p.Pod.Spec.ImagePullSecrets {
+	for i, ref := range p.Pod.Spec.ImagePullSecrets {
 		data, ok := findPullSecret(p.Pod.Namespace, ref.Name, secrets)
 		if !ok {
 			if s, err := r.Objects().Secrets.Get(p.Pod.Namespace, ref.Name); err == nil {
@@ -135,8 +137,8 @@ func (r *Runner) pullSecrets(p kube.Pod, secrets []kube.Secret) [][]byte {
 			}
 		}
 		if !ok {
-			r.cfg.Log.Warn("imagePullSecret not found, or not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; pulling without it",
-				"pod", p.Pod.Name, "secret", ref.Name)
+			r.cfg.Log.Warn(podWarning(p, fmt.Sprintf("spec.imagePullSecrets[%d]", i), fmt.Sprintf(
+				"secret %q not found, or not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; pulling without it", ref.Name)))
 			continue
 		}
 		out = append(out, data)

@@ -8,7 +8,9 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -24,19 +26,33 @@ type Manifests struct {
 	Stdin io.Reader
 	// Namespace is for objects that name none, as kubectl's -n.
 	Namespace string
+	// RunRoot is where earlier applies stored their objects (Config.RunRoot):
+	// the CustomResourceDefinitions stored there serve the manifests'
+	// custom resources. Empty: only definitions in the manifests do.
+	RunRoot string
 }
 
 // Load reads the manifests, standard input at most once, and validates
 // and defaults every object in them; every problem is returned together.
+// Nothing is created: a manifest refused leaves no trace.
 func (m Manifests) Load() (*kube.Set, error) {
+	var defs []*apiextv1.CustomResourceDefinition
+	if m.RunRoot != "" {
+		var err error
+		if defs, err = objectsUnder(m.RunRoot).Definitions.Items(""); err != nil {
+			return nil, err
+		}
+	}
 	if n := slices.Index(m.Paths, "-"); n >= 0 && slices.Contains(m.Paths[n+1:], "-") {
 		return nil, errors.New("reading the manifests: - (standard input) is given twice, and can be read once")
 	}
-	objs, err := kube.Load(m.Paths, m.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	return kube.Expand(objs, kube.Options{Namespace: m.Namespace})
+	return kube.LoadSet(m.Paths, m.Stdin, kube.Options{Namespace: m.Namespace, Definitions: defs})
+}
+
+// Load is m.Load with the objects stored under the runner's run root.
+func (r *Runner) Load(m Manifests) (*kube.Set, error) {
+	m.RunRoot = r.cfg.RunRoot
+	return m.Load()
 }
 
 // DeleteSetOptions tune DeleteSet.
@@ -59,9 +75,12 @@ type kind interface {
 }
 
 var (
-	// objectKinds are what pods use, applied before any pod starts: the
-	// claims (storage outliving pods and objects) first.
-	objectKinds = []kind{claimKind{}, configMapKind, secretKind}
+	// objectKinds are applied before any pod starts: the Namespaces and
+	// CustomResourceDefinitions that other objects may be of, then what
+	// pods use, the claims (storage outliving pods and objects) first,
+	// then the other kept kinds, which admission reads (LimitRanges,
+	// ResourceQuotas, ServiceAccounts).
+	objectKinds = []kind{keptKind{first: true}, claimKind{}, configMapKind, secretKind, keptKind{}}
 	// workloadKinds run, once the objects they use are applied.
 	workloadKinds = []kind{podKind{}}
 	// kinds are every kind in the order ApplySet applies them; DeleteSet
@@ -69,8 +88,9 @@ var (
 	kinds = slices.Concat(objectKinds, workloadKinds)
 )
 
-// ApplySet applies every object of set, kind by kind: claims, ConfigMaps
-// and Secrets, then the pods (with those recorded waiting for an object
+// ApplySet applies every object of set, kind by kind: Namespaces and
+// CustomResourceDefinitions, claims, ConfigMaps and Secrets, the other
+// kinds podrun keeps, then the pods (with those recorded waiting for an object
 // that now exists). A kind that fails stops the apply before the kinds
 // after it, so no pod starts without the objects it uses.
 func (r *Runner) ApplySet(ctx context.Context, set *kube.Set) ([]Outcome, error) {
@@ -84,8 +104,9 @@ func (r *Runner) ApplyObjects(ctx context.Context, set *kube.Set) ([]Outcome, er
 }
 
 // DeleteSet deletes every object of set in the reverse order of
-// ApplySet: the pods first, then the Secrets and ConfigMaps, then the
-// claims, which keep their data unless opts.PurgeVolumes. Objects already
+// ApplySet: the pods first, then the kept kinds, the Secrets and
+// ConfigMaps, the claims, and last Namespaces and definitions (with their
+// custom resources, as the API server does); the claims which keep their data unless opts.PurgeVolumes. Objects already
 // gone are skipped, as kubectl delete -f does; a failure does not stop the
 // deletion of the rest.
 func (r *Runner) DeleteSet(ctx context.Context, set *kube.Set, opts DeleteSetOptions) ([]Outcome, error) {
@@ -256,11 +277,16 @@ func (k storedKind[T]) apply(ctx context.Context, r *Runner, set *kube.Set) ([]O
 	bucket := k.bucket(r.Objects())
 	var done []Outcome
 	for _, it := range k.items(set) {
+		m := meta(it.obj)
+		if _, err := bucket.Get(m.GetNamespace(), m.GetName()); errors.Is(err, objects.ErrNotFound) {
+			if err := r.admitResources(any(it.obj).(runtime.Object)); err != nil { // created now
+				return done, fmt.Errorf("%s: %w", it.source, err)
+			}
+		}
 		a, err := bucket.Put(it.obj)
 		if err != nil {
 			return done, fmt.Errorf("%s: %w", it.source, err)
 		}
-		m := meta(it.obj)
 		done = append(done, Outcome{k.name, m.GetNamespace(), m.GetName(), string(a)})
 	}
 	if err := r.RefreshVolumes(ctx, done); err != nil {

@@ -76,14 +76,15 @@ func TestManifestsLoadStdinOnce(t *testing.T) {
 	}
 }
 
-// TestKindsOrder: what pods use applies before the pods; DeleteSet walks
-// the same table backwards.
+// TestKindsOrder: Namespaces and definitions apply first, what pods use
+// and what admission reads before the pods; DeleteSet walks the same
+// table backwards.
 func TestKindsOrder(t *testing.T) {
 	var got []string
 	for _, k := range kinds {
 		got = append(got, k.resource())
 	}
-	if want := []string{"persistentvolumeclaim", "configmap", "secret", "pod"}; !slices.Equal(got, want) {
+	if want := []string{"namespace+customresourcedefinition", "persistentvolumeclaim", "configmap", "secret", "kept", "pod"}; !slices.Equal(got, want) {
 		t.Errorf("kinds = %v, want %v", got, want)
 	}
 }

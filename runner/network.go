@@ -45,7 +45,7 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 	att, err := net.Attach(ctx, string(pod.UID), sandbox.NetNS, sandbox.Ports)
 	done()
 	if err != nil {
-		return "", err
+		return "", portFieldError(pod, err)
 	}
 	_, err = dir.Update(ctx, func(s *state.Pod) error {
 		s.PodIP = att.IP

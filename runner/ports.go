@@ -1,15 +1,19 @@
 package runner
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/podrun/podrun/runner/flock"
+	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -44,12 +48,21 @@ func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
 		if st == nil || st.Namespace == pod.Namespace && st.Name == pod.Name {
 			continue
 		}
-		for _, theirs := range recordedPorts(st) {
-			for _, ours := range ports {
-				if clash(ours, theirs) {
-					return fmt.Errorf("hostPort %d/%s is already published by pod %s/%s: choose another hostPort or delete that pod",
-						ours.HostPort, strings.ToUpper(ours.Protocol), st.Namespace, st.Name)
-				}
+		if err := portClash(ports, recordedPorts(st), st.Namespace, st.Name); err != nil {
+			return portFieldError(pod, err)
+		}
+	}
+	return nil
+}
+
+// portClash refuses ours when one of them is among theirs, the ports
+// pod namespace/name publishes.
+func portClash(ours, theirs []translate.Port, namespace, name string) error {
+	for _, t := range theirs {
+		for _, o := range ours {
+			if clash(o, t) {
+				return &network.PortError{Port: o, Err: fmt.Errorf("hostPort %d/%s is already published by pod %s/%s: choose another hostPort or delete that pod",
+					o.HostPort, strings.ToUpper(o.Protocol), namespace, name)}
 			}
 		}
 	}
@@ -86,6 +99,29 @@ func stateNamespaces(pins []translate.PinnedNamespace) []state.Namespace {
 		out = append(out, state.Namespace{Type: ns.Type, Path: ns.Path})
 	}
 	return out
+}
+
+// portFieldError makes err, when it is about one hostPort of pod (a
+// network.PortError), a FieldError about that hostPort field.
+func portFieldError(pod *corev1.Pod, err error) error {
+	var pe *network.PortError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	return &translate.FieldError{Field: hostPortPath(pod, pe.Port), Err: err}
+}
+
+// hostPortPath is the path of the hostPort field of pod that publishes p:
+// spec.containers[i].ports[j].hostPort, or spec.containers if none does.
+func hostPortPath(pod *corev1.Pod, p translate.Port) string {
+	for i, c := range pod.Spec.Containers {
+		for j, cp := range c.Ports {
+			if cp.HostPort == p.HostPort && strings.EqualFold(cmp.Or(string(cp.Protocol), "TCP"), p.Protocol) && cp.HostIP == p.HostIP {
+				return field.NewPath("spec", "containers").Index(i).Child("ports").Index(j).Child("hostPort").String()
+			}
+		}
+	}
+	return "spec.containers"
 }
 
 func clash(a, b translate.Port) bool {

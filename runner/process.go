@@ -11,9 +11,13 @@ import (
 	"github.com/podrun/podrun/translate"
 )
 
-// Objects is the store of the ConfigMaps and Secrets podrun has applied.
-func (r *Runner) Objects() *objects.Store {
-	return objects.Open(filepath.Join(r.cfg.RunRoot, "objects"))
+// Objects is the store of the objects podrun has applied besides pods
+// and claims.
+func (r *Runner) Objects() *objects.Store { return objectsUnder(r.cfg.RunRoot) }
+
+// objectsUnder is the object store of a run root.
+func objectsUnder(runRoot string) *objects.Store {
+	return objects.Open(filepath.Join(runRoot, "objects"))
 }
 
 // processInput hands translate what the process, identity and resource

@@ -2,33 +2,51 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
+	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
 
+// Rendered is what Render made of one pod: where its bundles are, and
+// the containers apply would leave waiting, with the reason and message
+// get would show.
+type Rendered struct {
+	Source          kube.Source
+	Namespace, Name string
+	// Dir holds the pod's bundles; "" when the pod waits for a volume
+	// source, for which apply creates nothing but the waiting record.
+	Dir     string
+	Waiting []Waiting
+	ports   []translate.Port // the hostPorts its state would record
+}
+
 // Render writes, for every pod of set, the OCI bundles apply would
 // create (config.json for the infra container and each container, with
-// empty rootfs directories) and the pod's Kubernetes-managed files, under
-// outDir/<namespace>_<name>/, without running, mounting or attaching
-// anything. The pods see the stored ConfigMaps and Secrets and those of
-// set, which replace stored ones of the same name as apply would; nothing
-// is stored. The pod IP, which CNI assigns at apply, is left empty.
-func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]string, error) {
+// empty rootfs directories), the pod's Kubernetes-managed files and its
+// volumes as plain directories, under outDir/<namespace>_<name>/, without
+// running, mounting or attaching anything. Its verdict is apply's, by the
+// same code (planPod): a pod apply would refuse is an error, with apply's
+// message, and the containers apply would leave waiting are listed in
+// Rendered.Waiting. The pods see the stored ConfigMaps, Secrets and claims
+// and those of set, which replace stored ones of the same name as apply
+// would; nothing is stored. The pod IP, which CNI assigns at apply, is
+// left empty. Like apply, a refused pod does not stop the others.
+func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
 	rr := *r
 	rr.unstored = set
+	rr.dryRun = true
 	return rr.render(ctx, set.Pods, outDir)
 }
 
-func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]string, error) {
+func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]Rendered, error) {
 	// The set's Secrets are not stored, so its imagePullSecrets are
 	// handed to the pulls here; apply stores them before it pulls.
 	images, err := r.resolveImages(ctx, pods, r.unstored.Secrets)
@@ -39,51 +57,72 @@ func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]
 	if err != nil {
 		return nil, err
 	}
-	var dirs []string
+	var out []Rendered
+	var errs []error
 	for _, p := range pods {
-		pod := p.Pod.DeepCopy()
-		if err := r.admit(pod); err != nil {
-			return dirs, fmt.Errorf("%s: %w", p.Source, err)
-		}
-		pod.UID = types.UID(newUID())
-		k, err := state.PodKey(pod.Namespace, pod.Name)
+		rp, err := r.renderPod(p, abs, images, out)
 		if err != nil {
-			return dirs, fmt.Errorf("%s: %w", p.Source, err)
+			errs = append(errs, err)
+			continue
 		}
-		l := translate.Layout{Dir: filepath.Join(abs, k.File())}
-		ip := ""
-		if !translate.Sandbox(pod, l).PodNetwork() {
-			ip = host.IP()
-		}
-		users := map[string]fs.FS{}
-		for _, c := range allContainers(&pod.Spec) {
-			users[c.Name] = layersFS(images[c.Image].Layers)
-		}
-		plan, err := r.plan(pod, l, ip, images, users, nil)
-		if err != nil {
-			return dirs, fmt.Errorf("%s: pod %s: %w", p.Source, pod.Name, err)
-		}
-		if err := writePlan(plan); err != nil {
-			return dirs, fmt.Errorf("rendering pod %s: %w", pod.Name, err)
-		}
-		dirs = append(dirs, l.Dir)
+		out = append(out, rp)
 	}
-	return dirs, nil
+	return out, errors.Join(errs...)
 }
 
-func writePlan(plan *translate.Plan) error {
-	for _, f := range plan.Files {
-		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(f.Path, f.Data, f.Mode); err != nil {
-			return err
-		}
+// renderPod is apply's createPod for pod p, with render's host steps.
+// The pods rendered before it publish their hostPorts as if applied.
+func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.Image, earlier []Rendered) (Rendered, error) {
+	out := Rendered{Source: p.Source, Namespace: p.Pod.Namespace, Name: p.Pod.Name}
+	k, err := state.PodKey(p.Pod.Namespace, p.Pod.Name)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", p.Source, err)
 	}
-	for _, c := range append([]translate.Container{plan.Infra}, planContainers(plan)...) {
-		if err := writeBundle(c); err != nil {
-			return err
-		}
+	if old, err := r.pod(k).dir.Read(); err == nil && old.Monitor.Alive() && !sameSpec(old, p.Pod) {
+		return out, podExists(p)
 	}
-	return nil
+	pod, err := r.newPod(p)
+	if err != nil {
+		return out, podError(p, err)
+	}
+	l := translate.Layout{Dir: filepath.Join(outDir, k.File())}
+	// What an earlier render of the pod wrote would outlive a verdict
+	// that writes less; a refusal writes nothing, as apply rolls back.
+	if err := os.RemoveAll(l.Dir); err != nil {
+		return out, fmt.Errorf("%s: removing the earlier render of pod %s: %w", p.Source, pod.Name, err)
+	}
+	sandbox := translate.Sandbox(pod, l)
+	out.ports = sandbox.Ports
+	pp, err := r.planPod(pod, l, images, hostSteps{
+		network: func() (string, error) {
+			if !sandbox.PodNetwork() {
+				return host.IP(), nil
+			}
+			for _, e := range earlier {
+				if err := portClash(sandbox.Ports, e.ports, e.Namespace, e.Name); err != nil {
+					return "", portFieldError(pod, err)
+				}
+			}
+			return "", r.checkHostPorts(pod, sandbox.Ports)
+		},
+		rootfs: func() (map[string]fs.FS, error) {
+			users := map[string]fs.FS{}
+			for _, c := range allContainers(&pod.Spec) {
+				users[c.Name] = layersFS(images[c.Image].Layers)
+			}
+			return users, nil
+		},
+	})
+	if err != nil {
+		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
+	}
+	out.Waiting = pp.Waiting
+	for i := range out.Waiting {
+		out.Waiting[i].Source = p.At(out.Waiting[i].Field)
+	}
+	if pp.Plan != nil {
+		out.Dir = l.Dir
+	}
+	r.rendered = append(r.rendered, pod)
+	return out, nil
 }

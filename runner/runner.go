@@ -60,6 +60,12 @@ type Runner struct {
 	// unstored are ConfigMaps and Secrets of the input that are not
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
+	// rendered are the pods Render admitted so far, which ResourceQuota
+	// counts as apply would count them recorded.
+	rendered []*corev1.Pod
+	// dryRun is set by Render: planPod checks what apply checks and
+	// writes what apply would, mounting and attaching nothing.
+	dryRun bool
 	// pauseLibs is what cfg.Self needs in the infra container when it is
 	// dynamically linked (host.PauseLibs), found once per command.
 	pauseLibs func() ([]string, error)

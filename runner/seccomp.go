@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -13,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/podrun/podrun/translate"
 )
@@ -35,42 +37,66 @@ func defaultSeccomp() (*translate.SeccompProfile, error) {
 // localhostSeccomp reads every Localhost profile pod names.
 func (r *Runner) localhostSeccomp(pod *corev1.Pod) (map[string]*translate.SeccompProfile, error) {
 	out := map[string]*translate.SeccompProfile{}
-	for _, name := range localhostProfiles(pod) {
-		path := filepath.Join(r.seccompDir(), filepath.Clean("/"+name))
-		data, err := os.ReadFile(path)
+	for _, l := range localhostProfiles(pod) {
+		sp, err := r.readSeccomp(l.name)
 		if err != nil {
-			return nil, fmt.Errorf("reading seccomp profile %q: %w (Localhost profiles live under %s)", name, err, r.seccompDir())
+			return nil, &translate.FieldError{Field: l.field, Err: err}
 		}
-		var prof seccomp.Seccomp
-		if err := json.Unmarshal(data, &prof); err != nil {
-			return nil, fmt.Errorf("decoding seccomp profile %s: %w", path, err)
-		}
-		sp, err := seccompProfile(&prof)
-		if err != nil {
-			return nil, fmt.Errorf("seccomp profile %s: %w", path, err)
-		}
-		out[name] = sp
+		out[l.name] = sp
 	}
 	return out, nil
 }
 
-// localhostProfiles lists the Localhost profiles of a pod, pod-level first.
-func localhostProfiles(pod *corev1.Pod) []string {
-	var names []string
-	add := func(p *corev1.SeccompProfile) {
-		if p != nil && p.Type == corev1.SeccompProfileTypeLocalhost && p.LocalhostProfile != nil && !slices.Contains(names, *p.LocalhostProfile) {
-			names = append(names, *p.LocalhostProfile)
+// readSeccomp reads the Localhost profile name.
+func (r *Runner) readSeccomp(name string) (*translate.SeccompProfile, error) {
+	path := filepath.Join(r.seccompDir(), filepath.Clean("/"+name))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its path is the directory and name said here
+		}
+		return nil, fmt.Errorf("reading seccomp profile %q: %w (Localhost profiles live under %s)", name, err, r.seccompDir())
+	}
+	var prof seccomp.Seccomp
+	if err := json.Unmarshal(data, &prof); err != nil {
+		return nil, fmt.Errorf("decoding seccomp profile %s: %w", path, err)
+	}
+	sp, err := seccompProfile(&prof)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", path, err)
+	}
+	return sp, nil
+}
+
+// localhostProfiles lists the Localhost profiles of a pod, pod-level
+// first, each with the path of the first field naming it.
+func localhostProfiles(pod *corev1.Pod) []localhostProfile {
+	var out []localhostProfile
+	add := func(p *corev1.SeccompProfile, sc *field.Path) {
+		if p == nil || p.Type != corev1.SeccompProfileTypeLocalhost || p.LocalhostProfile == nil {
+			return
+		}
+		name := *p.LocalhostProfile
+		if !slices.ContainsFunc(out, func(l localhostProfile) bool { return l.name == name }) {
+			out = append(out, localhostProfile{name, sc.Child("seccompProfile", "localhostProfile").String()})
 		}
 	}
 	if sc := pod.Spec.SecurityContext; sc != nil {
-		add(sc.SeccompProfile)
+		add(sc.SeccompProfile, field.NewPath("spec", "securityContext"))
 	}
 	for _, c := range allContainers(&pod.Spec) {
 		if c.SecurityContext != nil {
-			add(c.SecurityContext.SeccompProfile)
+			add(c.SecurityContext.SeccompProfile, containerPath(pod, c.Name).Child("securityContext"))
 		}
 	}
-	return names
+	return out
+}
+
+// localhostProfile is a Localhost seccomp profile a pod names, and where.
+type localhostProfile struct {
+	name  string
+	field string // spec.containers[0].securityContext.seccompProfile.localhostProfile
 }
 
 // goArchToSeccomp maps GOARCH to the architecture of seccomp profiles.

@@ -28,7 +28,7 @@ const ReasonConfigError = "CreateContainerConfigError"
 func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 	return volume.Config{
 		Dir:     filepath.Join(l.Dir, "volumes"),
-		Claims:  r.Claims(),
+		Claims:  r.claims(),
 		Objects: r.volumeObjects(),
 		Node:    nodeVolumeFacts(),
 		Protected: []string{
@@ -36,28 +36,46 @@ func (r *Runner) volumeConfig(l translate.Layout) volume.Config {
 			"/run/runc", "/run/crun", "/var/lib/podrun", "/run/podrun",
 		},
 		AllowUnsafeHostPaths: r.cfg.AllowUnsafeHostPaths,
+		DryRun:               r.dryRun,
 	}
 }
 
 // volumeObjects finds the ConfigMaps and Secrets that volumes project:
 // those apply stored (runner/objects), and podrun's kube-root-ca.crt; and
-// the ServiceAccounts whose tokens they hold.
+// the ServiceAccounts whose tokens they hold. At render, the ConfigMaps
+// and Secrets of its input replace stored ones of the same name.
 func (r *Runner) volumeObjects() volume.Objects {
-	return storeObjects{store: r.Objects(), rootCA: r.rootCAPath(), sa: r.serviceAccount}
+	stored := storeObjects{store: r.Objects(), rootCA: r.rootCAPath(), sa: r.serviceAccount}
+	if r.unstored != nil {
+		return setObjects{set: r.unstored, Objects: stored}
+	}
+	return stored
 }
 
-// prepareVolumes is apply's volume step: every volume of the pod is made
-// on the host, its path handed to translate. It runs after the pod is
-// recorded, so teardown finds and unmounts what it made.
+// prepareVolumes is the verdict's volume step: every volume of the pod is
+// made on the host (at render, checked and written under the output), its
+// path handed to translate. At apply it runs after the pod is recorded,
+// so teardown finds and unmounts what it made.
 func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string]string, error) {
 	cfg := r.volumeConfig(l)
+	if r.dryRun {
+		// Secrets are written out as files: only their owner reads them,
+		// as only root reads apply's pod directory.
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
 	paths, err := volume.Prepare(cfg, pod)
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range translate.SharedVolumes(pod) {
 		dir := volume.Path(cfg.Dir, name)
-		if err := volume.Share(paths[name], dir); err != nil {
+		share := volume.Share
+		if r.dryRun {
+			share = func(_, dir string) error { return os.MkdirAll(dir, 0o777) }
+		}
+		if err := share(paths[name], dir); err != nil {
 			return nil, fmt.Errorf("preparing volume %q for mount propagation: %w", name, err)
 		}
 		paths[name] = dir
@@ -69,12 +87,25 @@ func (r *Runner) prepareVolumes(pod *corev1.Pod, l translate.Layout) (map[string
 // bind-mounts each subPath at its staging path. It returns, by
 // container, the reason a container cannot be created (an invalid or
 // escaping subPath, a propagated mount whose source is not shared); that
-// container stays waiting while the others run.
-func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[string]string, error) {
+// container stays waiting while the others run. A dry run (render)
+// resolves the subPaths without binding them, leaves the image volumes
+// empty, and checks the propagation of host paths only: apply makes the
+// pod's own volumes shared.
+func prepareContainerVolumes(plan *translate.Plan, l translate.Layout, dryRun bool) (map[string]string, error) {
 	for _, iv := range plan.ImageVolumes {
+		if dryRun {
+			if err := os.MkdirAll(iv.Source, 0o755); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := makeImageVolume(iv, l); err != nil {
 			return nil, err
 		}
+	}
+	bind := volume.BindSubPath
+	if dryRun {
+		bind = func(root, sub, _ string) error { return volume.CheckSubPathIn(root, sub) }
 	}
 	configErrs := map[string]string{}
 	for _, sp := range plan.SubPaths {
@@ -83,7 +114,7 @@ func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[stri
 		}
 		msg := sp.Error
 		if msg == "" {
-			if err := volume.BindSubPath(sp.Source, sp.Path, sp.Staging); err != nil {
+			if err := bind(sp.Source, sp.Path, sp.Staging); err != nil {
 				msg = fmt.Sprintf("failed to prepare subPath for volumeMount %q of container %q: %v", sp.Volume, sp.Container, err)
 			}
 		}
@@ -91,7 +122,11 @@ func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[stri
 			configErrs[sp.Container] = msg
 		}
 	}
-	for name, msg := range propagationErrors(plan) {
+	own := ""
+	if dryRun {
+		own = l.Dir
+	}
+	for name, msg := range propagationErrors(plan, own) {
 		if _, failed := configErrs[name]; !failed {
 			configErrs[name] = msg
 		}
@@ -103,13 +138,14 @@ func prepareContainerVolumes(plan *translate.Plan, l translate.Layout) (map[stri
 // container (so after the subPaths are bound), that the source of each
 // rshared mount lies on a shared mount and that of each rslave mount on
 // a shared or slave one (a hostPath on a private mount fails it), and
-// returns the reason by container.
-func propagationErrors(plan *translate.Plan) map[string]string {
+// returns the reason by container. Sources under own, when set, are
+// taken as shared: render's stand-ins for the volumes apply shares.
+func propagationErrors(plan *translate.Plan, own string) map[string]string {
 	errs := map[string]string{}
 	for _, c := range planContainers(plan) {
 		for _, m := range c.Spec.Mounts {
 			shared, slave := slices.Contains(m.Options, "rshared"), slices.Contains(m.Options, "rslave")
-			if !shared && !slave {
+			if !shared && !slave || own != "" && within(m.Source, own) {
 				continue
 			}
 			if err := volume.CheckShared(m.Source, slave); err != nil {
@@ -223,4 +259,10 @@ func nodeVolumeFacts() volume.Node {
 		Memory:           list[corev1.ResourceMemory],
 		EphemeralStorage: list[corev1.ResourceEphemeralStorage],
 	}
+}
+
+// within reports whether p is dir or lies below it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

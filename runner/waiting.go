@@ -7,10 +7,12 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
+	"github.com/podrun/podrun/translate"
 )
 
 // A pod that waits: what it waits for (a ConfigMap, Secret, key or
@@ -22,8 +24,16 @@ import (
 // containers waiting in ContainerCreating until it appears; "" when
 // nothing is missing.
 func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
+	msg, _, err := r.waitingForVolume(pod)
+	return msg, err
+}
+
+// waitingForVolume is waitingFor, saying also which volume waits: the
+// path of its entry, spec.volumes[i], to locate the message.
+func (r *Runner) waitingForVolume(pod *corev1.Pod) (string, string, error) {
 	objs := r.volumeObjects()
-	for _, v := range pod.Spec.Volumes {
+	for i, v := range pod.Spec.Volumes {
+		path := field.NewPath("spec", "volumes").Index(i).String()
 		vs := v.VolumeSource
 		var msg string
 		var err error
@@ -31,11 +41,11 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 		case vs.PersistentVolumeClaim != nil:
 			name := vs.PersistentVolumeClaim.ClaimName
 			var n *volume.Named
-			if n, err = r.Claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
-				return fmt.Sprintf("persistentvolumeclaim %q not found", name), nil
+			if n, err = r.claims().Get(pod.Namespace, name); errors.Is(err, volume.ErrNotFound) {
+				return fmt.Sprintf("persistentvolumeclaim %q not found", name), path, nil
 			}
 			if err == nil && n.Terminating() { // as the scheduler says it
-				return fmt.Sprintf("persistentvolumeclaim %q is being deleted", name), nil
+				return fmt.Sprintf("persistentvolumeclaim %q is being deleted", name), path, nil
 			}
 		case vs.ConfigMap != nil && !isTrue(vs.ConfigMap.Optional):
 			msg, err = missingConfigMap(objs, pod.Namespace, vs.ConfigMap.Name, vs.ConfigMap.Items)
@@ -55,13 +65,13 @@ func (r *Runner) waitingFor(pod *corev1.Pod) (string, error) {
 			}
 		}
 		if err != nil {
-			return "", fmt.Errorf("checking the sources of volume %q: %w", v.Name, err)
+			return "", "", &translate.FieldError{Field: path, Err: fmt.Errorf("checking the sources of volume %q: %w", v.Name, err)}
 		}
 		if msg != "" {
-			return msg, nil
+			return msg, path, nil
 		}
 	}
-	return "", nil
+	return "", "", nil
 }
 
 // missingConfigMap says why a non-optional configMap source cannot be

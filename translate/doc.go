@@ -9,6 +9,10 @@
 // field, so every rule is testable with tables and golden files. A test
 // checks its imports.
 //
+// Errors about a field of the pod are, or wrap, a *FieldError naming its
+// path (spec.containers[0].workingDir), by which the runner gives the
+// field's line; they do not name the pod, which the runner names once.
+//
 // # How a spec is built
 //
 // Every spec starts from DefaultSpec, the spec containerd's CRI plugin

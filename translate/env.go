@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // configError is a problem with a container's configuration that the
@@ -29,13 +30,14 @@ func configErrorf(format string, args ...any) error {
 // replaces an earlier one (mergeEnv), so env wins over envFrom. Keys of
 // an envFrom source that are not valid variable names are skipped, with
 // a warning. A missing required ConfigMap, Secret or key is a
-// configError.
-func (p *podContext) kubeEnv(c *corev1.Container) (env, warnings []string, err error) {
+// configError. Errors are FieldErrors about the envFrom or env entry of
+// c (whose path is fp) that fails.
+func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env, warnings []string, err error) {
 	vars := map[string]string{}
-	for _, from := range c.EnvFrom {
+	for i, from := range c.EnvFrom {
 		data, name, err := p.envFromData(from)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, &FieldError{Field: fp.Child("envFrom").Index(i).String(), Err: err}
 		}
 		var skipped []string
 		for _, k := range sortedKeys(data) {
@@ -52,7 +54,7 @@ func (p *podContext) kubeEnv(c *corev1.Container) (env, warnings []string, err e
 				c.Name, strings.Join(skipped, ", "), name))
 		}
 	}
-	for _, e := range c.Env {
+	for i, e := range c.Env {
 		value := e.Value
 		switch {
 		case value != "":
@@ -60,7 +62,7 @@ func (p *podContext) kubeEnv(c *corev1.Container) (env, warnings []string, err e
 		case e.ValueFrom != nil:
 			v, ok, err := p.envValueFrom(c, e.ValueFrom)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, &FieldError{Field: fp.Child("env").Index(i).Child("valueFrom").String(), Err: err}
 			}
 			if !ok {
 				continue // an optional source that is absent
@@ -136,7 +138,7 @@ func (p *podContext) envValueFrom(c *corev1.Container, from *corev1.EnvVarSource
 		}
 		return string(v), true, nil
 	}
-	return "", false, fmt.Errorf("valueFrom names no source")
+	return "", false, fmt.Errorf("%w: podrun reads configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef", ErrNotSupported)
 }
 
 // optionalMissing is nil for an optional reference, else a configError.

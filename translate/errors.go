@@ -1,6 +1,11 @@
 package translate
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
 
 // Errors that callers may match with errors.Is. Every error Pod returns
 // also names the container and the field path it is about.
@@ -25,3 +30,19 @@ var (
 	// where AppArmor is not enabled.
 	ErrAppArmor = errors.New("AppArmor is not enabled on this machine")
 )
+
+// FieldError is a problem with one field of the pod: Field is its path
+// as field.Path prints it (spec.containers[0].image), by which the runner
+// finds the field's line in the manifest. Its text is "FIELD: ERR".
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// fieldErrorf returns a FieldError about the field at p.
+func fieldErrorf(p *field.Path, format string, args ...any) error {
+	return &FieldError{Field: p.String(), Err: fmt.Errorf(format, args...)}
+}

@@ -47,7 +47,7 @@ func podHostname(pod *corev1.Pod) (hostname, domain string, err error) {
 	if len(hostname) > maxHostnameLen {
 		hostname = strings.TrimRight(hostname[:maxHostnameLen], "-.")
 		if hostname == "" {
-			return "", "", fmt.Errorf("spec.hostname: cannot make a hostname of pod name %q", pod.Name)
+			return "", "", fieldErrorf(from, "cannot make a hostname of pod name %q", pod.Name)
 		}
 	}
 	if pod.Spec.Subdomain != "" {
@@ -65,7 +65,7 @@ func kernelHostname(pod *corev1.Pod, hostname, domain string) (string, error) {
 	}
 	fqdn := hostname + "." + domain
 	if len(fqdn) > maxHostnameLen+1 {
-		return "", fmt.Errorf("spec.setHostnameAsFQDN: FQDN %q is longer than %d characters", fqdn, maxHostnameLen+1)
+		return "", fieldErrorf(field.NewPath("spec", "setHostnameAsFQDN"), "FQDN %q is longer than %d characters", fqdn, maxHostnameLen+1)
 	}
 	return fqdn, nil
 }
@@ -173,7 +173,7 @@ func refuseControl(p *field.Path, value string) error {
 	if strings.IndexFunc(value, unicode.IsControl) < 0 {
 		return nil
 	}
-	return fmt.Errorf("%s %q: %w", p, value, ErrControlCharacter)
+	return fieldErrorf(p, "%q: %w", value, ErrControlCharacter)
 }
 
 // refuseControls is refuseControl over values, the first refusal wins.

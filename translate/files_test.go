@@ -146,7 +146,7 @@ func TestHostnameRefusesControlCharacters(t *testing.T) {
 }
 
 // TestPodRefusesControlCharacters checks that Pod returns the writers'
-// refusals, naming the pod and the field.
+// refusals, naming the field once (the runner names the pod).
 func TestPodRefusesControlCharacters(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -155,20 +155,20 @@ func TestPodRefusesControlCharacters(t *testing.T) {
 	}{
 		{"hostAliases", func(in *Input) {
 			in.Pod.Spec.HostAliases = []corev1.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"good\n6.6.6.6 evil"}}}
-		}, `translating pod default/web: writing /etc/hosts: spec.hostAliases[0].hostnames[0] "good\n6.6.6.6 evil": has a control character`},
+		}, `writing /etc/hosts: spec.hostAliases[0].hostnames[0]: "good\n6.6.6.6 evil": has a control character`},
 		{"dnsConfig option", func(in *Input) {
 			v := "1\nnameserver 6.6.6.6"
 			in.Pod.Spec.DNSConfig = &corev1.PodDNSConfig{Options: []corev1.PodDNSConfigOption{{Name: "ndots", Value: &v}}}
-		}, `translating pod default/web: writing /etc/resolv.conf: spec.dnsConfig.options[0].value "1\nnameserver 6.6.6.6": has a control character`},
+		}, `writing /etc/resolv.conf: spec.dnsConfig.options[0].value: "1\nnameserver 6.6.6.6": has a control character`},
 		{"hostname", func(in *Input) { in.Pod.Spec.Hostname = "a\rb" },
-			`translating pod default/web: choosing the hostname: spec.hostname "a\rb": has a control character`},
+			`choosing the hostname: spec.hostname: "a\rb": has a control character`},
 		{"node name on the host network", func(in *Input) {
 			in.Pod.Spec.HostNetwork = true
 			in.PodIP = ""
 			in.Host.NodeName = "node1\n6.6.6.6 evil"
-		}, `translating pod default/web: writing /etc/hostname: hostname "node1\n6.6.6.6 evil": has a control character`},
+		}, `writing /etc/hostname: hostname: "node1\n6.6.6.6 evil": has a control character`},
 		{"pod IP", func(in *Input) { in.PodIP = "10.90.0.5\n6.6.6.6 evil" },
-			`translating pod default/web: writing /etc/hosts: status.podIPs[0] "10.90.0.5\n6.6.6.6 evil": has a control character`},
+			`writing /etc/hosts: status.podIPs[0]: "10.90.0.5\n6.6.6.6 evil": has a control character`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,8 +224,12 @@ func checkRefusal(t *testing.T, data []byte, err error, prefix, field, value str
 	if data != nil {
 		t.Errorf("returned %q with its error", data)
 	}
-	want := prefix + ": " + field + " " + strconv.Quote(value) + ": " + ErrControlCharacter.Error()
+	want := prefix + ": " + field + ": " + strconv.Quote(value) + ": " + ErrControlCharacter.Error()
 	if err.Error() != want {
 		t.Errorf("error:\n%q\nwant:\n%q", err, want)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != field {
+		t.Errorf("error %q is not a FieldError about %s", err, field)
 	}
 }

@@ -2,7 +2,6 @@ package translate
 
 import (
 	"errors"
-	"fmt"
 	"path"
 	"slices"
 
@@ -34,7 +33,7 @@ func processArgs(command, args []string, img Image, fp *field.Path) ([]string, e
 		argv = append(slices.Clone(entrypoint), args...)
 	}
 	if len(argv) == 0 {
-		return nil, fmt.Errorf("%s: %w: set command or args, or use an image with an ENTRYPOINT or CMD", fp, ErrNoCommand)
+		return nil, fieldErrorf(fp, "%w: set command or args, or use an image with an ENTRYPOINT or CMD", ErrNoCommand)
 	}
 	return argv, nil
 }
@@ -50,14 +49,21 @@ func containerEnv(kenv []string, img Image, hostname string) []string {
 	return append(env, kenv...)
 }
 
-// configErrorOf splits err into the message of a configError, which
-// keeps one container waiting, and any other error, which fails the pod.
-func configErrorOf(err error) (string, error) {
+// configErrorOf splits err into a configError, which keeps one container
+// waiting, and any other error, which fails the pod. The configError is
+// returned as a FieldError about the field a FieldError in err's chain
+// names, else about fp (the container).
+func configErrorOf(err error, fp *field.Path) (*FieldError, error) {
 	var ce *configError
-	if errors.As(err, &ce) {
-		return ce.msg, nil
+	if !errors.As(err, &ce) {
+		return nil, err
 	}
-	return "", err
+	cfg := &FieldError{Field: fp.String(), Err: ce}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		cfg.Field = fe.Field
+	}
+	return cfg, nil
 }
 
 // workingDir is the container's workingDir, else the image's, else "/".
@@ -65,12 +71,12 @@ func workingDir(c *corev1.Container, img Image, fp *field.Path) (string, error) 
 	switch {
 	case c.WorkingDir != "":
 		if !path.IsAbs(c.WorkingDir) {
-			return "", fmt.Errorf("%s: %q is not an absolute path", fp.Child("workingDir"), c.WorkingDir)
+			return "", fieldErrorf(fp.Child("workingDir"), "%q is not an absolute path", c.WorkingDir)
 		}
 		return path.Clean(c.WorkingDir), nil
 	case img.WorkingDir != "":
 		if !path.IsAbs(img.WorkingDir) {
-			return "", fmt.Errorf("%s: image %s has a relative WorkingDir %q", fp.Child("image"), img.Ref, img.WorkingDir)
+			return "", fieldErrorf(fp.Child("image"), "image %s has a relative WorkingDir %q", img.Ref, img.WorkingDir)
 		}
 		return path.Clean(img.WorkingDir), nil
 	}

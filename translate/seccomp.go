@@ -2,7 +2,6 @@ package translate
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -56,12 +55,12 @@ func (p *podContext) seccompFor(sc corev1.SecurityContext, fp *field.Path) (*Sec
 		name := *sc.SeccompProfile.LocalhostProfile
 		prof, ok := p.in.SeccompProfiles[name]
 		if !ok {
-			return nil, fmt.Errorf("%s: %w %q", fp.Child("securityContext", "seccompProfile", "localhostProfile"), ErrNoSeccompProfile, name)
+			return nil, fieldErrorf(fp.Child("securityContext", "seccompProfile", "localhostProfile"), "%w %q", ErrNoSeccompProfile, name)
 		}
 		return prof, nil
 	}
 	if p.in.Host.SeccompDefault == nil {
-		return nil, fmt.Errorf("%s: %w: RuntimeDefault (the runner gave none)", fp.Child("securityContext", "seccompProfile"), ErrNoSeccompProfile)
+		return nil, fieldErrorf(fp.Child("securityContext", "seccompProfile"), "%w: RuntimeDefault (the runner gave none)", ErrNoSeccompProfile)
 	}
 	return p.in.Host.SeccompDefault, nil
 }

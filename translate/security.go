@@ -67,7 +67,7 @@ func (p *podContext) processUser(c *corev1.Container, img Image, sc corev1.Secur
 	user := userString(img.User, sc.RunAsUser, sc.RunAsGroup)
 	u, err := resolveUser(user, p.in.UserDB[c.Name])
 	if err != nil {
-		return u, fmt.Errorf("%s: resolving user %q of %s: %w", fp, user, c.Image, err)
+		return u, fieldErrorf(fp, "resolving user %q of %s: %w", user, c.Image, err)
 	}
 	psc := p.in.Pod.Spec.SecurityContext
 	if psc == nil {
@@ -191,7 +191,7 @@ func capNames(list []corev1.Capability, fp *field.Path) ([]string, error) {
 			name = "CAP_" + name
 		}
 		if name != "ALL" && !slices.Contains(allCapabilities, name) {
-			return nil, fmt.Errorf("%s: %w %q", fp.Index(i), ErrUnknownCapability, c)
+			return nil, fieldErrorf(fp.Index(i), "%w %q", ErrUnknownCapability, c)
 		}
 		out = append(out, name)
 	}
@@ -298,7 +298,7 @@ func appArmorProfile(sc corev1.SecurityContext, enabled bool, fp *field.Path) (s
 	}
 	fp = fp.Child("appArmorProfile")
 	if !enabled {
-		return "", fmt.Errorf("%s: %w: a %s profile cannot be applied", fp, ErrAppArmor, ap.Type)
+		return "", fieldErrorf(fp, "%w: a %s profile cannot be applied", ErrAppArmor, ap.Type)
 	}
 	switch ap.Type {
 	case corev1.AppArmorProfileTypeLocalhost:
@@ -309,7 +309,7 @@ func appArmorProfile(sc corev1.SecurityContext, enabled bool, fp *field.Path) (s
 		}
 		return DefaultAppArmorProfile, nil
 	}
-	return "", fmt.Errorf("%s: %w: AppArmor profile type %q", fp, ErrNotSupported, ap.Type)
+	return "", fieldErrorf(fp, "%w: AppArmor profile type %q", ErrNotSupported, ap.Type)
 }
 
 // WithAppArmor sets the process's AppArmor profile ("" for none).

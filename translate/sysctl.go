@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // ErrSysctlForbidden: the pod sets a sysctl the kubelet would not allow.
@@ -74,7 +75,7 @@ func podSysctls(pod *corev1.Pod, unsafe []string) (map[string]string, error) {
 	for i, s := range sc.Sysctls {
 		name := strings.ReplaceAll(s.Name, "/", ".")
 		if err := sysctlAllowed(name, unsafe); err != nil {
-			errs = append(errs, fmt.Errorf("spec.securityContext.sysctls[%d]: %w", i, err))
+			errs = append(errs, &FieldError{Field: field.NewPath("spec", "securityContext", "sysctls").Index(i).String(), Err: err})
 			continue
 		}
 		out[name] = s.Value

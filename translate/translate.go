@@ -145,6 +145,9 @@ type Container struct {
 	// with reason CreateContainerConfigError and this message, as the
 	// kubelet's message reads (`configmap "x" not found`).
 	ConfigError string `json:",omitempty"`
+	// ConfigErrorField is the path of the field ConfigError is about
+	// (spec.containers[0].env[1].valueFrom), else of the container.
+	ConfigErrorField string `json:",omitempty"`
 }
 
 // File is a pod-level file, such as the Kubernetes-managed /etc/hosts.
@@ -205,7 +208,9 @@ type podContext struct {
 	mounts   []specs.Mount
 }
 
-// Pod translates in into a plan.
+// Pod translates in into a plan. Its errors do not name the pod, which
+// the caller knows and names once; those about a field of the pod are,
+// or wrap, a *FieldError, so that the caller can give the field's line.
 func Pod(in Input) (*Plan, error) {
 	if in.Pod == nil {
 		return nil, errors.New("translating pod: no pod")
@@ -213,11 +218,7 @@ func Pod(in Input) (*Plan, error) {
 	if in.Pod.UID == "" {
 		return nil, fmt.Errorf("translating pod %q: metadata.uid: Required value", in.Pod.Name)
 	}
-	plan, err := translatePod(in)
-	if err != nil {
-		return nil, fmt.Errorf("translating pod %s/%s: %w", in.Pod.Namespace, in.Pod.Name, err)
-	}
-	return plan, nil
+	return translatePod(in)
 }
 
 func translatePod(in Input) (*Plan, error) {
@@ -367,43 +368,47 @@ func pauseLibMounts(libs []string) ([]specs.Mount, error) {
 func (p *podContext) container(c *corev1.Container, fp *field.Path) (Container, error) {
 	s, cfgErr, err := p.containerSpec(c, fp)
 	if err != nil {
-		return Container{}, fmt.Errorf("translating container %q: %w", c.Name, err)
+		return Container{}, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	return Container{Name: c.Name, Image: c.Image, Spec: s, ConfigError: cfgErr}, nil
+	out := Container{Name: c.Name, Image: c.Image, Spec: s}
+	if cfgErr != nil {
+		out.ConfigError, out.ConfigErrorField = cfgErr.Err.Error(), cfgErr.Field
+	}
+	return out, nil
 }
 
 // containerSpec builds the spec of container c. A problem the kubelet
 // reports as CreateContainerConfigError (a missing ConfigMap, Secret or
 // key; runAsNonRoot refused) is returned as cfgErr, with a spec built
 // without what failed: the runner records it and does not start c.
-func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *specs.Spec, cfgErr string, err error) {
+func (p *podContext) containerSpec(c *corev1.Container, fp *field.Path) (s *specs.Spec, cfgErr *FieldError, err error) {
 	img, ok := p.in.Images[c.Name]
 	if !ok {
-		return nil, "", fmt.Errorf("%s: %w for %q", fp.Child("image"), ErrMissingImage, c.Image)
+		return nil, nil, fieldErrorf(fp.Child("image"), "%w for %q", ErrMissingImage, c.Image)
 	}
-	kenv, warnings, err := p.kubeEnv(c)
-	if cfgErr, err = configErrorOf(err); err != nil {
-		return nil, "", err
+	kenv, warnings, err := p.kubeEnv(c, fp)
+	if cfgErr, err = configErrorOf(err, fp); err != nil {
+		return nil, nil, err
 	}
 	p.warnings = append(p.warnings, warnings...)
 	vars := envMap(kenv)
 	args, err := processArgs(expandAll(c.Command, vars), expandAll(c.Args, vars), img, fp)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	cwd, err := workingDir(c, img, fp)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	security, err := p.securityOpts(c, img, fp)
-	if nonRoot, err := configErrorOf(err); err != nil {
-		return nil, "", err
-	} else if cfgErr == "" {
+	if nonRoot, err := configErrorOf(err, fp); err != nil {
+		return nil, nil, err
+	} else if cfgErr == nil {
 		cfgErr = nonRoot
 	}
 	vmounts, _, _, err := containerVolumes(p.in, c, fp)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	l := p.in.Layout
 	opts := []SpecOpt{

@@ -149,7 +149,7 @@ func containerVolumes(in Input, c *corev1.Container, fp *field.Path) ([]specs.Mo
 	for i, m := range c.VolumeMounts {
 		v, ok := vols[m.Name]
 		if !ok {
-			return nil, nil, nil, fmt.Errorf("%s: volume %q: Not found", fp.Child("volumeMounts").Index(i).Child("name"), m.Name)
+			return nil, nil, nil, fieldErrorf(fp.Child("volumeMounts").Index(i).Child("name"), "volume %q: Not found", m.Name)
 		}
 		src := volumeSource(in, v)
 		if m.SubPath != "" || m.SubPathExpr != "" {

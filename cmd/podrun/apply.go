@@ -22,7 +22,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 				return err
 			}
 			done, err := r.ApplySet(ctx, set)
-			printOutcomes(cmd, done)
+			printApplied(cmd, set, done)
 			if err == nil && wait.enabled {
 				err = wait.pods(ctx, cmd, r, done)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podrun/podrun/runner"
+	"github.com/podrun/podrun/runner/objects"
 )
 
 func newDeleteCommand(g *globals) *cobra.Command {
@@ -19,15 +20,22 @@ func newDeleteCommand(g *globals) *cobra.Command {
 		purgeVolumes   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "delete (-f FILE | pod NAME...)",
+		Use:   "delete (-f FILE | pod NAME... | RESOURCE NAME...)",
 		Short: "Stop pods gracefully and remove every trace of them",
 		Long: `delete -f deletes everything the manifests describe, in the reverse order of
-apply: the pods (gracefully), then the Secrets and ConfigMaps, then the
-PersistentVolumeClaims, whose data stays unless --purge-volumes. What is
-already gone is skipped, as with kubectl delete -f.`,
+apply: the pods (gracefully), then the kinds podrun keeps without running
+them (ServiceAccounts, RBAC, custom resources, ...), the Secrets and
+ConfigMaps, the PersistentVolumeClaims, whose data stays unless
+--purge-volumes, and last the Namespaces and CustomResourceDefinitions (a
+definition takes its custom resources with it; a Namespace does not take
+what is in it). What is already gone is skipped, as with kubectl delete -f.
+
+delete RESOURCE NAME... (or RESOURCE/NAME...) deletes stored objects of
+any other kind by name: podrun delete sa robot, podrun delete crd NAME.`,
 		Example: `  podrun delete -f pod.yaml
   cat app.yaml | podrun delete -f -
-  podrun delete pod hello`,
+  podrun delete pod hello
+  podrun delete sa robot`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts runner.DeleteOptions
 			if grace >= 0 {
@@ -39,6 +47,10 @@ already gone is skipped, as with kubectl delete -f.`,
 				return fmt.Errorf("give either -f or pod names, not both")
 			case len(m.files) > 0:
 				return deleteSet(cmd, g, &m, runner.DeleteSetOptions{Pods: opts, PurgeVolumes: purgeVolumes})
+			case len(args) > 0:
+				if ka, err := kindAndNames(args); err == nil && len(ka) > 1 && !isPodKind(ka[0]) {
+					return deleteObjects(cmd, g, ka[0], ka[1:], ignoreNotFound)
+				}
 			}
 			refs, err := podRefs(g, args)
 			if err != nil {
@@ -50,7 +62,7 @@ already gone is skipped, as with kubectl delete -f.`,
 	m.bind(cmd.Flags())
 	cmd.Flags().IntVar(&grace, "grace-period", -1, "seconds to wait before killing; -1 uses each pod's terminationGracePeriodSeconds")
 	cmd.Flags().BoolVar(&purgeVolumes, "purge-volumes", false, "with -f, also remove the data of the PersistentVolumeClaims deleted (kept by default, as with the Retain policy)")
-	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods that do not exist as deleted")
+	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods or objects that do not exist as deleted")
 	return cmd
 }
 
@@ -83,6 +95,33 @@ func deletePods(cmd *cobra.Command, g *globals, refs []podRef, opts runner.Delet
 			printOutcomes(cmd, []runner.Outcome{{Kind: "pod", Namespace: pods[i].Namespace, Name: pods[i].Name, Action: "deleted"}})
 		case errors.Is(err, runner.ErrPodNotFound) && ignoreNotFound:
 			// As with `rm -f`: gone is gone.
+		default:
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteObjects deletes stored objects of a kind other than pods by
+// name, as kubectl delete KIND NAME... does.
+func deleteObjects(cmd *cobra.Command, g *globals, kind string, names []string, ignoreNotFound bool) error {
+	r, err := g.runner()
+	if err != nil {
+		return err
+	}
+	res, err := resolveResource(r, kind)
+	if err != nil {
+		return err
+	}
+	if res.Group == "" && res.Kind == "PersistentVolumeClaim" {
+		return fmt.Errorf("delete claims with their file, podrun delete -f FILE, which keeps or purges their volumes")
+	}
+	var errs []error
+	for _, name := range names {
+		switch err := r.DeleteStored(res, g.ns(), name); {
+		case err == nil:
+			printOutcomes(cmd, []runner.Outcome{{Kind: res.Printed(), Namespace: g.ns(), Name: name, Action: "deleted"}})
+		case errors.Is(err, objects.ErrNotFound) && ignoreNotFound:
 		default:
 			errs = append(errs, err)
 		}

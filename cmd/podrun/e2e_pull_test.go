@@ -36,8 +36,7 @@ func TestPullOverrideRunsLoadedLatestOffline(t *testing.T) {
 		t.Fatal("apply of a :latest image with its registry unreachable succeeded")
 	}
 	for _, want := range []string{
-		`pulling image "` + ref + `" for container "web"`,
-		"the registry cannot be reached",
+		`pod.yaml:8: pod default/offline: container "web": spec.containers[0].image: the registry cannot be reached (pulling ` + ref + `: `,
 		"the image is in the local store: run with --pull=missing",
 		"imagePullPolicy: IfNotPresent",
 	} {

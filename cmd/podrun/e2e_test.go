@@ -125,7 +125,7 @@ func TestHostPortInUseRollsBack(t *testing.T) {
 	path := e.manifest("pod.yaml", podYAML("busy", "",
 		container("web", "exec httpd -f -p 80", fmt.Sprintf("    ports:\n    - containerPort: 80\n      hostPort: %d\n", port))))
 	_, errOut, err := e.run("apply", "-f", path)
-	if err == nil || !strings.Contains(errOut, fmt.Sprintf("hostPort %d/TCP is already in use", port)) {
+	if err == nil || !strings.Contains(errOut, fmt.Sprintf("pod.yaml:12: pod default/busy: spec.containers[0].ports[0].hostPort: hostPort in use: %d/TCP is held by another process", port)) {
 		t.Fatalf("apply: %v, %s", err, errOut)
 	}
 	if out := e.must("get", "pods"); !strings.Contains(out, "No resources found") {

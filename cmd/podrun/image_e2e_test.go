@@ -46,7 +46,7 @@ func TestImagePullPolicies(t *testing.T) {
 	e.must("apply", "-f", pod("ifnotpresent", v1, ""))
 	e.must("apply", "-f", pod("never", latest, "Never"))
 	_, errOut, err := e.run("apply", "-f", pod("offline", latest, "Always"))
-	if err == nil || !strings.Contains(errOut, `pulling image "`+latest+`" for container "c"`) || !strings.Contains(errOut, "the image is in the local store: run with --pull=missing") {
+	if err == nil || !strings.Contains(errOut, `container "c": spec.containers[0].image: the registry cannot be reached (pulling `+latest+`: `) || !strings.Contains(errOut, "the image is in the local store: run with --pull=missing") {
 		t.Errorf("Always with the registry gone: %v\n%s", err, errOut)
 	}
 	_, errOut, err = e.run("apply", "-f", pod("missing", "localhost/not/stored:1", "Never"))

@@ -33,10 +33,12 @@ func (m *manifestFlags) bindPull(f *pflag.FlagSet) {
 	f.Var(&m.pull, "pull", "pull policy for every container: always, missing (IfNotPresent) or never; default: each container's imagePullPolicy")
 }
 
-// open reads the manifests once, shows kube's warnings and opens the
-// runner with what the flags allow: the first steps of every such verb.
+// open reads the manifests once (with the CustomResourceDefinitions
+// stored, whose custom resources they may hold), shows kube's warnings
+// and opens the runner with what the flags allow: the first steps of
+// every such verb. Manifests refused leave no trace.
 func (m *manifestFlags) open(cmd *cobra.Command, g *globals) (*kube.Set, *runner.Runner, error) {
-	src := runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace}
+	src := runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace, RunRoot: g.runRoot}
 	set, err := src.Load()
 	if err != nil {
 		return nil, nil, err
@@ -91,11 +93,33 @@ func printWarnings(cmd *cobra.Command, warnings []string) {
 // printOutcomes says what happened to each object as kubectl does:
 // "pod/web created", and `configmap "settings" deleted`.
 func printOutcomes(cmd *cobra.Command, done []runner.Outcome) {
+	printApplied(cmd, nil, done)
+}
+
+// printApplied is printOutcomes, with after the line of each object set
+// keeps without running it one line on standard error saying what it
+// does here: a warning for the kinds a cluster would act on in ways that
+// change how pods behave (NetworkPolicy, Ingress).
+func printApplied(cmd *cobra.Command, set *kube.Set, done []runner.Outcome) {
+	notes := map[string]kube.Kept{}
+	if set != nil {
+		for _, k := range set.Kept {
+			notes[k.Resource.Printed()+"/"+k.Object.GetNamespace()+"/"+k.Object.GetName()] = k
+		}
+	}
 	for _, o := range done {
 		if o.Action == "deleted" {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", o.Kind, o.Name)
-		} else {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", o.Kind, o.Name, o.Action)
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", o.Kind, o.Name, o.Action)
+		k, ok := notes[o.Kind+"/"+o.Namespace+"/"+o.Name]
+		switch {
+		case !ok:
+		case k.Effect == kube.Warned:
+			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s/%s is %s\n", o.Kind, o.Name, k.Note)
+		default:
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s/%s: %s\n", o.Kind, o.Name, k.Note)
 		}
 	}
 }

@@ -14,15 +14,28 @@ func newRenderCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render -f FILE -o DIR",
 		Short: "Write every pod's OCI bundles (config.json) without running anything",
-		Args:  cobra.NoArgs,
+		Long: `Write every pod's OCI bundles (config.json) without running anything.
+
+render reaches apply's verdict by apply's own code: a pod apply would
+refuse is an error with apply's message (and a non-zero exit), and each
+container apply would leave waiting is one warning line on stderr, with
+the reason and message get would show. A pod that waits for a ConfigMap,
+Secret or claim gets no bundles, as apply makes none for it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, r, err := m.open(cmd, g)
 			if err != nil {
 				return err
 			}
-			dirs, err := r.Render(contextOf(cmd), set, out)
-			for _, d := range dirs {
-				fmt.Fprintln(cmd.OutOrStdout(), d)
+			pods, err := r.Render(contextOf(cmd), set, out)
+			for _, p := range pods {
+				for _, w := range p.Waiting {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: pod %s: container %s would wait: %s: %s\n",
+						w.Source, p.Name, w.Container, w.Reason, w.Message)
+				}
+				if p.Dir != "" {
+					fmt.Fprintln(cmd.OutOrStdout(), p.Dir)
+				}
 			}
 			return err
 		},

@@ -46,7 +46,7 @@ start, named in the error.`,
 				return err
 			}
 			objs, err := r.ApplyObjects(contextOf(cmd), set)
-			printOutcomes(cmd, objs)
+			printApplied(cmd, set, objs)
 			if err != nil {
 				return err
 			}

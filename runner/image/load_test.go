@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -329,6 +330,8 @@ func TestNormalize(t *testing.T) {
 	} {
 		if got, err := Normalize(in); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("invalid image reference %q: ", in)) {
 			t.Errorf("Normalize(%q) = %q, %v; want an invalid image reference", in, got, err)
+		} else if strings.Count(err.Error(), strconv.Quote(in)) != 1 {
+			t.Errorf("Normalize(%q): %q names the reference more than once", in, err)
 		}
 	}
 }

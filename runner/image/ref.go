@@ -14,7 +14,8 @@ import (
 func Normalize(ref string) (string, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
-		return "", fmt.Errorf("invalid image reference %q: %w", ref, err)
+		// Its text is "could not parse reference: REF", for any reason.
+		return "", fmt.Errorf("invalid image reference %q: name images as [REGISTRY/]REPOSITORY[:TAG|@DIGEST], the repository in lower case", ref)
 	}
 	repo := repository(r.Context())
 	// The name package lets through what no registry serves: empty, "."

@@ -206,7 +206,7 @@ func TestAttachRefusesHostPortInUse(t *testing.T) {
 	if !errors.Is(err, ErrPortInUse) {
 		t.Fatalf("Attach = %v, want ErrPortInUse", err)
 	}
-	want := fmt.Sprintf("hostPort %d/TCP is already in use on this machine: free it or choose another hostPort", tn.port)
+	want := fmt.Sprintf("hostPort in use: %d/TCP is held by another process on this machine: free it or choose another hostPort", tn.port)
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
 	}

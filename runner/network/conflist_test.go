@@ -142,7 +142,11 @@ func TestCheckPortInUse(t *testing.T) {
 		if !errors.Is(err, ErrPortInUse) {
 			t.Fatalf("hostIP %q: checkPorts = %v, want ErrPortInUse", hostIP, err)
 		}
-		want := fmt.Sprintf("hostPort %d/TCP is already in use on this machine: free it or choose another hostPort", port)
+		var pe *PortError
+		if !errors.As(err, &pe) || pe.Port.HostPort != port || pe.Port.HostIP != hostIP {
+			t.Errorf("hostIP %q: error %v does not say which port", hostIP, err)
+		}
+		want := fmt.Sprintf("hostPort in use: %d/TCP is held by another process on this machine: free it or choose another hostPort", port)
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -24,7 +24,7 @@ func protocol(p translate.Port) string {
 func checkPorts(ports []translate.Port) error {
 	for _, p := range ports {
 		if err := checkPort(p); err != nil {
-			return err
+			return &PortError{Port: p, Err: err}
 		}
 	}
 	return nil
@@ -55,7 +55,7 @@ func checkPort(p translate.Port) error {
 	}
 	err = unix.Bind(fd, sa)
 	if errors.Is(err, unix.EADDRINUSE) {
-		return fmt.Errorf("%w: hostPort %d/%s is already in use on this machine: free it or choose another hostPort",
+		return fmt.Errorf("%w: %d/%s is held by another process on this machine: free it or choose another hostPort",
 			ErrPortInUse, p.HostPort, strings.ToUpper(protocol(p)))
 	}
 	if err != nil {

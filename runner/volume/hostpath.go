@@ -16,18 +16,30 @@ import (
 // is of type t, creating it for the *OrCreate types as the kubelet does
 // (a 0755 directory; an empty 0644 file whose parent must exist).
 func CheckHostPath(p string, t *corev1.HostPathType) error {
+	return checkHostPathType(p, t, true)
+}
+
+// checkHostPathType is CheckHostPath; without create, a missing path of
+// an *OrCreate type passes where CheckHostPath would make it (for a file,
+// its directory must exist), and nothing on the host changes.
+func checkHostPathType(p string, t *corev1.HostPathType, create bool) error {
 	typ := corev1.HostPathUnset
 	if t != nil {
 		typ = *t
 	}
-	switch typ {
-	case corev1.HostPathUnset:
+	if typ == corev1.HostPathUnset {
 		return nil
-	case corev1.HostPathDirectoryOrCreate:
+	}
+	if _, err := os.Stat(p); !create && errors.Is(err, fs.ErrNotExist) && orCreate(typ) {
+		return wouldCreate(p, typ)
+	}
+	switch {
+	case !create:
+	case typ == corev1.HostPathDirectoryOrCreate:
 		if err := os.MkdirAll(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("creating hostPath %s: %w", p, err)
 		}
-	case corev1.HostPathFileOrCreate:
+	case typ == corev1.HostPathFileOrCreate:
 		f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE, 0o644)
 		if err != nil && !errors.Is(err, fs.ErrExist) && !errors.Is(err, unix.EISDIR) {
 			return fmt.Errorf("creating hostPath %s (its directory must exist): %w", p, err)
@@ -38,6 +50,10 @@ func CheckHostPath(p string, t *corev1.HostPathType) error {
 	}
 	info, err := os.Stat(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // which names p again
+		}
 		return fmt.Errorf("%w: %s: %w", ErrHostPathType, p, err)
 	}
 	want, ok := hostPathTypeCheck[typ]
@@ -48,6 +64,28 @@ func CheckHostPath(p string, t *corev1.HostPathType) error {
 		return fmt.Errorf("%w: %s is not a %s (hostPath.type %s): fix the path or the type", ErrHostPathType, p, want.what, typ)
 	}
 	return nil
+}
+
+func orCreate(typ corev1.HostPathType) bool {
+	return typ == corev1.HostPathDirectoryOrCreate || typ == corev1.HostPathFileOrCreate
+}
+
+// wouldCreate is what CheckHostPath would say of the missing path p of an
+// *OrCreate type typ, without creating it: a file's directory must exist.
+func wouldCreate(p string, typ corev1.HostPathType) error {
+	if typ != corev1.HostPathFileOrCreate {
+		return nil
+	}
+	info, err := os.Stat(filepath.Dir(p))
+	switch {
+	case err != nil:
+		err = &fs.PathError{Op: "open", Path: p, Err: unix.ENOENT}
+	case !info.IsDir():
+		err = &fs.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
+	default:
+		return nil
+	}
+	return fmt.Errorf("creating hostPath %s (its directory must exist): %w", p, err)
 }
 
 type typeCheck struct {

@@ -149,6 +149,21 @@ func (s *Store) Release(namespace, name string) error {
 	return nil
 }
 
+// Binding is the volume Bind would bind claim to, at the path Bind
+// would use, and nothing is made or recorded: what render names. A claim
+// deleted while in use stays Terminating, as Bind keeps it.
+func (s *Store) Binding(claim *corev1.PersistentVolumeClaim) (*Named, error) {
+	k, err := claimKey(claim.Namespace, claim.Name)
+	if err != nil {
+		return nil, err
+	}
+	n := &Named{Namespace: claim.Namespace, Name: claim.Name, Path: filepath.Join(s.dir(k), "_data"), Claim: claim}
+	if old, err := s.read(k.File()); err == nil && old.Terminating() {
+		n.Claim = old.Claim
+	}
+	return n, nil
+}
+
 // Get returns the volume bound to claim namespace/name; an error matching
 // ErrNotFound when no such claim was applied.
 func (s *Store) Get(namespace, name string) (*Named, error) {

@@ -235,7 +235,7 @@ func (s payloadSource) projectedPayload(p *corev1.ProjectedVolumeSource) (map[st
 		case src.ServiceAccountToken != nil:
 			part, err = s.tokenPayload(src.ServiceAccountToken, p.DefaultMode)
 		default:
-			err = fmt.Errorf("sources[%d]: %w: podrun projects configMap, secret, downwardAPI and serviceAccountToken sources", i, ErrNotSupported)
+			err = fmt.Errorf("sources[%d]: this source is %w; podrun projects configMap, secret, downwardAPI and serviceAccountToken sources", i, ErrNotSupported)
 		}
 		if err != nil {
 			return nil, err
@@ -265,7 +265,7 @@ func Payload(pod *corev1.Pod, v *corev1.Volume, objects Objects, node Node) (pay
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, true, fmt.Errorf("volume %q: %w", v.Name, err)
+		return nil, true, err // the callers name the volume
 	}
 	return payload, true, nil
 }

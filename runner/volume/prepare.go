@@ -9,13 +9,16 @@ import (
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/podrun/podrun/translate"
 )
 
 // Config is what Prepare needs besides the pod.
 type Config struct {
 	// Dir is where the pod's volumes live: <pod dir>/volumes.
 	Dir     string
-	Claims  *Store
+	Claims  Claims
 	Objects Objects
 	Node    Node
 	// Protected are the host paths a hostPath may not be, lie in or
@@ -23,6 +26,18 @@ type Config struct {
 	Protected []string
 	// AllowUnsafeHostPaths lifts the Protected check and the refusal of /.
 	AllowUnsafeHostPaths bool
+	// DryRun is render's Prepare: the same checks, in the same order, to
+	// the same verdict, with volumes written as plain directories under
+	// Dir. It mounts nothing (no tmpfs), changes no ownership, creates no
+	// host path (an *OrCreate hostPath is checked as it would be made) and
+	// leaves a claim's data alone.
+	DryRun bool
+}
+
+// Claims finds the named volume bound to a claim: the Store at apply; at
+// render, the Store and the claims render's input would bind.
+type Claims interface {
+	Get(namespace, name string) (*Named, error)
 }
 
 // Prepare makes every volume of pod on the host and returns the host path
@@ -36,7 +51,8 @@ func Prepare(cfg Config, pod *corev1.Pod) (map[string]string, error) {
 		v := &pod.Spec.Volumes[i]
 		p, err := cfg.prepare(pod, v)
 		if err != nil {
-			return nil, fmt.Errorf("preparing volume %q (spec.volumes[%d]): %w", v.Name, i, err)
+			fp := field.NewPath("spec", "volumes").Index(i).String()
+			return nil, &translate.FieldError{Field: fp, Err: fmt.Errorf("preparing volume %q: %w", v.Name, err)}
 		}
 		paths[v.Name] = p
 	}
@@ -76,13 +92,13 @@ func (cfg Config) emptyDir(pod *corev1.Pod, dir string, ed *corev1.EmptyDirVolum
 		if ed.SizeLimit != nil && ed.SizeLimit.Sign() > 0 {
 			size = fmt.Sprintf("size=%d", ed.SizeLimit.Value())
 		}
-		if err := mountTmpfs(dir, size); err != nil {
+		if err := cfg.mountTmpfs(dir, size); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("emptyDir.medium %q: %w (use \"\" or Memory)", ed.Medium, ErrNotSupported)
 	}
-	return setOwnership(dir, pod, false)
+	return cfg.setOwnership(dir, pod, false)
 }
 
 func makeVolumeDir(dir string) error {
@@ -92,9 +108,10 @@ func makeVolumeDir(dir string) error {
 	return os.Chmod(dir, 0o777)
 }
 
-// mountTmpfs mounts a tmpfs on dir, unless one is already there.
-func mountTmpfs(dir, size string) error {
-	if isTmpfs(dir) {
+// mountTmpfs mounts a tmpfs on dir, unless one is already there or this
+// is a dry run.
+func (cfg Config) mountTmpfs(dir, size string) error {
+	if cfg.DryRun || isTmpfs(dir) {
 		return nil
 	}
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, size); err != nil {
@@ -124,6 +141,9 @@ func (cfg Config) hostPath(h *corev1.HostPathVolumeSource) error {
 			return err
 		}
 	}
+	if cfg.DryRun {
+		return checkHostPathType(h.Path, h.Type, false)
+	}
 	return CheckHostPath(h.Path, h.Type)
 }
 
@@ -135,7 +155,7 @@ func (cfg Config) claim(pod *corev1.Pod, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := setOwnership(n.Path, pod, false); err != nil {
+	if err := cfg.setOwnership(n.Path, pod, false); err != nil {
 		return "", err
 	}
 	return n.Path, nil
@@ -153,11 +173,15 @@ func (cfg Config) projected(pod *corev1.Pod, v *corev1.Volume, dir string) error
 		return err
 	}
 	if v.ConfigMap == nil {
-		if err := mountTmpfs(dir, ""); err != nil {
+		if err := cfg.mountTmpfs(dir, ""); err != nil {
 			return err
 		}
 	}
-	return WriteAtomic(dir, payload, ownershipFunc(pod, true))
+	own := ownershipFunc(pod, true)
+	if cfg.DryRun {
+		own = nil
+	}
+	return WriteAtomic(dir, payload, own)
 }
 
 // Refresh rewrites the atomic-writer volumes of pod for which only
@@ -180,7 +204,8 @@ func Refresh(cfg Config, pod *corev1.Pod, only func(*corev1.Volume) bool) error 
 			err = WriteAtomic(Path(cfg.Dir, v.Name), payload, ownershipFunc(pod, true))
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("refreshing volume %q: %w", v.Name, err))
+			fp := field.NewPath("spec", "volumes").Index(i).String()
+			errs = append(errs, &translate.FieldError{Field: fp, Err: fmt.Errorf("refreshing volume %q: %w", v.Name, err)})
 		}
 	}
 	return errors.Join(errs...)
@@ -226,10 +251,10 @@ func fsGroup(pod *corev1.Pod) *int64 {
 
 // setOwnership applies the fsGroup rules to a writable volume at dir,
 // skipping the walk when fsGroupChangePolicy is OnRootMismatch and the
-// root already matches.
-func setOwnership(dir string, pod *corev1.Pod, readOnly bool) error {
+// root already matches, or when this is a dry run.
+func (cfg Config) setOwnership(dir string, pod *corev1.Pod, readOnly bool) error {
 	g := fsGroup(pod)
-	if g == nil {
+	if g == nil || cfg.DryRun {
 		return nil
 	}
 	sc := pod.Spec.SecurityContext

@@ -61,6 +61,28 @@ func BindSubPath(root, sub, target string) error {
 	return nil
 }
 
+// CheckSubPathIn is BindSubPath's verdict without its effects: sub is
+// valid and its longest existing part resolves beneath root (BindSubPath
+// makes the rest as directories). Nothing is created or mounted.
+func CheckSubPathIn(root, sub string) error {
+	if err := CheckSubPath(sub); err != nil {
+		return err
+	}
+	for p := path.Clean(sub); ; p = path.Dir(p) {
+		fd, err := openBeneath(root, p)
+		if err == nil {
+			unix.Close(fd)
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if p == "." || p == "/" {
+			return nil // the volume itself is not made yet
+		}
+	}
+}
+
 // makeSubPath creates a missing subPath as a directory with the mode of
 // the volume's root, inside the root.
 func makeSubPath(root, sub string) error {
