@@ -40,6 +40,9 @@ type Rendered struct {
 // would; nothing is stored. The pod IP, which CNI assigns at apply, is
 // left empty. Like apply, a refused pod does not stop the others.
 func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
+	if err := unsupportedWorkloads(set); err != nil {
+		return nil, err
+	}
 	rr := *r
 	rr.unstored = set
 	rr.dryRun = true
