@@ -42,6 +42,12 @@ pdb, hpa, netpol, crd, ...).`,
 			if err != nil {
 				return err
 			}
+			if res := findWorkloadResource(args[0]); res != nil {
+				if watch {
+					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
+				}
+				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces)
+			}
 			if !isPodKind(args[0]) {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
