@@ -68,8 +68,9 @@ func (d *Dir) ownedPath(kind, name string) (string, error) {
 }
 
 // PutOwned stores obj as the owned object kind/name, stamped as the API
-// server stamps what it stores (Stamp), and returns what it wrote. The
-// caller holds the lock.
+// server stamps what it stores (Stamp), and returns what it wrote. Unlike
+// an applied object, an owned one keeps its status: its controller is the
+// workload's, which records it there. The caller holds the lock.
 func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 	path, err := d.ownedPath(kind, name)
 	if err != nil {
@@ -83,6 +84,9 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if data, err = withStatusOf(data, obj); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -90,6 +94,29 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 		return nil, fmt.Errorf("storing %s %s of %s: %w", kind, name, d.Key, err)
 	}
 	return data, nil
+}
+
+// withStatusOf puts the status of obj, if it has one, back into data,
+// which Stamp made of it.
+func withStatusOf(data []byte, obj any) ([]byte, error) {
+	m, err := toMap(obj)
+	if err != nil {
+		return nil, err
+	}
+	status, ok := m["status"]
+	if !ok {
+		return data, nil
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	out["status"] = status
+	data, err = json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }
 
 // DeleteOwned removes the owned object kind/name; a missing one is no

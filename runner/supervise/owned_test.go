@@ -91,3 +91,19 @@ func TestOwnedObjects(t *testing.T) {
 		t.Errorf("left %+v", owned)
 	}
 }
+
+// TestOwnedKeepsStatus: an owned object's status is its controller's
+// record, kept, unlike an applied object's.
+func TestOwnedKeepsStatus(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	k, _ := NewKey("deployment", "default", "web")
+	d := s.Workload(k)
+	d.Create()
+	data, err := d.PutOwned("replicaset", "web-abc", object{Metadata: map[string]any{"name": "web-abc"}, Status: map[string]any{"replicas": 2.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := decodeObject(t, data); o.Status["replicas"] != 2.0 || o.Metadata["uid"] == nil {
+		t.Errorf("stored %+v", o)
+	}
+}

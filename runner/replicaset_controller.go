@@ -1,0 +1,148 @@
+package runner
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kc "github.com/podrun/podrun/kube/controllers"
+	"github.com/podrun/podrun/runner/supervise"
+)
+
+// A standalone ReplicaSet: its supervisor keeps spec.replicas pods of its
+// template, named <replicaset>-<5 chars> and owned by it. A Deployment's
+// ReplicaSets are not workloads of their own: the Deployment's supervisor
+// runs them (deployment_controller.go).
+
+func init() { registerController("replicaset", replicaSetController{}) }
+
+// replicaSetController is the ReplicaSet controller's glue: observe the
+// pods, decide with kc.ReplicaSet, act.
+type replicaSetController struct{}
+
+func (replicaSetController) Sync(ctx context.Context, w *supervise.Workload, env supervise.Env) (time.Duration, error) {
+	var rs appsv1.ReplicaSet
+	if err := w.Decode(&rs); err != nil {
+		return 0, err
+	}
+	now := env.Now()
+	st, next, err := syncReplicaSet(ctx, env, &rs, controllerPods(env.Pods()), now, newRand(), true)
+	if err != nil {
+		return 0, err
+	}
+	if err := env.SetStatus(st); err != nil {
+		return 0, err
+	}
+	return requeueAfter(next, now), nil
+}
+
+// syncReplicaSet is one step of rs, owning pods: the pods missing are
+// created, the surplus deleted, each with its event when events is set
+// (a Deployment's record keeps only its own, ScalingReplicaSet, as
+// kubectl describe shows); it returns the status counted and when to
+// look again.
+func syncReplicaSet(ctx context.Context, env supervise.Env, rs *appsv1.ReplicaSet, pods []kc.Pod, now time.Time, r kc.Rand, events bool) (appsv1.ReplicaSetStatus, time.Time, error) {
+	res := kc.ReplicaSet(rs, pods, now, r)
+	event := func(typ, reason, msg string) {
+		if events {
+			env.Event(typ, reason, msg)
+		}
+	}
+	if len(res.Delete) > 0 {
+		for _, n := range res.Delete {
+			event(corev1.EventTypeNormal, "SuccessfulDelete", fmt.Sprintf("Deleted pod: %s", n))
+		}
+		if err := env.DeletePods(ctx, res.Delete...); err != nil {
+			return res.Status, res.RequeueAt, fmt.Errorf("replicaset %s: deleting pods: %w", rs.Name, err)
+		}
+	}
+	if len(res.Create) > 0 {
+		for _, p := range res.Create {
+			event(corev1.EventTypeNormal, "SuccessfulCreate", fmt.Sprintf("Created pod: %s", p.Name))
+		}
+		if err := env.CreatePods(ctx, res.Create...); err != nil {
+			event(corev1.EventTypeWarning, "FailedCreate", fmt.Sprintf("Error creating: %v", err))
+			return res.Status, res.RequeueAt, fmt.Errorf("replicaset %s: creating pods: %w", rs.Name, err)
+		}
+	}
+	return res.Status, res.RequeueAt, nil
+}
+
+// controllerPods is what the controllers see of pods as get shows them:
+// Ready and since when from the Ready condition, Unscheduled from a false
+// PodScheduled condition, Deleting from the deletion timestamp (a pod
+// Terminating), Finished from the last container exit of a pod that
+// Succeeded or Failed.
+func controllerPods(pods []corev1.Pod) []kc.Pod {
+	out := make([]kc.Pod, len(pods))
+	for i := range pods {
+		p := pods[i].DeepCopy()
+		cp := kc.Pod{Pod: p, Deleting: p.DeletionTimestamp != nil}
+		for _, c := range p.Status.Conditions {
+			switch c.Type {
+			case corev1.PodReady:
+				if c.Status == corev1.ConditionTrue {
+					cp.Ready, cp.ReadySince = true, c.LastTransitionTime.Time
+				}
+			case corev1.PodScheduled:
+				cp.Unscheduled = c.Status == corev1.ConditionFalse
+			}
+		}
+		if cp.Deleting {
+			cp.Ready = false
+		}
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			cp.Finished = lastExit(p)
+		}
+		out[i] = cp
+	}
+	return out
+}
+
+// lastExit is when the last of a pod's containers exited; its creation
+// when none did.
+func lastExit(p *corev1.Pod) time.Time {
+	t := p.CreationTimestamp.Time
+	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range list {
+			if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
+				t = term.FinishedAt.Time
+			}
+		}
+	}
+	return t
+}
+
+// podsOwnedBy are the pods whose controller reference names uid.
+func podsOwnedBy(pods []kc.Pod, uid string) []kc.Pod {
+	var out []kc.Pod
+	for _, p := range pods {
+		if ref := metav1.GetControllerOfNoCopy(p.Pod); ref != nil && uid != "" && string(ref.UID) == uid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// requeueAfter is how long until at, at least a millisecond; zero (never)
+// for a zero time.
+func requeueAfter(at, now time.Time) time.Duration {
+	if at.IsZero() {
+		return 0
+	}
+	return max(at.Sub(now), time.Millisecond)
+}
+
+// newRand is a source of pod name suffixes, seeded from the kernel.
+func newRand() *rand.Rand {
+	var seed [8]byte
+	_, _ = crand.Read(seed[:])
+	return rand.New(rand.NewSource(int64(binary.LittleEndian.Uint64(seed[:]))))
+}
