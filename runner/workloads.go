@@ -413,18 +413,20 @@ type Workload struct {
 	Owned []supervise.OwnedObject
 }
 
-// GetWorkload returns workload kind namespace/name, or
+// GetWorkload returns workload kind namespace/name, or an object of kind
+// that a workload owns (a Deployment's ReplicaSet), or
 // ErrWorkloadNotFound.
 func (r *Runner) GetWorkload(kind, namespace, name string) (*Workload, error) {
 	k, err := supervise.NewKey(kind, namespace, name)
 	if err != nil {
 		return nil, err
 	}
-	return r.workload(k)
+	return r.getOrOwned(k)
 }
 
 // ListWorkloads returns the workloads of kind in namespace ("" for every
-// namespace), sorted by namespace and name. Those half-deleted or
+// namespace), and the objects of kind that workloads own (a Deployment's
+// ReplicaSets), sorted by namespace and name. Those half-deleted or
 // unreadable are skipped.
 func (r *Runner) ListWorkloads(kind, namespace string) ([]Workload, error) {
 	keys, err := r.Workloads().List()
@@ -445,7 +447,7 @@ func (r *Runner) ListWorkloads(kind, namespace string) ([]Workload, error) {
 		}
 		out = append(out, *w)
 	}
-	return out, nil
+	return r.withOwned(out, keys, kind, namespace), nil
 }
 
 func (r *Runner) workload(k supervise.Key) (*Workload, error) {
