@@ -69,6 +69,8 @@ each pod is supervised by a small monitor process of its own.`,
 		newVersionCommand(g),
 		newMonitorCommand(g),
 		newSuperviseCommand(g),
+		newScaleCommand(g),
+		newRolloutCommand(g),
 	)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))

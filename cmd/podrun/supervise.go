@@ -33,7 +33,7 @@ func testWorkloads() bool { return os.Getenv(supervisetest.Env) == "1" }
 
 // ensuringVerbs are the verbs that first restart the supervisors that are
 // gone, so that a supervisor killed is back by the next command.
-var ensuringVerbs = []string{"apply", "get", "delete", "describe", "wait", "logs", "up", testWorkloadCommand}
+var ensuringVerbs = []string{"apply", "get", "delete", "describe", "wait", "logs", "up", "scale", "rollout", testWorkloadCommand}
 
 // ensureSupervisors restarts lost supervisors before the verbs that see
 // or change workloads. A failure is a warning: the verb goes on.

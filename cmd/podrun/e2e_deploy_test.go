@@ -1,0 +1,325 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner/supervise"
+)
+
+// deploymentYAML is a Deployment of replicas pods that sleep, with
+// VERSION=version in their environment and a readiness probe that passes
+// once the container has been up a moment; rolled one pod at a time with
+// maxUnavailable 0.
+func deploymentYAML(name string, replicas int, version string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+  labels: {app: %[1]s}
+spec:
+  replicas: %[2]d
+  selector:
+    matchLabels: {app: %[1]s}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: main
+        image: localhost/podrun/busybox:demo
+        env: [{name: VERSION, value: %[3]s}]
+        command: ["sh", "-c", "trap 'exit 0' TERM; echo version $VERSION; sleep 1; touch /tmp/ready; sleep 600 & wait"]
+        readinessProbe:
+          exec: {command: [test, -f, /tmp/ready]}
+          periodSeconds: 1
+`, name, replicas, version)
+}
+
+// deployPod is what the test reads of one of a Deployment's pods.
+type deployPod struct {
+	uid, version, hash string
+	ready              bool
+	restarts           int32
+}
+
+// deployPods lists the pods labelled app=name that are not being deleted.
+func (e *env) deployPods(name string) map[string]deployPod {
+	e.t.Helper()
+	var list corev1.PodList
+	if err := json.Unmarshal([]byte(e.must("get", "pods", "-o", "json")), &list); err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]deployPod{}
+	for _, p := range list.Items {
+		if p.Labels["app"] != name || p.DeletionTimestamp != nil {
+			continue
+		}
+		dp := deployPod{uid: string(p.UID), hash: p.Labels["pod-template-hash"]}
+		for _, env := range p.Spec.Containers[0].Env {
+			if env.Name == "VERSION" {
+				dp.version = env.Value
+			}
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				dp.ready = true
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			dp.restarts += cs.RestartCount
+		}
+		out[p.Name] = dp
+	}
+	return out
+}
+
+// waitDeployPods waits until the Deployment has n ready pods, all of
+// version, and no other.
+func waitDeployPods(t *testing.T, e *env, name string, n int, version string) map[string]deployPod {
+	t.Helper()
+	var pods map[string]deployPod
+	eventually(t, 90*time.Second, func() error {
+		pods = e.deployPods(name)
+		if len(pods) != n {
+			return fmt.Errorf("want %d pods of %s, have %v", n, version, pods)
+		}
+		for pn, p := range pods {
+			if !p.ready || p.version != version {
+				return fmt.Errorf("want %d ready pods of %s: %s is %+v", n, version, pn, p)
+			}
+		}
+		return nil
+	})
+	return pods
+}
+
+// deployment reads a Deployment with its status, as get -o json shows it.
+func (e *env) deployment(name string) appsv1.Deployment {
+	e.t.Helper()
+	var d appsv1.Deployment
+	if err := json.Unmarshal([]byte(e.must("get", "deployment", name, "-o", "json")), &d); err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+// supervisorLog prints a workload's supervisor log when the test failed.
+func (e *env) supervisorLog(t *testing.T, kind, name string) {
+	if !t.Failed() {
+		return
+	}
+	if log, err := os.ReadFile(filepath.Join(e.runRoot, "workloads", kind, "default_"+name, supervise.LogFile)); err == nil {
+		t.Logf("supervisor.log:\n%s", log)
+	}
+}
+
+// TestDeployment: the issue's Deployment test. Three replicas named
+// <deployment>-<hash>-<5 chars>; a pod deleted by hand is replaced; an
+// unchanged re-apply restarts nothing; scale to 5 and to 1; a template
+// change rolled with maxUnavailable 0, some replica Ready at every
+// sample; rollout undo back to the first template; kill -9 of the
+// supervisor, then get, apply and delete converge; delete -f removes it
+// all.
+func TestDeployment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	defer e.supervisorLog(t, "deployment", "web")
+	v1 := e.manifest("web.yaml", deploymentYAML("web", 3, "v1"))
+	t.Cleanup(func() { e.run("delete", "-f", v1) })
+	if out := e.must("apply", "-f", v1); !strings.Contains(out, "deployment.apps/web created") {
+		t.Errorf("apply said %q", out)
+	}
+	pods := waitDeployPods(t, e, "web", 3, "v1")
+	var hash string
+	for n, p := range pods {
+		hash = p.hash
+		if !regexp.MustCompile(`^web-[bcdfghjklmnpqrstvwxz2456789]+-[bcdfghjklmnpqrstvwxz2456789]{5}$`).MatchString(n) || !strings.HasPrefix(n, "web-"+hash+"-") {
+			t.Errorf("pod %s: want web-<pod-template-hash %s>-<5 chars>", n, hash)
+		}
+	}
+	eventually(t, 30*time.Second, func() error {
+		st := e.deployment("web").Status
+		if st.ReadyReplicas != 3 || st.AvailableReplicas != 3 || st.UpdatedReplicas != 3 || st.ObservedGeneration != 1 {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
+	if out := e.must("get", "rs"); !strings.Contains(out, "web-"+hash) {
+		t.Errorf("get rs does not list the Deployment's ReplicaSet web-%s:\n%s", hash, out)
+	}
+
+	// A pod deleted by hand is replaced.
+	victim := slices.Sorted(mapKeys(pods))[0]
+	e.must("delete", "pod", victim, "--grace-period", "0")
+	deleted := time.Now()
+	eventually(t, 60*time.Second, func() error {
+		now := e.deployPods("web")
+		if _, back := now[victim]; back || len(now) != 3 {
+			return fmt.Errorf("after deleting %s: %v", victim, now)
+		}
+		return nil
+	})
+	t.Logf("a pod deleted by hand was replaced %v after the delete returned", time.Since(deleted).Round(10*time.Millisecond))
+	pods = waitDeployPods(t, e, "web", 3, "v1")
+
+	// An unchanged re-apply keeps every pod's uid and restart count.
+	if out := e.must("apply", "-f", v1); !strings.Contains(out, "deployment.apps/web unchanged") {
+		t.Errorf("re-apply said %q", out)
+	}
+	time.Sleep(time.Second) // what a re-apply would start, it starts at once
+	if after := e.deployPods("web"); fmt.Sprint(after) != fmt.Sprint(pods) {
+		t.Errorf("an unchanged re-apply changed the pods: %v, then %v", pods, after)
+	}
+
+	// Scale to 5, then to 1.
+	e.must("apply", "-f", e.manifest("web5.yaml", deploymentYAML("web", 5, "v1")))
+	waitDeployPods(t, e, "web", 5, "v1")
+	if out := e.must("scale", "deployment/web", "--replicas", "1"); out != "deployment.apps/web scaled\n" {
+		t.Errorf("scale said %q", out)
+	}
+	waitDeployPods(t, e, "web", 1, "v1")
+	e.must("apply", "-f", v1)
+	waitDeployPods(t, e, "web", 3, "v1")
+
+	// A template change rolls one pod at a time: some replica is Ready at
+	// every sample.
+	v2 := e.manifest("web-v2.yaml", deploymentYAML("web", 3, "v2"))
+	rolled := sampleReady(t, e, "web", func() {
+		e.must("apply", "-f", v2)
+		waitDeployPods(t, e, "web", 3, "v2")
+	})
+	t.Logf("rolled out v2 with %d samples, each with a ready replica", rolled)
+	if d := e.deployment("web"); d.Status.ObservedGeneration != d.Generation {
+		t.Errorf("observedGeneration %d, generation %d", d.Status.ObservedGeneration, d.Generation)
+	}
+
+	if out := e.must("rollout", "history", "deployment/web"); !regexp.MustCompile(`(?s)REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n$`).MatchString(out) {
+		t.Errorf("rollout history said %q", out)
+	}
+
+	// rollout undo goes back to the first template.
+	e.must("rollout", "undo", "deployment/web")
+	waitDeployPods(t, e, "web", 3, "v1")
+	if out := e.must("rollout", "status", "deployment/web", "--timeout", "60s"); !strings.Contains(out, `deployment "web" successfully rolled out`) {
+		t.Errorf("rollout status said %q", out)
+	}
+
+	// kill -9 of the supervisor: get, apply and delete converge.
+	rec := e.workloadRecord("deployment", "web")
+	if err := rec.Supervisor.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if rec.Supervisor.Alive() {
+			return fmt.Errorf("supervisor %d still alive", rec.Supervisor.Pid)
+		}
+		return nil
+	})
+	if _, errOut, err := e.run("get", "deployments"); err != nil || !strings.Contains(errOut, "supervisor is gone") {
+		t.Errorf("get after kill -9: %v, stderr %q", err, errOut)
+	}
+	e.must("apply", "-f", e.manifest("web2.yaml", deploymentYAML("web", 2, "v1")))
+	waitDeployPods(t, e, "web", 2, "v1")
+
+	// delete -f removes the Deployment, its ReplicaSets and its pods.
+	e.must("delete", "-f", v1)
+	if left := e.deployPods("web"); len(left) != 0 {
+		t.Errorf("pods left after delete: %v", left)
+	}
+	if out, _, _ := e.run("get", "rs"); strings.Contains(out, "web-") {
+		t.Errorf("ReplicaSets left after delete:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.runRoot, "workloads", "deployment", "default_web")); !os.IsNotExist(err) {
+		t.Errorf("workload directory left: %v", err)
+	}
+}
+
+// sampleReady runs change while sampling the Deployment's pods, and fails
+// the test if a sample finds no ready replica; it returns the samples.
+func sampleReady(t *testing.T, e *env, name string, change func()) int {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var samples int
+	var bad []string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			out, _, err := e.run("get", "pods", "-o", "json")
+			if err != nil {
+				continue
+			}
+			var list corev1.PodList
+			if json.Unmarshal([]byte(out), &list) != nil {
+				continue
+			}
+			samples++
+			ready := 0
+			for _, p := range list.Items {
+				for _, c := range p.Status.Conditions {
+					if p.Labels["app"] == name && p.DeletionTimestamp == nil && c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+						ready++
+					}
+				}
+			}
+			if ready == 0 {
+				bad = append(bad, time.Now().Format(time.StampMilli))
+			}
+		}
+	}()
+	change()
+	close(stop)
+	wg.Wait()
+	if len(bad) > 0 {
+		t.Errorf("no replica ready at %d of %d samples: %v", len(bad), samples, bad)
+	}
+	return samples
+}
+
+// workloadRecord reads a workload's record.
+func (e *env) workloadRecord(kind, name string) supervise.Record {
+	e.t.Helper()
+	var rec supervise.Record
+	data, err := os.ReadFile(filepath.Join(e.runRoot, "workloads", kind, "default_"+name, supervise.RecordFile))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		e.t.Fatal(err)
+	}
+	return rec
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
