@@ -25,6 +25,9 @@ func newApplyCommand(g *globals) *cobra.Command {
 			printApplied(cmd, set, done)
 			if err == nil && wait.enabled {
 				err = wait.pods(ctx, cmd, r, done)
+				if err == nil {
+					err = wait.workloads(ctx, cmd, r, done)
+				}
 			}
 			return err
 		},

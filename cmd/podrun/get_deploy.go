@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -39,4 +42,24 @@ func replicasField(obj map[string]any) string {
 		return "1"
 	}
 	return countField(obj, "spec", "replicas")
+}
+
+// apply --wait waits for a Deployment's rollout, as rollout status does,
+// and fails once its progress deadline has passed.
+func init() {
+	workloadDone["deployment"] = func(obj map[string]any) (bool, error) {
+		if obj == nil {
+			return false, errors.New("the deployment is gone")
+		}
+		var d appsv1.Deployment
+		data, err := json.Marshal(obj)
+		if err == nil {
+			err = json.Unmarshal(data, &d)
+		}
+		if err != nil {
+			return false, err
+		}
+		_, done, err := rolloutStatus(&d)
+		return done, err
+	}
 }

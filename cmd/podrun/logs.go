@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/podrun/podrun/runner"
@@ -8,22 +10,24 @@ import (
 
 func newLogsCommand(g *globals) *cobra.Command {
 	var (
-		opts runner.LogOptions
-		tail int64
+		opts     runner.LogOptions
+		tail     int64
+		selector string
 	)
 	cmd := &cobra.Command{
-		Use:   "logs POD|pod/POD [-c CONTAINER]",
+		Use:   "logs POD|pod/POD|KIND/NAME|-l SELECTOR [-c CONTAINER]",
 		Short: "Print a container's log",
 		Example: `  podrun logs hello -c web
   podrun logs -f hello -c web
   podrun logs hello -c web --previous --tail 20 --timestamps
   podrun logs hello --all-containers --since 5m
-  podrun logs -f hello --all-containers --prefix`,
-		Args: cobra.ExactArgs(1),
+  podrun logs -f hello --all-containers --prefix
+  podrun logs deployment/web
+  podrun logs -l app=web`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := g.podArg(args[0])
-			if err != nil {
-				return err
+			if (len(args) == 1) == (selector != "") {
+				return fmt.Errorf("name one pod (POD, pod/POD, KIND/NAME) or give a selector (-l), not both")
 			}
 			if err := checkContainer(opts.Container); err != nil {
 				return err
@@ -35,7 +39,18 @@ func newLogsCommand(g *globals) *cobra.Command {
 			if tail >= 0 {
 				opts.Tail = &tail
 			}
-			return r.Logs(contextOf(cmd), ref.namespace, ref.name, opts, cmd.OutOrStdout())
+			ctx := contextOf(cmd)
+			if selector != "" {
+				return selectedLogs(ctx, r, g.ns(), selector, opts, cmd.OutOrStdout())
+			}
+			ref, ok, err := g.workloadPod(ctx, r, args[0])
+			if !ok {
+				ref, err = g.podArg(args[0])
+			}
+			if err != nil {
+				return err
+			}
+			return r.Logs(ctx, ref.namespace, ref.name, opts, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -47,5 +62,6 @@ func newLogsCommand(g *globals) *cobra.Command {
 	f.BoolVar(&opts.Timestamps, "timestamps", false, "start each line with its time (RFC 3339)")
 	f.BoolVar(&opts.AllContainers, "all-containers", false, "print the logs of every container, init containers first (with -f, all at once)")
 	f.BoolVar(&opts.Prefix, "prefix", false, "start each line with [pod/<pod>/<container>]")
+	f.StringVarP(&selector, "selector", "l", "", "print the logs of every pod with these labels (app=web), each line prefixed")
 	return cmd
 }

@@ -24,13 +24,17 @@ func newWaitCommand(g *globals) *cobra.Command {
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "wait --for=condition=Ready|delete|jsonpath=EXPR=VALUE pod/NAME...",
-		Short: "Wait until pods meet a condition, are deleted, or a field has a value",
+		Use:   "wait --for=condition=Ready|delete|jsonpath=EXPR=VALUE pod/NAME...|KIND/NAME...",
+		Short: "Wait until pods or workloads meet a condition, are deleted, or a field has a value",
 		Example: `  podrun wait --for=condition=Ready pod/hello --timeout 60s
+  podrun wait --for=condition=Available deployment/web
   podrun wait --for=jsonpath='{.status.phase}'=Succeeded pod/job
   podrun wait --for=delete pod/hello`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if refs, ok, err := g.workloadArgs(args); ok {
+				return g.waitForWorkloads(cmd, refs, forCond, timeout, err)
+			}
 			check, err := parseFor(forCond)
 			if err != nil {
 				return err
@@ -249,7 +253,7 @@ type applyWait struct {
 }
 
 func (w *applyWait) bind(f *pflag.FlagSet) {
-	f.BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others); fail if one fails or --timeout passes")
+	f.BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others) and every Deployment has rolled out; fail if one fails, a Deployment's progress deadline passes, or --timeout passes")
 	f.DurationVar(&w.timeout, "timeout", 5*time.Minute, "with --wait, how long the whole command may take, applying and waiting")
 }
 
