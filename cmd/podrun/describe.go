@@ -15,11 +15,14 @@ import (
 
 func newDescribeCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:     "describe pod NAME",
-		Short:   "Show a pod's details: conditions, container states, probes, events",
-		Example: `  podrun describe pod hello`,
+		Use:     "describe pod|KIND NAME",
+		Short:   "Show a pod's or a workload's details: conditions, container states, probes, events",
+		Example: "  podrun describe pod hello\n  podrun describe deployment web",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ok, err := g.describeWorkload(contextOf(cmd), cmd.OutOrStdout(), args[0], args[1]); ok {
+				return err
+			}
 			if !isPodKind(args[0]) {
 				return fmt.Errorf("podrun describes pods only: podrun describe pod NAME")
 			}

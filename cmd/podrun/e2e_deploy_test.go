@@ -323,3 +323,85 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// TestDeploymentCommands: apply --wait and wait for a Deployment, get's
+// columns, describe, logs of a Deployment and of a selector; a standalone
+// ReplicaSet and its scale; and a Deployment that never becomes ready
+// failing apply --wait and rollout status on its progress deadline.
+func TestDeploymentCommands(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	defer e.supervisorLog(t, "deployment", "api")
+	path := e.manifest("api.yaml", deploymentYAML("api", 2, "v1"))
+	t.Cleanup(func() { e.run("delete", "-f", path) })
+	if out := e.must("apply", "--wait", "--timeout", "90s", "-f", path); !strings.Contains(out, "deployment.apps/api condition met") {
+		t.Errorf("apply --wait said %q", out)
+	}
+	if st := e.deployment("api").Status; st.AvailableReplicas != 2 || st.UpdatedReplicas != 2 {
+		t.Errorf("after apply --wait: %+v", st)
+	}
+	if out := e.must("wait", "--for=condition=Available", "deployment/api"); out != "deployment.apps/api condition met\n" {
+		t.Errorf("wait said %q", out)
+	}
+	if out := e.must("get", "deploy"); !regexp.MustCompile(`NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\napi\s+2/2\s+2\s+2\s+\S+\n`).MatchString(out) {
+		t.Errorf("get deploy:\n%s", out)
+	}
+	if out := e.must("get", "rs"); !regexp.MustCompile(`NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\napi-\w+\s+2\s+2\s+2\s+\S+\n`).MatchString(out) {
+		t.Errorf("get rs:\n%s", out)
+	}
+	desc := e.must("describe", "deployment", "api")
+	for _, want := range []string{
+		`Replicas:\s+2 desired \| 2 updated \| 2 total \| 2 available \| 0 unavailable\n`,
+		`RollingUpdateStrategy:\s+0 max unavailable, 1 max surge\n`,
+		`Available\s+True\s+MinimumReplicasAvailable\n`,
+		`Progressing\s+True\s+NewReplicaSetAvailable\n`,
+		`NewReplicaSet:\s+api-\w+ \(2/2 replicas created\)\n`,
+		`Normal\s+ScalingReplicaSet\s+.*Scaled up replica set api-\w+ from 0 to 2\n`,
+	} {
+		if !regexp.MustCompile(want).MatchString(desc) {
+			t.Errorf("describe deployment lacks %q:\n%s", want, desc)
+		}
+	}
+	if out := e.must("logs", "deployment/api"); out != "version v1\n" {
+		t.Errorf("logs deployment/api said %q", out)
+	}
+	out := e.must("logs", "-l", "app=api")
+	if lines := regexp.MustCompile(`(?m)^\[pod/api-\w+-\w{5}/main\] version v1$`).FindAllString(out, -1); len(lines) != 2 {
+		t.Errorf("logs -l app=api said %q", out)
+	}
+
+	// A standalone ReplicaSet names its pods <rs>-<5 chars>, and scales.
+	rsPath := e.manifest("rs.yaml", strings.NewReplacer("kind: Deployment", "kind: ReplicaSet",
+		"  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n", "").Replace(deploymentYAML("solo", 2, "v1")))
+	t.Cleanup(func() { e.run("delete", "-f", rsPath) })
+	e.must("apply", "-f", rsPath)
+	for n := range waitDeployPods(t, e, "solo", 2, "v1") {
+		if !regexp.MustCompile(`^solo-\w{5}$`).MatchString(n) {
+			t.Errorf("pod %s: want solo-<5 chars>", n)
+		}
+	}
+	e.must("scale", "rs/solo", "--replicas", "3")
+	waitDeployPods(t, e, "solo", 3, "v1")
+	if desc := e.must("describe", "rs", "solo"); !regexp.MustCompile(`Replicas:\s+3 current / 3 desired`).MatchString(desc) || !strings.Contains(desc, "SuccessfulCreate") {
+		t.Errorf("describe rs:\n%s", desc)
+	}
+	if _, errOut, err := e.run("scale", "rs/"+e.deployment("api").Name+"-x", "--replicas", "1"); err == nil {
+		t.Errorf("scaling a missing ReplicaSet succeeded: %s", errOut)
+	}
+	e.must("delete", "-f", rsPath)
+
+	// A Deployment that never becomes ready: its progress deadline passes.
+	stuck := e.manifest("stuck.yaml", strings.Replace(deploymentYAML("stuck", 1, "v1"),
+		"  strategy:", "  progressDeadlineSeconds: 2\n  strategy:", 1)+"          initialDelaySeconds: 600\n")
+	t.Cleanup(func() { e.run("delete", "-f", stuck) })
+	_, errOut, err := e.run("apply", "--wait", "--timeout", "60s", "-f", stuck)
+	if err == nil || !strings.Contains(errOut, `deployment "stuck" exceeded its progress deadline`) {
+		t.Errorf("apply --wait of a stuck deployment: %v, %q", err, errOut)
+	}
+	if _, errOut, err := e.run("rollout", "status", "deployment/stuck"); err == nil || !strings.Contains(errOut, "exceeded its progress deadline") {
+		t.Errorf("rollout status of a stuck deployment: %v, %q", err, errOut)
+	}
+	e.must("delete", "-f", stuck)
+	e.must("delete", "-f", path)
+}
