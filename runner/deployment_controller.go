@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/podrun/podrun/kube"
 	kc "github.com/podrun/podrun/kube/controllers"
 	"github.com/podrun/podrun/runner/supervise"
 )
@@ -187,4 +188,21 @@ func earliestTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// FirstPod is the pod a Deployment's controllers create first: that of
+// the ReplicaSet its controller creates for its template, for render,
+// which gives the ReplicaSet a uid as the API server would.
+func (deploymentController) FirstPod(w *kube.Workload, now time.Time, r kc.Rand) (*corev1.Pod, error) {
+	d, ok := w.Object.(*appsv1.Deployment)
+	if !ok {
+		return nil, fmt.Errorf("deployment %s: got a %T", w.Meta().GetName(), w.Object)
+	}
+	res := kc.Deployment(d, nil, nil, now)
+	if len(res.Create) == 0 {
+		return nil, nil
+	}
+	rs := res.Create[0]
+	rs.UID = RenderUID("ReplicaSet", rs.Namespace, rs.Name)
+	return firstCreated(kc.ReplicaSet(rs, nil, now, r).Create), nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
@@ -38,15 +39,21 @@ type Rendered struct {
 // Rendered.Waiting. The pods see the stored ConfigMaps, Secrets and claims
 // and those of set, which replace stored ones of the same name as apply
 // would; nothing is stored. The pod IP, which CNI assigns at apply, is
-// left empty. Like apply, a refused pod does not stop the others.
+// left empty. Like apply, a refused pod does not stop the others. Of a
+// workload, the pod its controller would create first is rendered
+// (render_workloads.go).
 func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
 	if err := unsupportedWorkloads(set); err != nil {
+		return nil, err
+	}
+	pods, err := workloadPods(set)
+	if err != nil {
 		return nil, err
 	}
 	rr := *r
 	rr.unstored = set
 	rr.dryRun = true
-	return rr.render(ctx, set.Pods, outDir)
+	return rr.render(ctx, append(slices.Clone(set.Pods), pods...), outDir)
 }
 
 func (r *Runner) render(ctx context.Context, pods []kube.Pod, outDir string) ([]Rendered, error) {

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/podrun/podrun/kube"
 	kc "github.com/podrun/podrun/kube/controllers"
 	"github.com/podrun/podrun/runner/supervise"
 )
@@ -145,4 +146,20 @@ func newRand() *rand.Rand {
 	var seed [8]byte
 	_, _ = crand.Read(seed[:])
 	return rand.New(rand.NewSource(int64(binary.LittleEndian.Uint64(seed[:]))))
+}
+
+// FirstPod is the pod a standalone ReplicaSet's controller creates first.
+func (replicaSetController) FirstPod(w *kube.Workload, now time.Time, r kc.Rand) (*corev1.Pod, error) {
+	rs, ok := w.Object.(*appsv1.ReplicaSet)
+	if !ok {
+		return nil, fmt.Errorf("replicaset %s: got a %T", w.Meta().GetName(), w.Object)
+	}
+	return firstCreated(kc.ReplicaSet(rs, nil, now, r).Create), nil
+}
+
+func firstCreated(pods []*corev1.Pod) *corev1.Pod {
+	if len(pods) == 0 {
+		return nil
+	}
+	return pods[0]
 }
