@@ -3,10 +3,13 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kc "github.com/podrun/podrun/kube/controllers"
@@ -26,6 +29,11 @@ func (r *Runner) ScaleWorkload(ctx context.Context, kind, namespace, name string
 		return Outcome{}, fmt.Errorf("scaling %s %s: replicas %d must be greater than or equal to 0", kind, name, replicas)
 	}
 	obj, err := r.appliedObject(kind, namespace, name)
+	if errors.Is(err, ErrWorkloadNotFound) {
+		if owned, oerr := r.findOwned(kind, namespace, name); oerr == nil {
+			return Outcome{}, fmt.Errorf("%s %s is owned by %s: scale its owner", kind, name, ownerOf(owned.Object))
+		}
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -36,6 +44,18 @@ func (r *Runner) ScaleWorkload(ctx context.Context, kind, namespace, name string
 		return Outcome{}, err
 	}
 	return r.ApplyWorkload(ctx, kind, obj)
+}
+
+// ownerOf names the controller of an object, "deployment web".
+func ownerOf(data []byte) string {
+	var meta metav1.PartialObjectMetadata
+	if json.Unmarshal(data, &meta) != nil {
+		return "another object"
+	}
+	if ref := metav1.GetControllerOfNoCopy(&meta); ref != nil {
+		return strings.ToLower(ref.Kind) + " " + ref.Name
+	}
+	return "another object"
 }
 
 // appliedObject is workload kind namespace/name as last applied.

@@ -386,8 +386,12 @@ func TestDeploymentCommands(t *testing.T) {
 	if desc := e.must("describe", "rs", "solo"); !regexp.MustCompile(`Replicas:\s+3 current / 3 desired`).MatchString(desc) || !strings.Contains(desc, "SuccessfulCreate") {
 		t.Errorf("describe rs:\n%s", desc)
 	}
-	if _, errOut, err := e.run("scale", "rs/"+e.deployment("api").Name+"-x", "--replicas", "1"); err == nil {
-		t.Errorf("scaling a missing ReplicaSet succeeded: %s", errOut)
+	var apiRS string
+	for _, p := range e.deployPods("api") {
+		apiRS = "api-" + p.hash
+	}
+	if _, errOut, err := e.run("scale", "rs/"+apiRS, "--replicas", "1"); err == nil || !strings.Contains(errOut, "replicaset "+apiRS+" is owned by deployment api") {
+		t.Errorf("scaling a Deployment's ReplicaSet: %v, %q", err, errOut)
 	}
 	e.must("delete", "-f", rsPath)
 
