@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,22 +47,20 @@ func (deploymentController) Sync(ctx context.Context, w *supervise.Workload, env
 	if err != nil {
 		return 0, err
 	}
+	// A ReplicaSet whose pods cannot start (a hostPort held) does not
+	// hold the others back, nor the Deployment's status: its progress
+	// deadline is counted from it.
 	next := res.RequeueAt
 	r := newRand()
+	var errs []error
 	for _, rs := range current {
 		st, at, err := syncReplicaSet(ctx, env, rs, podsOwnedBy(pods, string(rs.UID)), now, r, false)
-		if err != nil {
-			return 0, err
-		}
+		errs = append(errs, err)
 		next = earliestTime(next, at)
-		if err := storeReplicaSetStatus(ctx, env, rs, st); err != nil {
-			return 0, err
-		}
+		errs = append(errs, storeReplicaSetStatus(ctx, env, rs, st))
 	}
-	if err := env.SetStatus(res.Deployment.Status); err != nil {
-		return 0, err
-	}
-	return requeueAfter(next, now), nil
+	errs = append(errs, env.SetStatus(res.Deployment.Status))
+	return requeueAfter(next, now), errors.Join(errs...)
 }
 
 // decodeDeployment is the Deployment as applied, with the status its

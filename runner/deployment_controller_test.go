@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,11 +29,15 @@ type fakeEnv struct {
 	events  []string
 	created []string
 	deleted []string
+	failing error // CreatePods's error, when set
 }
 
 func (f *fakeEnv) Pods() []corev1.Pod { return f.pods }
 func (f *fakeEnv) Now() time.Time     { return f.now }
 func (f *fakeEnv) CreatePods(_ context.Context, pods ...*corev1.Pod) error {
+	if f.failing != nil {
+		return f.failing
+	}
 	for _, p := range pods {
 		p := p.DeepCopy()
 		p.UID = types.UID("pod-" + p.Name)
@@ -170,6 +176,34 @@ func TestDeploymentSync(t *testing.T) {
 	json.Unmarshal(f.status, &st)
 	if st.UpdatedReplicas != 3 || st.Replicas != 3 || st.ObservedGeneration != 2 {
 		t.Errorf("after the rollout: %+v", st)
+	}
+}
+
+// TestDeploymentSyncFailing: pods that cannot start fail the step, but
+// the Deployment's status is recorded all the same.
+func TestDeploymentSyncFailing(t *testing.T) {
+	one := int32(1)
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "d-1", Generation: 1},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "nginx:1"}}},
+			},
+			ProgressDeadlineSeconds: deployPtr(int32(600)),
+		},
+	}
+	f := &fakeEnv{now: time.Now(), owned: map[string][]byte{}, failing: errors.New("port 80 is in use")}
+	_, err := (deploymentController{}).Sync(context.Background(), f.workload(t, d), f)
+	if err == nil || !strings.Contains(err.Error(), "port 80 is in use") {
+		t.Errorf("Sync: %v", err)
+	}
+	var st appsv1.DeploymentStatus
+	if json.Unmarshal(f.status, &st) != nil || st.ObservedGeneration != 1 || len(st.Conditions) == 0 {
+		t.Errorf("status %s", f.status)
 	}
 }
 

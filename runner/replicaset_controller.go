@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand"
 	"time"
@@ -35,13 +36,7 @@ func (replicaSetController) Sync(ctx context.Context, w *supervise.Workload, env
 	}
 	now := env.Now()
 	st, next, err := syncReplicaSet(ctx, env, &rs, controllerPods(env.Pods()), now, newRand(), true)
-	if err != nil {
-		return 0, err
-	}
-	if err := env.SetStatus(st); err != nil {
-		return 0, err
-	}
-	return requeueAfter(next, now), nil
+	return requeueAfter(next, now), errors.Join(err, env.SetStatus(st))
 }
 
 // syncReplicaSet is one step of rs, owning pods: the pods missing are
