@@ -371,6 +371,55 @@ func TestDeploymentCommands(t *testing.T) {
 		t.Errorf("logs -l app=api said %q", out)
 	}
 
+	// rollout restart replaces every pod; Recreate stops every old pod
+	// before it starts a new one.
+	before := e.deployPods("api")
+	if out := e.must("rollout", "restart", "deployment/api"); out != "deployment.apps/api restarted\n" {
+		t.Errorf("rollout restart said %q", out)
+	}
+	e.must("rollout", "status", "deployment/api", "--timeout", "90s")
+	for n, p := range waitDeployPods(t, e, "api", 2, "v1") {
+		if _, old := before[n]; old || p.hash == before[slices.Sorted(mapKeys(before))[0]].hash {
+			t.Errorf("pod %s outlived rollout restart", n)
+		}
+	}
+	recreate := e.manifest("api-recreate.yaml", strings.Replace(deploymentYAML("api", 2, "v2"),
+		"    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n", "    type: Recreate\n", 1))
+	var mixed []string
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			out, _, err := e.run("get", "pods", "-o", "json")
+			var list corev1.PodList
+			if err != nil || json.Unmarshal([]byte(out), &list) != nil {
+				continue
+			}
+			versions := map[string]bool{}
+			for _, p := range list.Items {
+				if p.Labels["app"] == "api" {
+					versions[p.Spec.Containers[0].Env[0].Value] = true
+				}
+			}
+			if len(versions) > 1 {
+				mixed = append(mixed, time.Now().Format(time.StampMilli))
+			}
+		}
+	}()
+	e.must("apply", "-f", recreate)
+	waitDeployPods(t, e, "api", 2, "v2")
+	close(stop)
+	<-sampled
+	if len(mixed) > 0 {
+		t.Errorf("Recreate ran old and new pods together at %v", mixed)
+	}
+
 	// A standalone ReplicaSet names its pods <rs>-<5 chars>, and scales.
 	rsPath := e.manifest("rs.yaml", strings.NewReplacer("kind: Deployment", "kind: ReplicaSet",
 		"  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n", "").Replace(deploymentYAML("solo", 2, "v1")))
