@@ -57,6 +57,9 @@ type workloadKind struct{}
 func (workloadKind) resource() string { return "workload" }
 
 func (workloadKind) apply(ctx context.Context, r *Runner, set *kube.Set) ([]Outcome, error) {
+	if err := r.refusedUpdates(set); err != nil {
+		return nil, err
+	}
 	var done []Outcome
 	for i := range set.Workloads {
 		w := &set.Workloads[i]

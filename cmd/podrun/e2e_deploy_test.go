@@ -341,6 +341,11 @@ func TestDeploymentCommands(t *testing.T) {
 	if st := e.deployment("api").Status; st.AvailableReplicas != 2 || st.UpdatedReplicas != 2 {
 		t.Errorf("after apply --wait: %+v", st)
 	}
+	// A changed selector is refused, as the API server refuses it.
+	moved := e.manifest("api-moved.yaml", strings.Replace(deploymentYAML("api", 2, "v1"), "matchLabels: {app: api}", "matchExpressions: [{key: app, operator: In, values: [api]}]", 1))
+	if _, errOut, err := e.run("apply", "-f", moved); err == nil || !strings.Contains(errOut, "api-moved.yaml:8: spec.selector: Invalid value: \"app in (api)\": field is immutable") {
+		t.Errorf("apply of a changed selector: %v, %q", err, errOut)
+	}
 	if out := e.must("wait", "--for=condition=Available", "deployment/api"); out != "deployment.apps/api condition met\n" {
 		t.Errorf("wait said %q", out)
 	}
