@@ -435,6 +435,9 @@ func TestDeploymentCommands(t *testing.T) {
 			t.Errorf("pod %s: want solo-<5 chars>", n)
 		}
 	}
+	if out := e.must("logs", "rs/solo"); out != "version v1\n" {
+		t.Errorf("logs rs/solo said %q", out)
+	}
 	e.must("scale", "rs/solo", "--replicas", "3")
 	waitDeployPods(t, e, "solo", 3, "v1")
 	if desc := e.must("describe", "rs", "solo"); !regexp.MustCompile(`Replicas:\s+3 current / 3 desired`).MatchString(desc) || !strings.Contains(desc, "SuccessfulCreate") {
@@ -462,4 +465,7 @@ func TestDeploymentCommands(t *testing.T) {
 	}
 	e.must("delete", "-f", stuck)
 	e.must("delete", "-f", path)
+	if out := e.must("wait", "--for=delete", "deployment/api", "deployment/stuck"); out != "deployment.apps/api condition met\ndeployment.apps/stuck condition met\n" {
+		t.Errorf("wait --for=delete said %q", out)
+	}
 }
