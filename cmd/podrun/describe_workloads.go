@@ -31,7 +31,10 @@ func (g *globals) describeWorkload(ctx context.Context, out io.Writer, kind, nam
 	if !ok {
 		return true, fmt.Errorf("podrun does not describe %s yet", res.plural)
 	}
-	ref := workloadRef{res: res, namespace: g.ns(), name: name}
+	ref, err := g.workloadArg([]string{kind, name})
+	if err != nil {
+		return true, err
+	}
 	r, err := g.runner()
 	if err != nil {
 		return true, err

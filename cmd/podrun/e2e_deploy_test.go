@@ -469,3 +469,31 @@ func TestDeploymentCommands(t *testing.T) {
 		t.Errorf("wait --for=delete said %q", out)
 	}
 }
+
+// TestDeploymentNamesCannotLeaveTheirDirectory: a workload's name is a
+// path in the store, checked by every verb that takes one before it
+// opens anything.
+func TestDeploymentNamesCannotLeaveTheirDirectory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bad := "../../../../canary"
+	for _, args := range [][]string{
+		{"scale", "deployment/" + bad, "--replicas", "1"},
+		{"rollout", "status", "deployment/" + bad},
+		{"rollout", "undo", "deployment/" + bad},
+		{"rollout", "restart", "deployment/" + bad},
+		{"rollout", "history", "deployment/" + bad},
+		{"describe", "deployment", bad},
+		{"logs", "deployment/" + bad},
+		{"wait", "--for=condition=Available", "deployment/" + bad, "--timeout", "1s"},
+		{"scale", "deployment/web", "--replicas", "1", "-n", "../.."},
+	} {
+		_, errOut, err := e.run(args...)
+		if err == nil || !strings.Contains(errOut, "invalid") {
+			t.Errorf("podrun %s: %v, %q; want it refused", strings.Join(args, " "), err, errOut)
+		}
+	}
+	if _, err := os.Stat(e.root); !os.IsNotExist(err) {
+		t.Errorf("a refused name opened the store: %v", err)
+	}
+}

@@ -29,6 +29,14 @@ func newLogsCommand(g *globals) *cobra.Command {
 			if (len(args) == 1) == (selector != "") {
 				return fmt.Errorf("name one pod (POD, pod/POD, KIND/NAME) or give a selector (-l), not both")
 			}
+			var ref podRef
+			workload, err := g.logsWorkloadArg(args)
+			if err == nil && workload == nil && selector == "" {
+				ref, err = g.podArg(args[0])
+			}
+			if err != nil {
+				return err
+			}
 			if err := checkContainer(opts.Container); err != nil {
 				return err
 			}
@@ -40,15 +48,13 @@ func newLogsCommand(g *globals) *cobra.Command {
 				opts.Tail = &tail
 			}
 			ctx := contextOf(cmd)
-			if selector != "" {
+			switch {
+			case selector != "":
 				return selectedLogs(ctx, r, g.ns(), selector, opts, cmd.OutOrStdout())
-			}
-			ref, ok, err := g.workloadPod(ctx, r, args[0])
-			if !ok {
-				ref, err = g.podArg(args[0])
-			}
-			if err != nil {
-				return err
+			case workload != nil:
+				if ref, err = workloadPod(ctx, r, *workload); err != nil {
+					return err
+				}
 			}
 			return r.Logs(ctx, ref.namespace, ref.name, opts, cmd.OutOrStdout())
 		},

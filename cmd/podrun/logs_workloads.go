@@ -21,37 +21,43 @@ import (
 // picks it) and of the pods a selector matches (`logs -l app=web`: every
 // one, each line prefixed with its pod and container).
 
+// logsWorkloadArg reads logs' argument when it names a workload
+// (deployment/web, rs/web-abc): nil when it names a pod.
+func (g *globals) logsWorkloadArg(args []string) (*workloadRef, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	kind, _, found := strings.Cut(args[0], "/")
+	if !found || findWorkloadResource(kind) == nil {
+		return nil, nil
+	}
+	ref, err := g.workloadArg(args[:1])
+	return &ref, err
+}
+
 // workloadPod is the pod whose log `logs KIND/NAME` prints: of the pods
 // the workload owns, directly or through an object it owns, the first by
 // kubectl's order for logs (Running before the rest, ready before not,
-// older before newer); ok is false when arg names no workload.
-func (g *globals) workloadPod(ctx context.Context, r *runner.Runner, arg string) (ref podRef, ok bool, err error) {
-	kind, _, found := strings.Cut(arg, "/")
-	if !found || findWorkloadResource(kind) == nil {
-		return podRef{}, false, nil
-	}
-	wref, err := g.workloadArg([]string{arg})
-	if err != nil {
-		return podRef{}, true, err
-	}
+// older before newer).
+func workloadPod(ctx context.Context, r *runner.Runner, wref workloadRef) (podRef, error) {
 	w, err := r.GetWorkload(wref.res.kind, wref.namespace, wref.name)
 	if err != nil {
-		return podRef{}, true, wref.notFound(err)
+		return podRef{}, wref.notFound(err)
 	}
 	uids, err := workloadUIDs(w)
 	if err != nil {
-		return podRef{}, true, err
+		return podRef{}, err
 	}
 	all, err := r.List(ctx, wref.namespace)
 	if err != nil {
-		return podRef{}, true, err
+		return podRef{}, err
 	}
 	pods := supervise.Owned(all, uids...)
 	if len(pods) == 0 {
-		return podRef{}, true, fmt.Errorf("%s/%s has no pods", wref.printed(), wref.name)
+		return podRef{}, fmt.Errorf("%s/%s has no pods", wref.printed(), wref.name)
 	}
 	sort.SliceStable(pods, func(i, j int) bool { return logFirst(&pods[i], &pods[j]) })
-	return podRef{pods[0].Namespace, pods[0].Name}, true, nil
+	return podRef{pods[0].Namespace, pods[0].Name}, nil
 }
 
 // workloadUIDs are the uids a pod of w names in its ownerReferences: the

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podrun/podrun/runner"
+	"github.com/podrun/podrun/runner/supervise"
 )
 
 func newScaleCommand(g *globals) *cobra.Command {
@@ -76,6 +77,10 @@ func (g *globals) workloadArg(args []string) (workloadRef, error) {
 	}
 	if name == "" {
 		return workloadRef{}, fmt.Errorf("name the %s", res.kind)
+	}
+	// Checked before anything is opened: a name is a path in the store.
+	if _, err := supervise.NewKey(res.kind, g.ns(), name); err != nil {
+		return workloadRef{}, err
 	}
 	return workloadRef{res: res, namespace: g.ns(), name: name}, nil
 }
