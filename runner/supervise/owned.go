@@ -80,6 +80,9 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 		return nil, err
 	}
 	data, _, err := Stamp(old, obj, time.Now())
+	if err == nil {
+		data, err = keepStatus(data, obj)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +93,30 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 		return nil, fmt.Errorf("storing %s %s of %s: %w", kind, name, d.Key, err)
 	}
 	return data, nil
+}
+
+// keepStatus puts obj's status back into data, which Stamp stripped of
+// it: an owned object is written by its controller, which owns its
+// status (a CronJob's Job records its conditions there).
+func keepStatus(data []byte, obj any) ([]byte, error) {
+	m, err := toMap(obj)
+	if err != nil {
+		return nil, err
+	}
+	status, ok := m["status"]
+	if !ok || status == nil {
+		return data, nil
+	}
+	var stamped map[string]any
+	if err := json.Unmarshal(data, &stamped); err != nil {
+		return nil, err
+	}
+	stamped["status"] = status
+	out, err := json.MarshalIndent(stamped, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
 }
 
 // DeleteOwned removes the owned object kind/name; a missing one is no

@@ -423,3 +423,36 @@ func (e *env) PutOwned(ctx context.Context, kind, name string, obj any) ([]byte,
 func (e *env) DeleteOwned(ctx context.Context, kind, name string) error {
 	return e.s.deleteOwned(ctx, kind, name)
 }
+
+// Remover is implemented by the Env a supervisor hands its controller:
+// a workload that deletes itself (a Job past ttlSecondsAfterFinished)
+// removes its record once it has deleted what it owns. The supervisor
+// exits at its next step, finding the workload gone.
+type Remover interface {
+	RemoveWorkload(ctx context.Context) error
+}
+
+// RemoveWorkload marks the workload deleted, so that no command starts a
+// supervisor for it again, and removes its directory, under its lock,
+// while this process is its supervisor.
+func (e *env) RemoveWorkload(ctx context.Context) error {
+	d := e.s.cfg.Dir
+	l, err := d.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	rec, err := d.Read()
+	if err != nil {
+		return err
+	}
+	if err := e.s.mine(rec); err != nil {
+		return err
+	}
+	rec.Deleting = time.Now()
+	if err := d.Write(rec); err != nil {
+		return err
+	}
+	e.status, e.events = nil, nil // nothing left to record them in
+	return d.Remove()
+}
