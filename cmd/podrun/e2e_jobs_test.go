@@ -1,0 +1,245 @@
+package main
+
+// Jobs and CronJobs, end to end: the Job controller's counting, indexes,
+// back-off limit and pod failure policy, `up` as a CI gate, and a
+// CronJob under an accelerated clock.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/runner"
+)
+
+// runEnv runs podrun as run does, with extra environment variables (the
+// test-only clocks and back-offs: t.Setenv would forbid t.Parallel).
+func (e *env) runEnv(extra []string, args ...string) (string, string, error) {
+	full := append([]string{
+		"--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
+		"--network", e.network, "--cni-config-dir", e.confDir,
+	}, args...)
+	cmd := exec.Command(e.bin, full...)
+	cmd.Env = append(os.Environ(), extra...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+func (e *env) mustEnv(extra []string, args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.runEnv(extra, args...)
+	if err != nil {
+		e.t.Fatalf("podrun %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// jobYAML is a Job of the demo image running script, with spec lines
+// (indented by two) before its template.
+func jobYAML(name, spec, script string) string {
+	return fmt.Sprintf(`apiVersion: batch/v1
+kind: Job
+metadata:
+  name: %s
+spec:
+%s  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: localhost/podrun/busybox:demo
+        command: ["sh", "-c", %q]
+`, name, spec, script)
+}
+
+// job reads a Job as get shows it, with its status.
+func (e *env) job(name string) batchv1.Job {
+	e.t.Helper()
+	var j batchv1.Job
+	if err := json.Unmarshal([]byte(e.must("get", "job", name, "-o", "json")), &j); err != nil {
+		e.t.Fatal(err)
+	}
+	return j
+}
+
+// jobPods lists the pods whose job-name label is job.
+func (e *env) jobPods(job string) []corev1.Pod {
+	e.t.Helper()
+	var list corev1.PodList
+	if err := json.Unmarshal([]byte(e.must("get", "pods", "-o", "json")), &list); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if p.Labels[batchv1.JobNameLabel] == job {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitJob polls until Job name has condition typ (Complete or Failed)
+// and returns it.
+func (e *env) waitJob(t *testing.T, name string, typ batchv1.JobConditionType, timeout time.Duration) batchv1.Job {
+	t.Helper()
+	var j batchv1.Job
+	eventually(t, timeout, func() error {
+		j = e.job(name)
+		for _, c := range j.Status.Conditions {
+			if c.Type == typ && c.Status == corev1.ConditionTrue {
+				return nil
+			}
+		}
+		return fmt.Errorf("job %s is not %s: %+v", name, typ, j.Status)
+	})
+	return j
+}
+
+// TestJobCompletionsParallelism: 3 completions, 2 at a time: never more
+// than 2 pods active (sampled), 3 succeeded pods kept, Complete.
+func TestJobCompletionsParallelism(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	f := e.manifest("job.yaml", jobYAML("count", "  completions: 3\n  parallelism: 2\n", "sleep 1; echo done"))
+	e.must("apply", "-f", f)
+	most := 0
+	eventually(t, 60*time.Second, func() error {
+		active := 0
+		for _, p := range e.jobPods("count") {
+			if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+				active++
+			}
+		}
+		most = max(most, active)
+		j := e.job("count")
+		if _, done := runner.JobFinished(&j); !done {
+			return fmt.Errorf("not finished: %+v", j.Status)
+		}
+		return nil
+	})
+	if most > 2 {
+		t.Errorf("%d pods active at once, parallelism 2", most)
+	}
+	j := e.waitJob(t, "count", batchv1.JobComplete, time.Second)
+	if j.Status.Succeeded != 3 || j.Status.CompletionTime == nil {
+		t.Errorf("status %+v", j.Status)
+	}
+	pods := e.jobPods("count")
+	if len(pods) != 3 {
+		t.Errorf("%d pods kept, want the 3 that succeeded", len(pods))
+	}
+	for _, p := range pods {
+		if p.Status.Phase != corev1.PodSucceeded || p.Labels["controller-uid"] != string(j.UID) || p.Labels[batchv1.ControllerUidLabel] != string(j.UID) {
+			t.Errorf("pod %s: %s, labels %v", p.Name, p.Status.Phase, p.Labels)
+		}
+	}
+	if out := e.must("get", "jobs"); !regexp.MustCompile(`count\s+Complete\s+3/3\s+\d+s`).MatchString(out) {
+		t.Errorf("get jobs:\n%s", out)
+	}
+	e.must("delete", "-f", f)
+	if n := len(e.jobPods("count")); n != 0 {
+		t.Errorf("%d pods left after the Job was deleted", n)
+	}
+}
+
+// TestJobIndexed: an Indexed Job's pods are <job>-<index>-<5>, carry the
+// index as label and annotation, and print it from JOB_COMPLETION_INDEX.
+func TestJobIndexed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	f := e.manifest("job.yaml", jobYAML("idx", "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n", "echo index=$JOB_COMPLETION_INDEX"))
+	e.must("apply", "-f", f)
+	j := e.waitJob(t, "idx", batchv1.JobComplete, 60*time.Second)
+	if j.Status.CompletedIndexes != "0-2" {
+		t.Errorf("completedIndexes %q", j.Status.CompletedIndexes)
+	}
+	pods := e.jobPods("idx")
+	if len(pods) != 3 {
+		t.Fatalf("%d pods", len(pods))
+	}
+	for _, p := range pods {
+		i := p.Annotations[batchv1.JobCompletionIndexAnnotation]
+		if !regexp.MustCompile(`^idx-`+i+`-[a-z0-9]{5}$`).MatchString(p.Name) || p.Labels[batchv1.JobCompletionIndexAnnotation] != i {
+			t.Errorf("pod %s: index %q, labels %v", p.Name, i, p.Labels)
+		}
+		if out := e.must("logs", p.Name); strings.TrimSpace(out) != "index="+i {
+			t.Errorf("pod %s printed %q", p.Name, out)
+		}
+	}
+	e.must("delete", "-f", f)
+}
+
+// TestJobBackoffLimit: a Job whose pods fail is Failed, with the reason,
+// once backoffLimit + 1 pods have failed, re-created after the back-off
+// (shortened for the test).
+func TestJobBackoffLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	fast := []string{runner.JobBackoffEnv + "=100ms"}
+	f := e.manifest("job.yaml", jobYAML("fail", "  backoffLimit: 1\n", "echo failing; exit 3"))
+	e.mustEnv(fast, "apply", "-f", f)
+	j := e.waitJob(t, "fail", batchv1.JobFailed, 60*time.Second)
+	var reason string
+	for _, c := range j.Status.Conditions {
+		if c.Type == batchv1.JobFailed {
+			reason = c.Reason
+		}
+	}
+	if reason != batchv1.JobReasonBackoffLimitExceeded || j.Status.Failed != 2 {
+		t.Errorf("failed %d, reason %q; want 2, BackoffLimitExceeded", j.Status.Failed, reason)
+	}
+	if n := len(e.jobPods("fail")); n != 2 {
+		t.Errorf("%d pods kept, want the 2 that failed", n)
+	}
+	if out := e.must("get", "jobs"); !regexp.MustCompile(`fail\s+Failed\s+0/1\s`).MatchString(out) {
+		t.Errorf("get jobs:\n%s", out)
+	}
+	e.mustEnv(fast, "delete", "-f", f)
+}
+
+// TestJobPodFailurePolicyIgnore: exit code 42 is ignored by the policy
+// (not counted against backoffLimit 0), the next pod succeeds.
+func TestJobPodFailurePolicyIgnore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	dir := t.TempDir()
+	spec := `  backoffLimit: 0
+  podFailurePolicy:
+    rules:
+    - action: Ignore
+      onExitCodes: {operator: In, values: [42]}
+`
+	text := jobYAML("flaky", spec, "if [ -e /mark/seen ]; then echo ok; else touch /mark/seen; exit 42; fi")
+	text = strings.Replace(text, "        command:", "        volumeMounts: [{name: mark, mountPath: /mark}]\n        command:", 1)
+	text += fmt.Sprintf("      volumes:\n      - {name: mark, hostPath: {path: %s, type: Directory}}\n", dir)
+	f := e.manifest("job.yaml", text)
+	e.mustEnv([]string{runner.JobBackoffEnv + "=100ms"}, "apply", "-f", f)
+	j := e.waitJob(t, "flaky", batchv1.JobComplete, 60*time.Second)
+	if j.Status.Failed != 0 || j.Status.Succeeded != 1 {
+		t.Errorf("status %+v: the ignored failure was counted", j.Status)
+	}
+	phases := map[corev1.PodPhase]int{}
+	for _, p := range e.jobPods("flaky") {
+		phases[p.Status.Phase]++
+	}
+	if phases[corev1.PodFailed] != 1 || phases[corev1.PodSucceeded] != 1 {
+		t.Errorf("pods %v; want one failed (42) and one succeeded", phases)
+	}
+	e.must("delete", "-f", f)
+}
