@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,102 @@ func TestJobPodFailurePolicyIgnore(t *testing.T) {
 		t.Errorf("pods %v; want one failed (42) and one succeeded", phases)
 	}
 	e.must("delete", "-f", f)
+}
+
+// TestCronJobForbid: a CronJob firing every minute, on a clock running
+// sixty times as fast, whose Jobs take longer than its period: under
+// concurrencyPolicy Forbid no two of its Jobs overlap. Then `create job
+// --from` runs one now.
+func TestCronJobForbid(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	clock := []string{runner.ClockEnv + "=" + time.Now().UTC().Format(time.RFC3339Nano) + ",60"}
+	f := e.manifest("cj.yaml", `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: tick
+spec:
+  schedule: "* * * * *"
+  concurrencyPolicy: Forbid
+  successfulJobsHistoryLimit: 10
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: main
+            image: localhost/podrun/busybox:demo
+            command: ["sh", "-c", "sleep 2; echo tick"]
+`)
+	e.mustEnv(clock, "apply", "-f", f)
+	list := func() []batchv1.Job {
+		var l batchv1.JobList
+		if err := json.Unmarshal([]byte(e.mustEnv(clock, "get", "jobs", "-o", "json")), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+	mostActive := 0
+	var jobs []batchv1.Job
+	eventually(t, 90*time.Second, func() error {
+		jobs = list()
+		done, active := 0, 0
+		for i := range jobs {
+			if _, ok := runner.JobFinished(&jobs[i]); ok {
+				done++
+			} else {
+				active++
+			}
+		}
+		mostActive = max(mostActive, active)
+		if done < 3 {
+			return fmt.Errorf("%d jobs complete, want 3", done)
+		}
+		return nil
+	})
+	if mostActive > 1 {
+		t.Errorf("%d jobs active at once under Forbid", mostActive)
+	}
+	var finished []batchv1.Job
+	for _, j := range jobs {
+		if !regexp.MustCompile(`^tick-\d{8,}$`).MatchString(j.Name) || j.OwnerReferences[0].Kind != "CronJob" {
+			t.Errorf("job %s owned by %+v", j.Name, j.OwnerReferences)
+		}
+		if _, ok := runner.JobFinished(&j); ok {
+			finished = append(finished, j)
+		}
+	}
+	slices.SortFunc(finished, func(a, b batchv1.Job) int { return a.Status.StartTime.Compare(b.Status.StartTime.Time) })
+	for i := 1; i < len(finished); i++ {
+		prev, next := finished[i-1], finished[i]
+		if next.Status.StartTime.Before(prev.Status.CompletionTime) {
+			t.Errorf("job %s started at %s, before %s completed at %s", next.Name, next.Status.StartTime, prev.Name, prev.Status.CompletionTime)
+		}
+	}
+	if out := e.mustEnv(clock, "get", "cronjobs"); !regexp.MustCompile(`tick\s+\* \* \* \* \*\s+<none>\s+False\s+[01]\s`).MatchString(out) {
+		t.Errorf("get cronjobs:\n%s", out)
+	}
+
+	e.mustEnv(clock, "create", "job", "now", "--from=cronjob/tick")
+	eventually(t, 60*time.Second, func() error {
+		for _, j := range list() {
+			if j.Name == "now" {
+				if _, ok := runner.JobFinished(&j); ok && j.Annotations["cronjob.kubernetes.io/instantiate"] == "manual" {
+					return nil
+				}
+				return fmt.Errorf("job now: %+v", j.Status)
+			}
+		}
+		return fmt.Errorf("no job now")
+	})
+	if _, errOut, err := e.runEnv(clock, "create", "job", "now", "--from=cronjob/tick"); err == nil || !strings.Contains(errOut, "already exists") {
+		t.Errorf("a second job now: %v %s", err, errOut)
+	}
+	e.mustEnv(clock, "delete", "-f", f)
+	if n := len(list()); n != 0 {
+		t.Errorf("%d jobs left after the CronJob was deleted", n)
+	}
 }

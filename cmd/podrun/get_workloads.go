@@ -22,6 +22,8 @@ type workloadResource struct {
 	kind, plural, apiGroup string
 	short                  []string
 	columns                []workloadColumn
+	// list lists the kind's objects; nil is Runner.ListWorkloads.
+	list func(r *runner.Runner, namespace string) ([]runner.Workload, error)
 }
 
 type workloadColumn struct {
@@ -61,7 +63,12 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 	if allNamespaces {
 		ns = ""
 	}
-	all, err := r.ListWorkloads(res.kind, ns)
+	var all []runner.Workload
+	if res.list != nil {
+		all, err = res.list(r, ns)
+	} else {
+		all, err = r.ListWorkloads(res.kind, ns)
+	}
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newVersionCommand(g),
 		newMonitorCommand(g),
 		newSuperviseCommand(g),
+		newCreateCommand(g),
 	)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))
