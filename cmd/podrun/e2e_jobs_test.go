@@ -342,3 +342,32 @@ spec:
 		t.Errorf("%d jobs left after the CronJob was deleted", n)
 	}
 }
+
+// TestUpJob: `up` of a Job is a CI gate: it follows the Job's pods' logs,
+// exits 0 once it completes and 1 once it fails, with the failing pod's
+// last lines, and leaves nothing behind.
+func TestUpJob(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	ok := e.startUp(t, e.manifest("ok.yaml", jobYAML("pass", "  completions: 2\n", "echo passing")))
+	if code := ok.wait(t, 60*time.Second); code != 0 {
+		t.Errorf("up of a Job that completes exited %d\nstdout: %s\nstderr: %s", code, ok.out.String(), ok.errOut.String())
+	}
+	if n := strings.Count(ok.out.String(), "passing"); n != 2 {
+		t.Errorf("up printed the pods' line %d times, want 2:\n%s", n, ok.out.String())
+	}
+	bad := e.startUp(t, e.manifest("bad.yaml", jobYAML("broken", "  backoffLimit: 0\n", "echo first; echo the reason it broke; exit 7")))
+	if code := bad.wait(t, 60*time.Second); code != 1 {
+		t.Errorf("up of a Job that fails exited %d", code)
+	}
+	if s := bad.errOut.String(); !strings.Contains(s, "BackoffLimitExceeded") || !strings.Contains(s, "the reason it broke") {
+		t.Errorf("up's error does not say why:\n%s", s)
+	}
+	if out, _, _ := e.run("get", "jobs"); strings.TrimSpace(out) != "" {
+		t.Errorf("up left jobs:\n%s", out)
+	}
+	if n := len(e.jobPods("pass")) + len(e.jobPods("broken")); n != 0 {
+		t.Errorf("up left %d pods", n)
+	}
+}
