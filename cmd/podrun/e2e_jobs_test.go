@@ -150,6 +150,10 @@ func TestJobCompletionsParallelism(t *testing.T) {
 	if out := e.must("get", "jobs"); !regexp.MustCompile(`count\s+Complete\s+3/3\s+\d+s`).MatchString(out) {
 		t.Errorf("get jobs:\n%s", out)
 	}
+	out, errOut, err := e.run("logs", "job/count")
+	if err != nil || strings.TrimSpace(out) != "done" || !strings.Contains(errOut, "Found 3 pods, using pod/count-") {
+		t.Errorf("logs job/count: %v\n%s%s", err, out, errOut)
+	}
 	e.must("delete", "-f", f)
 	if n := len(e.jobPods("count")); n != 0 {
 		t.Errorf("%d pods left after the Job was deleted", n)

@@ -12,7 +12,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 		tail int64
 	)
 	cmd := &cobra.Command{
-		Use:   "logs POD|pod/POD [-c CONTAINER]",
+		Use:   "logs POD|pod/POD|KIND/NAME [-c CONTAINER]",
 		Short: "Print a container's log",
 		Example: `  podrun logs hello -c web
   podrun logs -f hello -c web
@@ -21,7 +21,7 @@ func newLogsCommand(g *globals) *cobra.Command {
   podrun logs -f hello --all-containers --prefix`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := g.podArg(args[0])
+			ref, err := g.logsPod(cmd, args[0])
 			if err != nil {
 				return err
 			}
