@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -374,4 +375,58 @@ func TestUpJob(t *testing.T) {
 	if n := len(e.jobPods("pass")) + len(e.jobPods("broken")); n != 0 {
 		t.Errorf("up left %d pods", n)
 	}
+}
+
+// TestJobOnFailureTTL: restartPolicy OnFailure restarts the container in
+// place (one pod, one restart, nothing failed); ttlSecondsAfterFinished
+// then removes the pod, the Job and its supervisor.
+func TestJobOnFailureTTL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	text := jobYAML("again", "  ttlSecondsAfterFinished: 3\n", "if [ -e /data/seen ]; then echo ok; else touch /data/seen; exit 1; fi")
+	text = strings.Replace(text, "restartPolicy: Never", "restartPolicy: OnFailure", 1)
+	text = strings.Replace(text, "        command:", "        volumeMounts: [{name: data, mountPath: /data}]\n        command:", 1)
+	text += "      volumes:\n      - {name: data, emptyDir: {}}\n"
+	f := e.manifest("job.yaml", text)
+	fast := []string{runner.BackoffEnv + "=200ms"}
+	e.mustEnv(fast, "apply", "-f", f)
+	j := e.waitJob(t, "again", batchv1.JobComplete, 60*time.Second)
+	pods := e.jobPods("again")
+	if j.Status.Failed != 0 || len(pods) != 1 || pods[0].Status.ContainerStatuses[0].RestartCount != 1 {
+		t.Errorf("status %+v, %d pods", j.Status, len(pods))
+	}
+	if out := e.must("apply", "-f", f); !strings.Contains(out, "unchanged") {
+		t.Errorf("re-apply: %s", out)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if out, errOut, err := e.run("get", "job", "again"); err == nil {
+			return fmt.Errorf("the Job is still there:\n%s%s", out, errOut)
+		}
+		if n := len(e.jobPods("again")); n != 0 {
+			return fmt.Errorf("%d pods left", n)
+		}
+		if pids := e.supervisors(); len(pids) > 0 {
+			return fmt.Errorf("supervisors %v still run", pids)
+		}
+		return nil
+	})
+}
+
+// supervisors are the pids of the workload supervisors of e's run root.
+func (e *env) supervisors() []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		args := strings.Split(string(raw), "\x00")
+		if slices.Contains(args, runner.SuperviseCommand) && slices.Contains(args, e.runRoot) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

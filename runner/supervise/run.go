@@ -290,6 +290,9 @@ func (s *supervisor) step(ctx context.Context) (time.Duration, error) {
 	stepCtx, cancel := stepContext(ctx)
 	defer cancel()
 	requeue, err := s.cfg.Controller.Sync(stepCtx, w, e)
+	if e.removed {
+		return 0, fmt.Errorf("%w: removed by its controller", ErrNotFound)
+	}
 	if ferr := s.flush(stepCtx, e); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
@@ -365,6 +368,8 @@ type env struct {
 	pods   []corev1.Pod
 	status json.RawMessage
 	events []state.Event
+	// removed is set once the controller removed the workload.
+	removed bool
 }
 
 func (e *env) Pods() []corev1.Pod { return e.pods }
@@ -453,6 +458,9 @@ func (e *env) RemoveWorkload(ctx context.Context) error {
 	if err := d.Write(rec); err != nil {
 		return err
 	}
-	e.status, e.events = nil, nil // nothing left to record them in
-	return d.Remove()
+	if err := d.Remove(); err != nil {
+		return err
+	}
+	e.removed = true // nothing left to record a status or events in
+	return nil
 }
