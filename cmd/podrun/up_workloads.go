@@ -68,18 +68,24 @@ func (u *upRun) followWorkloads(discover, follow context.Context, workloads []up
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		seen := map[string]bool{}
-		for {
+		look := func() {
 			for _, w := range workloads {
-				for _, p := range u.workloadPods(discover, w) {
-					if seen[p.Namespace+"/"+p.Name] {
+				for _, p := range u.workloadPods(follow, w) {
+					// A pod the supervisor is still starting has no
+					// containers recorded yet: nothing to follow.
+					if seen[p.Namespace+"/"+p.Name] || len(p.Status.InitContainerStatuses)+len(p.Status.ContainerStatuses) == 0 {
 						continue
 					}
 					seen[p.Namespace+"/"+p.Name] = true
 					wg.Go(func() { _ = u.r.Logs(follow, p.Namespace, p.Name, opts, u.out) })
 				}
 			}
+		}
+		for {
+			look()
 			select {
 			case <-discover.Done():
+				look() // the pods that came and went since the last look
 				return
 			case <-time.After(upPollPeriod):
 			}
