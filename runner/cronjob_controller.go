@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,17 +243,10 @@ func (r *Runner) ListJobs(namespace string) ([]Workload, error) {
 			}
 		}
 	}
-	sortWorkloads(jobs)
+	slices.SortFunc(jobs, func(a, b Workload) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
 	return jobs, nil
-}
-
-func sortWorkloads(ws []Workload) {
-	for i := 1; i < len(ws); i++ {
-		for j := i; j > 0 && (ws[j].Namespace < ws[j-1].Namespace ||
-			ws[j].Namespace == ws[j-1].Namespace && ws[j].Name < ws[j-1].Name); j-- {
-			ws[j], ws[j-1] = ws[j-1], ws[j]
-		}
-	}
 }
 
 // CreateJobFromCronJob is kubectl create job NAME --from=cronjob/CJ: it

@@ -430,3 +430,31 @@ func (e *env) supervisors() []int {
 	}
 	return pids
 }
+
+// TestJobSuspend: a suspended Job starts no pod and says so; applied
+// again unsuspended, it runs to completion.
+func TestJobSuspend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	f := e.manifest("job.yaml", jobYAML("later", "  suspend: true\n", "echo ran"))
+	e.must("apply", "-f", f)
+	eventually(t, 30*time.Second, func() error {
+		if out := e.must("get", "jobs"); !regexp.MustCompile(`later\s+Suspended\s+0/1\s`).MatchString(out) {
+			return fmt.Errorf("get jobs:\n%s", out)
+		}
+		return nil
+	})
+	if n := len(e.jobPods("later")); n != 0 {
+		t.Errorf("a suspended Job made %d pods", n)
+	}
+	f = e.manifest("job.yaml", jobYAML("later", "  suspend: false\n", "echo ran"))
+	if out := e.must("apply", "-f", f); !strings.Contains(out, "configured") {
+		t.Errorf("resuming: %s", out)
+	}
+	j := e.waitJob(t, "later", batchv1.JobComplete, 60*time.Second)
+	if j.Status.Succeeded != 1 {
+		t.Errorf("status %+v", j.Status)
+	}
+	e.must("delete", "-f", f)
+}
