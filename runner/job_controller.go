@@ -77,7 +77,7 @@ func decodeJob(object, status json.RawMessage) (*batchv1.Job, error) {
 // removeJob is ttlSecondsAfterFinished's end for a Job of its own: its
 // pods go, then the Job, and with it its supervisor.
 func removeJob(ctx context.Context, env supervise.Env, pods []corev1.Pod) error {
-	if err := env.DeletePods(ctx, podNames(pods)...); err != nil {
+	if err := env.DeletePods(ctx, jobPodNames(pods)...); err != nil {
 		return err
 	}
 	rm, ok := env.(supervise.Remover)
@@ -199,7 +199,7 @@ func lastExit(p *corev1.Pod) time.Time {
 	return t
 }
 
-func podNames(pods []corev1.Pod) []string {
+func jobPodNames(pods []corev1.Pod) []string {
 	out := make([]string, len(pods))
 	for i, p := range pods {
 		out[i] = p.Name

@@ -34,7 +34,7 @@ func init() {
 func typedJob(fn func(*batchv1.Job, time.Time) string) func(map[string]any) string {
 	return func(obj map[string]any) string {
 		var j batchv1.Job
-		if !convert(obj, &j) {
+		if !decodeMap(obj, &j) {
 			return "<unknown>"
 		}
 		return fn(&j, time.Now())
@@ -44,14 +44,14 @@ func typedJob(fn func(*batchv1.Job, time.Time) string) func(map[string]any) stri
 func typedCronJob(fn func(*batchv1.CronJob) string) func(map[string]any) string {
 	return func(obj map[string]any) string {
 		var c batchv1.CronJob
-		if !convert(obj, &c) {
+		if !decodeMap(obj, &c) {
 			return "<unknown>"
 		}
 		return fn(&c)
 	}
 }
 
-func convert(obj map[string]any, v any) bool {
+func decodeMap(obj map[string]any, v any) bool {
 	data, err := json.Marshal(obj)
 	return err == nil && json.Unmarshal(data, v) == nil
 }

@@ -182,7 +182,7 @@ func (u *upRun) printFailedPod(ctx context.Context, w upWorkload) {
 		if p.Status.Phase != corev1.PodFailed {
 			continue
 		}
-		if at := finishedAt(&p); last == nil || at.After(lastAt) {
+		if at := podFinishedAt(&p); last == nil || at.After(lastAt) {
 			last, lastAt = &p, at
 		}
 	}
@@ -194,8 +194,8 @@ func (u *upRun) printFailedPod(ctx context.Context, w upWorkload) {
 	_ = u.r.Logs(ctx, last.Namespace, last.Name, runner.LogOptions{AllContainers: true, Prefix: true, Tail: &tail}, u.errOut)
 }
 
-// finishedAt is when the last of a pod's containers exited.
-func finishedAt(p *corev1.Pod) time.Time {
+// podFinishedAt is when the last of a pod's containers exited.
+func podFinishedAt(p *corev1.Pod) time.Time {
 	var t time.Time
 	for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 		if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
