@@ -259,14 +259,24 @@ func (r *Runner) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, n
 		return out, err
 	}
 	d := r.Workloads().Workload(k)
+	notFound := fmt.Errorf("cronjobs.batch %q not found: %w", cronJob, ErrWorkloadNotFound)
 	l, err := d.Lock(ctx)
+	if errors.Is(err, ErrWorkloadNotFound) {
+		return out, notFound
+	}
 	if err != nil {
-		return out, fmt.Errorf("cronjob %q: %w", cronJob, err)
+		return out, err
 	}
 	defer l.Unlock()
 	data, err := d.ReadObject()
+	if errors.Is(err, ErrWorkloadNotFound) {
+		return out, notFound
+	}
 	if err != nil {
-		return out, fmt.Errorf("cronjob %q: %w", cronJob, err)
+		return out, err
+	}
+	if rec, err := d.Read(); err != nil || !rec.Deleting.IsZero() {
+		return out, errors.Join(err, fmt.Errorf("cronjob %q is being deleted", cronJob))
 	}
 	var cj batchv1.CronJob
 	if err := json.Unmarshal(data, &cj); err != nil {
@@ -285,8 +295,11 @@ func (r *Runner) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, n
 	}
 	out.Action = "created"
 	// Rewriting the object as it is wakes the supervisor, which watches
-	// it, to run the Job now.
-	return out, d.WriteObject(data)
+	// it, to run the Job now; one that was lost is started again.
+	if err := d.WriteObject(data); err != nil {
+		return out, err
+	}
+	return out, r.Supervisors().EnsureLocked(ctx, d)
 }
 
 func containsWorkload(ws []Workload, name string) bool {

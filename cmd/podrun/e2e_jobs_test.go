@@ -342,6 +342,9 @@ spec:
 	if _, errOut, err := e.runEnv(clock, "create", "job", "now", "--from=cronjob/tick"); err == nil || !strings.Contains(errOut, "already exists") {
 		t.Errorf("a second job now: %v %s", err, errOut)
 	}
+	if _, errOut, err := e.runEnv(clock, "create", "job", "x", "--from=cronjob/nope"); err == nil || !strings.Contains(errOut, `cronjobs.batch "nope" not found`) {
+		t.Errorf("a job from no cronjob: %v %s", err, errOut)
+	}
 	e.mustEnv(clock, "delete", "-f", f)
 	if n := len(list()); n != 0 {
 		t.Errorf("%d jobs left after the CronJob was deleted", n)
