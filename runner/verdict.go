@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io/fs"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,7 +117,7 @@ func (r *Runner) newPod(p kube.Pod) (*corev1.Pod, error) {
 	pod.CreationTimestamp = metav1.Now()
 	if pod.Spec.NodeName == "" {
 		// This machine is the node, as the scheduler would have said.
-		pod.Spec.NodeName, _ = os.Hostname()
+		pod.Spec.NodeName = nodeName()
 	}
 	return pod, nil
 }
