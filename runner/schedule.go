@@ -153,17 +153,22 @@ func (r *Runner) placedPods() ([]placed, error) {
 // it decides whether the node takes the pod and records it, placed
 // (with its hostPorts, on this node) or Pending. prior is the pod's
 // Pending record, when it was Pending until now.
+// A pod without hostPorts needs neither the lock nor the other pods.
 func (r *Runner) place(ctx context.Context, dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan, prior *state.Pod) (*Unschedulable, *state.Pod, error) {
-	unlock, err := r.lockPorts(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer unlock()
-	if scheduled(p) {
-		others, err := r.placedPods()
+	var others []placed
+	if len(sandbox.Ports) > 0 {
+		unlock, err := r.lockPorts(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
+		defer unlock()
+		if scheduled(p) {
+			if others, err = r.placedPods(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if scheduled(p) {
 		if u := unschedulable(Node(), pod, sandbox.Ports, others); u != nil {
 			pod.Spec.NodeName = ""
 			return u, nil, r.recordPending(dir, p, pod, u, prior)
