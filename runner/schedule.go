@@ -217,6 +217,23 @@ func (r *Runner) recordPending(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, u
 	return nil
 }
 
+// ErrNoHost is returned for the logs of, or an exec in, a pod the
+// scheduler left Pending, as the API server refuses them.
+var ErrNoHost = errors.New("does not have a host assigned")
+
+// unassigned refuses what needs the pod's containers when st is a pod
+// the scheduler left Pending: it has none.
+func unassigned(st *state.Pod) error {
+	if st.Stage != state.StagePending {
+		return nil
+	}
+	var why string
+	if c := st.FindCondition(string(corev1.PodScheduled)); c != nil {
+		why = ": " + c.Message
+	}
+	return fmt.Errorf("pod %s %w: it is Pending%s", st.Name, ErrNoHost, why)
+}
+
 // pendingWarning is the line that says why pod p is Pending, located in
 // its manifest; verb is "is" (apply) or "would be" (render).
 func pendingWarning(p kube.Pod, u *Unschedulable, verb string) string {

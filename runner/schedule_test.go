@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -156,6 +158,12 @@ func TestPendingPodStatus(t *testing.T) {
 	}
 	if got := r.PendingWarning(p); got != "pods.yaml:20: pod b is Pending: Unschedulable: "+msgPorts+" (hostPort 18080/TCP is published by pod default/a)" {
 		t.Errorf("warning %q", got)
+	}
+	if err := r.Logs(ctx, "default", "b", LogOptions{}, io.Discard); !errors.Is(err, ErrNoHost) || !strings.Contains(err.Error(), msgPorts) {
+		t.Errorf("logs of a Pending pod: %v, want %v with the reason", err, ErrNoHost)
+	}
+	if _, err := r.Exec(ctx, "default", "b", ExecOptions{Args: []string{"true"}}); !errors.Is(err, ErrNoHost) {
+		t.Errorf("exec in a Pending pod: %v, want %v", err, ErrNoHost)
 	}
 	k, _ := state.PodKey("default", "b")
 	if _, err := os.Stat(r.pod(k).layout.Namespace("net")); !os.IsNotExist(err) {
