@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,4 +145,37 @@ func (e *env) checkPendingShown(name, msg string) {
 			e.t.Errorf("describe pod %s lacks %q:\n%s", name, want, d)
 		}
 	}
+}
+
+// TestUpPendingPod: up runs two pods asking for one hostPort; the second
+// is Pending, and up waits for it rather than failing to follow its
+// logs. Deleting the first from another shell starts the second, whose
+// logs up then follows; SIGINT ends up with exit status 0.
+func TestUpPendingPod(t *testing.T) {
+	e := upEnv(t)
+	ports := fmt.Sprintf("    ports:\n    - containerPort: 80\n      hostPort: %d\n", e.portBase+4)
+	loop := func(name string) string {
+		return podYAML(name, "  terminationGracePeriodSeconds: 5\n", container("main",
+			"trap 'exit 0' TERM; echo "+name+" up; while true; do sleep 0.1; done", ports))
+	}
+	u := e.startUp(t, e.manifest("pods.yaml", loop("a")+"---\n"+loop("b")))
+	eventually(t, 30*time.Second, func() error {
+		if out, _, _ := e.run("get", "pod", "b"); !strings.Contains(out, "Pending") {
+			return fmt.Errorf("pod b is not Pending: %q", out)
+		}
+		return nil
+	})
+	checkUnschedulable(t, e.pod("b"), msgUnfreePorts)
+	e.must("delete", "pod", "a")
+	u.printed(t, "[pod/b/main] b up\n", false)
+	if err := u.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := u.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("up exited %d, want 0: %s", code, u.errOut.String())
+	}
+	if s := u.errOut.String(); strings.Contains(s, "host assigned") {
+		t.Errorf("up failed to follow the Pending pod:\n%s", s)
+	}
+	e.noPods(t)
 }
