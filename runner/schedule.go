@@ -304,8 +304,9 @@ func (r *Runner) pendingPods() ([]pending, error) {
 
 // SchedulePending starts the pods recorded Pending that fit on the node
 // now, oldest first, as the scheduler places a waiting pod once the port
-// it asks for is free, and returns those it started. A pod whose start
-// fails is torn down, as apply tears it down, and its error returned.
+// it asks for is free, and returns those it started. A pod whose images
+// cannot be had stays Pending; a pod whose start fails is torn down, as
+// apply tears it down. Their errors are returned.
 // Delete, DeletePods and apply call it whenever they free a hostPort;
 // whatever else frees one (a workload's supervisor) calls it too.
 func (r *Runner) SchedulePending(ctx context.Context) ([]PodRef, error) {
@@ -333,18 +334,17 @@ func (r *Runner) SchedulePending(ctx context.Context) ([]PodRef, error) {
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
-	pods := make([]kube.Pod, len(fit))
-	for i, q := range fit {
-		pods[i] = q.pod
-	}
-	images, err := r.resolveImages(ctx, pods, nil)
-	if err != nil {
-		return nil, err
-	}
 	net := sync.OnceValues(func() (*network.Network, error) { return network.Open(r.cfg.Network) })
 	var started []PodRef
 	var errs []error
 	for _, q := range fit {
+		// Each pod's images on their own: one that cannot be had leaves
+		// its pod Pending, and not the others.
+		images, err := r.resolveImages(ctx, []kube.Pod{q.pod}, nil)
+		if err != nil {
+			errs = append(errs, podError(q.pod, err))
+			continue
+		}
 		ok, err := r.startPending(ctx, q, images, net)
 		if ok {
 			started = append(started, PodRef{q.record.Namespace, q.record.Name})
