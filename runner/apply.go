@@ -109,7 +109,7 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 	var prior *state.Pod // the pod's Pending record, when it stays the same pod
 	switch {
 	case err == nil && old.Stage == state.StagePending && sameSpec(old, pod):
-		out.Action, prior = "unchanged", old // placed now, if it fits
+		out.Action, prior = pendingAction(old, pod), old // placed now, if it fits
 	case err == nil && old.Stage == state.StagePending:
 		// Never started: replaced by the pod as applied now.
 		if err := r.teardown(ctx, h); err != nil {
@@ -227,7 +227,7 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 // node now, and it counts against its quotas already.
 func (r *Runner) admitted(ctx context.Context, p kube.Pod, prior *state.Pod) (*corev1.Pod, func(), error) {
 	if prior != nil {
-		pod := manifest(prior)
+		pod := relabel(manifest(prior), prior, p.Pod)
 		if pod.Spec.NodeName == "" {
 			pod.Spec.NodeName = nodeName()
 		}

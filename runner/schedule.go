@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	goruntime "runtime"
 	"slices"
@@ -268,6 +269,36 @@ func (r *Runner) PendingWarning(p kube.Pod) string {
 		}
 	}
 	return pendingWarning(p, u, "is")
+}
+
+// pendingAction is what applying pod again does to the pod recorded
+// Pending in st, with the same spec: "configured" when its labels or
+// annotations change (relabel), else "unchanged".
+func pendingAction(st *state.Pod, pod *corev1.Pod) string {
+	var old corev1.Pod
+	if json.Unmarshal(st.Applied, &old) == nil && maps.Equal(old.Labels, pod.Labels) && maps.Equal(old.Annotations, pod.Annotations) {
+		return "unchanged"
+	}
+	return "configured"
+}
+
+// relabel gives pod, as admitted when it was first applied (recorded in
+// st), the labels and annotations of applied, keeping the annotations
+// admission added (the LimitRanger's).
+func relabel(pod *corev1.Pod, st *state.Pod, applied *corev1.Pod) *corev1.Pod {
+	var first corev1.Pod
+	_ = json.Unmarshal(st.Applied, &first)
+	annotations := maps.Clone(applied.Annotations)
+	for k, v := range pod.Annotations {
+		if _, byUser := first.Annotations[k]; !byUser {
+			if annotations == nil {
+				annotations = map[string]string{}
+			}
+			annotations[k] = v
+		}
+	}
+	pod.Labels, pod.Annotations = maps.Clone(applied.Labels), annotations
+	return pod
 }
 
 // pending is a pod recorded Pending, as applied, with its record.

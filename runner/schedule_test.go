@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -181,6 +182,14 @@ func TestPendingPodStatus(t *testing.T) {
 	if events, _ := r.Events(ctx, "default", "b"); len(events) != 1 || events[0].Count != 2 {
 		t.Errorf("events applied again: %+v", events)
 	}
+	// Applied with a label more, it is configured, still the same pod.
+	p.Pod.Labels = map[string]string{"tier": "web"}
+	if out, err := r.applyPod(ctx, p, verdictImages, nil, turn{}); err != nil || out.Action != "configured" {
+		t.Fatalf("apply with a label: %+v, %v", out, err)
+	}
+	if relabelled, err := r.Get(ctx, "default", "b"); err != nil || relabelled.UID != pod.UID || relabelled.Labels["tier"] != "web" {
+		t.Errorf("applied with a label: %+v, %v", relabelled, err)
+	}
 
 	// The pod that now holds the port is not a Pending one.
 	if others, _ := r.placedPods(); len(others) != 1 || others[0].name != "a" {
@@ -284,5 +293,20 @@ func TestTurns(t *testing.T) {
 	ts[1].placed() // twice is once
 	if err := <-waited; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRelabel: a Pending pod applied again takes the labels and
+// annotations applied, and keeps those admission added.
+func TestRelabel(t *testing.T) {
+	first := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "1"}, Annotations: map[string]string{"note": "x"}}}
+	applied, _ := json.Marshal(first)
+	admitted := first.DeepCopy()
+	admitted.Annotations["kubernetes.io/limit-ranger"] = "LimitRanger plugin set: cpu request"
+	again := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"b": "2"}}}
+	got := relabel(admitted, &state.Pod{Applied: applied}, again)
+	want := metav1.ObjectMeta{Labels: map[string]string{"b": "2"}, Annotations: map[string]string{"kubernetes.io/limit-ranger": "LimitRanger plugin set: cpu request"}}
+	if diff := cmp.Diff(want, got.ObjectMeta); diff != "" {
+		t.Errorf("metadata (-want +got):\n%s", diff)
 	}
 }
