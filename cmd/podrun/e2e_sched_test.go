@@ -60,6 +60,15 @@ func TestPendingHostPort(t *testing.T) {
 	checkUnschedulable(t, second, msgUnfreePorts)
 	e.checkPendingShown("second", msgUnfreePorts)
 
+	// Render gives apply's verdict: no bundles for the Pending pods, exit 0.
+	rendered := t.TempDir()
+	out, errOut, err = e.run("render", "-f", path, "-o", rendered)
+	if err != nil || strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "/default_first\n") ||
+		!strings.Contains(errOut, fmt.Sprintf("%s:25: pod second would be Pending: Unschedulable: %s", path, msgUnfreePorts)) ||
+		!strings.Contains(errOut, fmt.Sprintf("%s:38: pod third would be Pending: Unschedulable: %s", path, msgUnfreePorts)) {
+		t.Errorf("render: %v\n%s%s", err, out, errOut)
+	}
+
 	// Applied again unchanged, nothing changes.
 	if out := e.must("apply", "-f", path); out != "pod/first unchanged\npod/second unchanged\npod/third unchanged\n" {
 		t.Errorf("apply again printed %q", out)
