@@ -89,7 +89,7 @@ func allContainers(spec *corev1.PodSpec) []corev1.Container {
 }
 
 // applyPod creates one pod under its lock, or finds it unchanged. A pod
-// the node cannot take yet is created Pending, with a warning.
+// the node cannot take yet is created Pending (PendingWarning says why).
 func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net openNetwork, t turn) (Outcome, error) {
 	pod := p.Pod
 	out := Outcome{Kind: "pod", Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
