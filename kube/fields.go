@@ -83,7 +83,7 @@ var Fields = []Field{
 	{StructPodSpec, "serviceAccountName", Supported, "the token's subject, and the downward API; see volumes.md"},
 	{StructPodSpec, "serviceAccount", Supported, "deprecated alias of serviceAccountName"},
 	{StructPodSpec, "automountServiceAccountToken", Supported, "unless false, a token volume is mounted whose token authenticates nothing (see volumes.md)"},
-	{StructPodSpec, "nodeName", Supported, "defaults to this machine's hostname"},
+	{StructPodSpec, "nodeName", Supported, "set to this machine's hostname once the pod is placed; a pod that names it skips the scheduler step (pods.md, One node)"},
 	{StructPodSpec, "hostNetwork", Supported, ""},
 	{StructPodSpec, "hostPID", Supported, ""},
 	{StructPodSpec, "hostIPC", Supported, ""},
