@@ -230,8 +230,12 @@ func TestStatefulSetScaleDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	e.must("apply", "-f", e.manifest("web.yaml", setYAML("StatefulSet", "web", "  replicas: 3\n  serviceName: web\n", "")))
-	readyPods(t, e, "web-", "web-0", "web-1", "web-2")
+	three := e.manifest("web.yaml", setYAML("StatefulSet", "web", "  replicas: 3\n  serviceName: web\n", ""))
+	e.must("apply", "-f", three)
+	first := readyPods(t, e, "web-", "web-0", "web-1", "web-2")["web-0"]
+	if out := e.must("apply", "-f", three); !strings.Contains(out, "statefulset.apps/web unchanged") {
+		t.Errorf("apply again said %q", out)
+	}
 
 	e.must("apply", "-f", e.manifest("web.yaml", setYAML("StatefulSet", "web", "  replicas: 1\n  serviceName: web\n", "")))
 	eventually(t, 60*time.Second, func() error {
@@ -246,13 +250,20 @@ func TestStatefulSetScaleDown(t *testing.T) {
 		}
 		return nil
 	})
-	rec := e.workloadRecord("statefulset", "web")
-	d2, d1 := eventIndex(rec, "delete Pod web-2 "), eventIndex(rec, "delete Pod web-1 ")
-	if d2 < 0 || d1 < 0 || d2 > d1 {
-		t.Errorf("want web-2 deleted before web-1, events: %+v", rec.Events)
-	}
+	// The step records its events once its deletions are done.
+	eventually(t, 30*time.Second, func() error {
+		rec := e.workloadRecord("statefulset", "web")
+		d2, d1 := eventIndex(rec, "delete Pod web-2 "), eventIndex(rec, "delete Pod web-1 ")
+		if d2 < 0 || d1 < 0 || d2 > d1 {
+			return fmt.Errorf("want web-2 deleted before web-1, events: %+v", rec.Events)
+		}
+		return nil
+	})
 
 	old := readyPods(t, e, "web-", "web-0")["web-0"]
+	if old.UID != first.UID || old.Status.ContainerStatuses[0].RestartCount != 0 {
+		t.Errorf("web-0 was replaced or restarted by an unchanged apply and a scale down")
+	}
 	e.must("delete", "pod", "web-0")
 	eventually(t, 60*time.Second, func() error {
 		p, ok := e.podsOf("web-")["web-0"]
@@ -278,7 +289,7 @@ func TestStatefulSetScaleDown(t *testing.T) {
 // TestDaemonSet: a DaemonSet runs one pod on this node; one whose
 // nodeSelector this node lacks runs none, and its status and events say
 // so; delete -f of one DaemonSet leaves another, of a similar name,
-// alone.
+// alone; a changed template rolls the one pod.
 func TestDaemonSet(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -346,8 +357,113 @@ func TestDaemonSet(t *testing.T) {
 	if out := e.must("get", "ds"); strings.Contains(out, "agent ") || !strings.Contains(out, "agent-2") {
 		t.Errorf("get ds after delete:\n%s", out)
 	}
+	// RollingUpdate without a surge: the old pod goes, then the new one
+	// comes, at the new revision.
+	var old corev1.Pod
+	for _, p := range pods {
+		old = p
+	}
+	e.must("apply", "-f", e.manifest("agent-2.yaml", setYAML("DaemonSet", "agent-2", "", "      enableServiceLinks: false\n")))
+	eventually(t, 60*time.Second, func() error {
+		pods := e.podsOf("agent-2-")
+		if len(pods) != 1 {
+			return fmt.Errorf("pods of agent-2: %v", slices.Sorted(maps.Keys(pods)))
+		}
+		for _, p := range pods {
+			if p.Name == old.Name || p.Labels["controller-revision-hash"] == old.Labels["controller-revision-hash"] ||
+				p.Labels["pod-template-generation"] != "2" || !podReady(&p) {
+				return fmt.Errorf("agent-2 not rolled: %s %v", p.Name, p.Labels)
+			}
+		}
+		return nil
+	})
 	e.must("delete", "ds", "agent-2", "ssd")
 	if left := e.podsOf("agent-"); len(left) != 0 {
 		t.Errorf("pods left: %v", slices.Sorted(maps.Keys(left)))
 	}
+}
+
+// TestStatefulSetRetentionDelete: under persistentVolumeClaimRetentionPolicy
+// Delete, scaling down deletes the claim of the ordinal scaled away and
+// deleting the set deletes the rest, data and all.
+func TestStatefulSetRetentionDelete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	policy := "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete, whenDeleted: Delete}\n"
+	e.must("apply", "-f", e.manifest("kv.yaml", statefulSetYAML("kv", 2, policy)))
+	readyPods(t, e, "kv-", "kv-0", "kv-1")
+	if vols := e.must("volume", "ls"); !strings.Contains(vols, "data-kv-0") || !strings.Contains(vols, "data-kv-1") {
+		t.Fatalf("volume ls:\n%s", vols)
+	}
+	e.must("apply", "-f", e.manifest("kv.yaml", statefulSetYAML("kv", 1, policy)))
+	eventually(t, 60*time.Second, func() error {
+		if vols := e.must("volume", "ls"); strings.Contains(vols, "data-kv-1") || !strings.Contains(vols, "data-kv-0") {
+			return fmt.Errorf("want data-kv-0 alone:\n%s", vols)
+		}
+		return nil
+	})
+	e.must("delete", "statefulset", "kv")
+	if vols := e.must("volume", "ls"); strings.Contains(vols, "data-kv-") {
+		t.Errorf("claims left after the set was deleted:\n%s", vols)
+	}
+}
+
+// revisionOf is the controller-revision-hash of each pod, by name.
+func revisionOf(pods map[string]corev1.Pod) map[string]string {
+	out := map[string]string{}
+	for n, p := range pods {
+		out[n] = p.Labels["controller-revision-hash"]
+	}
+	return out
+}
+
+// TestStatefulSetRollingUpdate: a changed template replaces the pods from
+// the highest ordinal down to the partition, one at a time; lowering the
+// partition to 0 replaces the rest, and the update revision becomes the
+// current one.
+func TestStatefulSetRollingUpdate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	spec := func(partition int, version string) string {
+		return setYAML("StatefulSet", "ru", fmt.Sprintf("  replicas: 3\n  serviceName: ru\n  updateStrategy:\n    rollingUpdate: {partition: %d}\n", partition),
+			fmt.Sprintf("      enableServiceLinks: %s\n", version))
+	}
+	e.must("apply", "-f", e.manifest("ru.yaml", spec(1, "true")))
+	before := revisionOf(readyPods(t, e, "ru-", "ru-0", "ru-1", "ru-2"))
+	e.must("apply", "-f", e.manifest("ru.yaml", spec(1, "false")))
+	var set appsv1.StatefulSet
+	eventually(t, 60*time.Second, func() error {
+		now := revisionOf(readyPods(t, e, "ru-", "ru-0", "ru-1", "ru-2"))
+		if err := json.Unmarshal([]byte(e.must("get", "sts", "ru", "-o", "json")), &set); err != nil {
+			return err
+		}
+		if now["ru-0"] != before["ru-0"] || now["ru-1"] == before["ru-1"] || now["ru-2"] == before["ru-2"] || set.Status.UpdatedReplicas != 2 {
+			return fmt.Errorf("revisions %v (were %v), status %+v", now, before, set.Status)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, func() error {
+		rec := e.workloadRecord("statefulset", "ru")
+		if d2, d1 := eventIndex(rec, "delete Pod ru-2 "), eventIndex(rec, "delete Pod ru-1 "); d2 < 0 || d1 < 0 || d2 > d1 || eventIndex(rec, "delete Pod ru-0 ") >= 0 {
+			return fmt.Errorf("want ru-2 replaced before ru-1, and ru-0 kept: %+v", rec.Events)
+		}
+		return nil
+	})
+	if set.Status.CurrentRevision == set.Status.UpdateRevision {
+		t.Errorf("status %+v: the rollout is not over", set.Status)
+	}
+	e.must("apply", "-f", e.manifest("ru.yaml", spec(0, "false")))
+	eventually(t, 60*time.Second, func() error {
+		now := revisionOf(readyPods(t, e, "ru-", "ru-0", "ru-1", "ru-2"))
+		if err := json.Unmarshal([]byte(e.must("get", "sts", "ru", "-o", "json")), &set); err != nil {
+			return err
+		}
+		if now["ru-0"] == before["ru-0"] || set.Status.CurrentRevision != set.Status.UpdateRevision || set.Status.UpdatedReplicas != 3 {
+			return fmt.Errorf("revisions %v, status %+v", now, set.Status)
+		}
+		return nil
+	})
+	e.must("delete", "sts", "ru")
 }
