@@ -266,3 +266,40 @@ func TestCascadeClaims(t *testing.T) {
 		t.Errorf("volumes left %v, want %v", left, want)
 	}
 }
+
+// TestStatefulSetSyncParallel: Parallel makes every ordinal, and its
+// claim, in one step; OnDelete leaves a pod of an old revision alone.
+func TestStatefulSetSyncParallel(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := statefulSetController{}.withRunner(r)
+	ctx := context.Background()
+	set := testStatefulSet(3, 0, "db:1")
+	set.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
+	set.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType}
+	e := &recordingEnv{now: time.Now()}
+	if _, err := c.Sync(ctx, e.workload(t, "statefulset", set), e); err != nil {
+		t.Fatal(err)
+	}
+	if got := createdNames(e.created); !slices.Equal(got, []string{"db-0", "db-1", "db-2"}) {
+		t.Fatalf("created %v", got)
+	}
+	names, err := r.claimNames("default")
+	if err != nil || len(names) != 3 {
+		t.Errorf("claims %v: %v", names, err)
+	}
+	pods := make([]corev1.Pod, len(e.created))
+	for i, p := range e.created {
+		pods[i] = readyPod(p, e.now)
+	}
+	e = e.next(pods...)
+	set.Spec.Template.Spec.Containers[0].Image = "db:2"
+	if _, err := c.Sync(ctx, e.workload(t, "statefulset", set), e); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.created) != 0 || len(e.deleted) != 0 {
+		t.Errorf("OnDelete: created %v, deleted %v", createdNames(e.created), e.deleted)
+	}
+}

@@ -153,6 +153,9 @@ func TestStatefulSetClaims(t *testing.T) {
 		if got := strings.TrimSpace(e.must("exec", name, "--", "hostname")); got != name {
 			t.Errorf("%s: hostname inside says %q", name, got)
 		}
+		if got := e.must("exec", name, "--", "cat", "/etc/hostname"); got != name+"\n" {
+			t.Errorf("%s: /etc/hostname says %q", name, got)
+		}
 		if hosts := e.must("exec", name, "--", "cat", "/etc/hosts"); !strings.Contains(hosts, name+".db-svc.default.svc.cluster.local") {
 			t.Errorf("%s: /etc/hosts has no FQDN:\n%s", name, hosts)
 		}
@@ -301,17 +304,23 @@ func TestDaemonSet(t *testing.T) {
 	e.must("apply", "-f", ssd)
 
 	var name string
+	var other corev1.Pod // agent-2's
 	eventually(t, 60*time.Second, func() error {
-		var ready []string
-		for n, p := range e.podsOf("agent-") {
-			if p.Status.Phase == corev1.PodRunning && podReady(&p) && !strings.HasPrefix(n, "agent-2-") {
+		var ready, ready2 []string
+		pods := e.podsOf("agent-")
+		for n, p := range pods {
+			switch {
+			case p.Status.Phase != corev1.PodRunning || !podReady(&p):
+			case strings.HasPrefix(n, "agent-2-"):
+				ready2 = append(ready2, n)
+			default:
 				ready = append(ready, n)
 			}
 		}
-		if len(ready) != 1 {
-			return fmt.Errorf("want one pod of agent ready, have %v", ready)
+		if len(ready) != 1 || len(ready2) != 1 || len(pods) != 2 {
+			return fmt.Errorf("want one pod of agent and one of agent-2 ready, have %v and %v", ready, ready2)
 		}
-		name = ready[0]
+		name, other = ready[0], pods[ready2[0]]
 		return nil
 	})
 	if !regexp.MustCompile(`^agent-[bcdfghjklmnpqrstvwxz2456789]{5}$`).MatchString(name) {
@@ -346,23 +355,15 @@ func TestDaemonSet(t *testing.T) {
 
 	e.must("delete", "-f", agent)
 	pods := e.podsOf("agent-")
-	if _, ok := pods[name]; ok || len(pods) != 1 {
-		t.Errorf("after delete -f agent.yaml: %v", slices.Sorted(maps.Keys(pods)))
-	}
-	for n := range pods {
-		if !strings.HasPrefix(n, "agent-2-") {
-			t.Errorf("pod %s left", n)
-		}
+	if p, ok := pods[other.Name]; !ok || len(pods) != 1 || p.UID != other.UID || p.DeletionTimestamp != nil {
+		t.Errorf("after delete -f agent.yaml: %v, want %s untouched", slices.Sorted(maps.Keys(pods)), other.Name)
 	}
 	if out := e.must("get", "ds"); strings.Contains(out, "agent ") || !strings.Contains(out, "agent-2") {
 		t.Errorf("get ds after delete:\n%s", out)
 	}
 	// RollingUpdate without a surge: the old pod goes, then the new one
 	// comes, at the new revision.
-	var old corev1.Pod
-	for _, p := range pods {
-		old = p
-	}
+	old := other
 	e.must("apply", "-f", e.manifest("agent-2.yaml", setYAML("DaemonSet", "agent-2", "", "      enableServiceLinks: false\n")))
 	eventually(t, 60*time.Second, func() error {
 		pods := e.podsOf("agent-2-")
