@@ -228,7 +228,7 @@ func eventIndex(rec supervise.Record, text string) int {
 // TestStatefulSetScaleDown: scaling a StatefulSet of 3 down to 1 deletes
 // the highest ordinal first, one at a time; a pod deleted by hand comes
 // back under the same ordinal; --cascade=orphan leaves the pods running,
-// no longer owned.
+// no longer owned, and the set applied again adopts them.
 func TestStatefulSetScaleDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -286,7 +286,19 @@ func TestStatefulSetScaleDown(t *testing.T) {
 	if _, _, err := e.run("get", "sts", "web"); err == nil {
 		t.Error("the StatefulSet is still there")
 	}
-	e.must("delete", "pod", "web-0")
+	// Applied again, the set adopts its orphan, as a cluster's would.
+	e.must("apply", "-f", e.manifest("web.yaml", setYAML("StatefulSet", "web", "  replicas: 1\n  serviceName: web\n", "")))
+	eventually(t, 30*time.Second, func() error {
+		q := e.pod("web-0")
+		if q.UID != p.UID || len(q.OwnerReferences) != 1 || q.OwnerReferences[0].Kind != "StatefulSet" {
+			return fmt.Errorf("web-0 not adopted: uid %s (was %s), ownerReferences %v", q.UID, p.UID, q.OwnerReferences)
+		}
+		return nil
+	})
+	e.must("delete", "sts", "web")
+	if left := e.podsOf("web-"); len(left) != 0 {
+		t.Errorf("pods left: %v", slices.Sorted(maps.Keys(left)))
+	}
 }
 
 // TestDaemonSet: a DaemonSet runs one pod on this node; one whose
