@@ -54,6 +54,7 @@ func (c statefulSetController) Sync(ctx context.Context, w *supervise.Workload, 
 		return 0, err // its pods would wait for the claims
 	}
 	errs := []error{
+		c.r.claimOwners(set),
 		c.createPods(ctx, env, set, res.Create),
 		deletePods(ctx, env, "StatefulSet", set.Name, res.Delete),
 		c.deleteClaims(env, set, res.DeleteClaims),
@@ -292,4 +293,38 @@ func ownsAny(refs []metav1.OwnerReference, uids []string) bool {
 	return slices.ContainsFunc(refs, func(ref metav1.OwnerReference) bool {
 		return ref.UID != "" && slices.Contains(uids, string(ref.UID))
 	})
+}
+
+// claimOwners makes the claims of the set's ordinals name the set in an
+// ownerReference under whenDeleted Delete, and not otherwise, as the
+// controller keeps them when the policy changes on an existing set.
+func (r *Runner) claimOwners(set *appsv1.StatefulSet) error {
+	policy := set.Spec.PersistentVolumeClaimRetentionPolicy
+	owned := policy != nil && policy.WhenDeleted == appsv1.DeletePersistentVolumeClaimRetentionPolicyType
+	start, replicas := 0, 1
+	if o := set.Spec.Ordinals; o != nil {
+		start = int(o.Start)
+	}
+	if set.Spec.Replicas != nil {
+		replicas = int(*set.Spec.Replicas)
+	}
+	var errs []error
+	for ord := start; ord < start+replicas; ord++ {
+		for _, ct := range set.Spec.VolumeClaimTemplates {
+			n, err := r.Claims().Get(set.Namespace, kcontrollers.ClaimName(ct.Name, set.Name, ord))
+			if err != nil || n.Terminating() || ownsAny(n.Claim.OwnerReferences, []string{string(set.UID)}) == owned {
+				continue
+			}
+			c := n.Claim.DeepCopy()
+			c.OwnerReferences = slices.DeleteFunc(c.OwnerReferences, func(ref metav1.OwnerReference) bool { return ref.UID == set.UID })
+			if owned {
+				ref := kcontrollers.OwnerReference("apps/v1", "StatefulSet", &set.ObjectMeta)
+				ref.Controller = nil
+				c.OwnerReferences = append(c.OwnerReferences, ref)
+			}
+			_, err = r.Claims().Bind(c)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

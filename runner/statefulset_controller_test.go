@@ -303,3 +303,49 @@ func TestStatefulSetSyncParallel(t *testing.T) {
 		t.Errorf("OnDelete: created %v, deleted %v", createdNames(e.created), e.deleted)
 	}
 }
+
+// TestClaimOwners: a retention policy changed on an existing set is
+// carried to its claims: whenDeleted Delete makes them name the set,
+// Retain takes that away, and other owners stay.
+func TestClaimOwners(t *testing.T) {
+	r, err := New(Config{Root: t.TempDir(), RunRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := testStatefulSet(2, 0, "db:1")
+	other := metav1.OwnerReference{Kind: "Thing", Name: "t", UID: "other"}
+	for _, name := range []string{"data-db-0", "data-db-1", "data-db-2"} {
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, OwnerReferences: []metav1.OwnerReference{other}}}
+		if _, err := r.Claims().Bind(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owners := func(name string) []string {
+		n, err := r.Claims().Get("default", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var uids []string
+		for _, ref := range n.Claim.OwnerReferences {
+			uids = append(uids, string(ref.UID))
+		}
+		return uids
+	}
+	set.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+		WhenDeleted: appsv1.DeletePersistentVolumeClaimRetentionPolicyType, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType}
+	if err := r.claimOwners(set); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{"data-db-0": {"other", "sts-uid"}, "data-db-1": {"other", "sts-uid"}, "data-db-2": {"other"}} {
+		if got := owners(name); !slices.Equal(got, want) {
+			t.Errorf("%s owned by %v, want %v", name, got, want)
+		}
+	}
+	set.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	if err := r.claimOwners(set); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners("data-db-0"); !slices.Equal(got, []string{"other"}) {
+		t.Errorf("data-db-0 owned by %v after Retain", got)
+	}
+}
