@@ -212,6 +212,11 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 			return mountedUsers(pod, l), nil
 		},
 	})
+	if err == nil {
+		for _, w := range pp.warnings(p) {
+			r.cfg.Log.Warn(w)
+		}
+	}
 	switch {
 	case err != nil:
 		return err
@@ -313,9 +318,6 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	plan, err := translate.Pod(in)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range plan.Warnings {
-		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)
 	}
 	return plan, nil
 }

@@ -25,7 +25,9 @@ type Rendered struct {
 	// source, for which apply creates nothing but the waiting record.
 	Dir     string
 	Waiting []Waiting
-	ports   []translate.Port // the hostPorts its state would record
+	// Warnings are what apply would log as warnings, a located line each.
+	Warnings []string
+	ports    []translate.Port // the hostPorts its state would record
 }
 
 // Render writes, for every pod of set, the OCI bundles apply would
@@ -120,6 +122,7 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
 	}
 	out.Waiting = pp.Waiting
+	out.Warnings = pp.warnings(p)
 	for i := range out.Waiting {
 		out.Waiting[i].Source = p.At(out.Waiting[i].Field)
 	}

@@ -29,6 +29,9 @@ Secret or claim gets no bundles, as apply makes none for it.`,
 			}
 			pods, err := r.Render(contextOf(cmd), set, out)
 			for _, p := range pods {
+				for _, w := range p.Warnings {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
+				}
 				for _, w := range p.Waiting {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: pod %s: container %s would wait: %s: %s\n",
 						w.Source, p.Name, w.Container, w.Reason, w.Message)
