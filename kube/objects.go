@@ -32,6 +32,9 @@ type Set struct {
 	ConfigMaps []ConfigMap
 	Secrets    []Secret
 	Claims     []Claim // PersistentVolumeClaims (claims.go)
+	// Workloads are Deployments, ReplicaSets, StatefulSets, DaemonSets,
+	// Jobs and CronJobs (workloads.go): their controllers make the pods.
+	Workloads []Workload
 	// Kept are the objects podrun stores and lists without running them
 	// (kinds.go), and custom resources (custom.go).
 	Kept []Kept
@@ -41,7 +44,7 @@ type Set struct {
 }
 
 // accepted lists the kinds Expand accepts, for error messages.
-var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, keptKindNames(),
+var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, workloadKindNames(), keptKindNames(),
 	[]string{"custom resources of their CustomResourceDefinitions"})
 
 // Expand validates and defaults objs, as the API server would, and
@@ -82,6 +85,15 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 	}
 	if !isBuiltin(o) || findDefinition(opts.definitions, gk) != nil {
 		return set.keep(custom(o, opts))
+	}
+	if isWorkload(gk.Kind) {
+		w, warnings, errs := workload(o, opts)
+		if w == nil {
+			return nil, errs
+		}
+		set.Workloads = append(set.Workloads, *w)
+		set.Warnings = append(set.Warnings, warnings...)
+		return w.Meta(), nil
 	}
 	switch gk.Kind {
 	case "ConfigMap":
@@ -135,6 +147,10 @@ func (s *Set) drop(gk schema.GroupKind) {
 		s.Claims = s.Claims[:len(s.Claims)-1]
 	case schema.GroupKind{Kind: "Pod"}:
 		s.Pods = s.Pods[:len(s.Pods)-1]
+	case schema.GroupKind{Group: "apps", Kind: "Deployment"}, schema.GroupKind{Group: "apps", Kind: "ReplicaSet"},
+		schema.GroupKind{Group: "apps", Kind: "StatefulSet"}, schema.GroupKind{Group: "apps", Kind: "DaemonSet"},
+		schema.GroupKind{Group: "batch", Kind: "Job"}, schema.GroupKind{Group: "batch", Kind: "CronJob"}:
+		s.Workloads = s.Workloads[:len(s.Workloads)-1]
 	default:
 		s.Kept = s.Kept[:len(s.Kept)-1]
 	}

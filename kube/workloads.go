@@ -58,6 +58,11 @@ var workloadKinds = map[string]schema.GroupVersion{
 	"CronJob":     batchv1.SchemeGroupVersion,
 }
 
+// workloadKindNames are the workload kinds, for error messages.
+func workloadKindNames() []string {
+	return []string{"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+}
+
 // isWorkload says whether kind is one that workload accepts.
 func isWorkload(kind string) bool {
 	_, ok := workloadKinds[kind]

@@ -266,6 +266,11 @@ func (r *Runner) startPod(ctx context.Context, h podHandle, p kube.Pod, pod *cor
 			return mountedUsers(pod, l), nil
 		},
 	})
+	if err == nil {
+		for _, w := range pp.warnings(p) {
+			r.cfg.Log.Warn(w)
+		}
+	}
 	switch {
 	case err != nil:
 		return err
@@ -373,9 +378,6 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	plan, err := translate.Pod(in)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range plan.Warnings {
-		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)
 	}
 	return plan, nil
 }

@@ -58,6 +58,9 @@ func (r *Runner) Load(m Manifests) (*kube.Set, error) {
 // DeleteSetOptions tune DeleteSet.
 type DeleteSetOptions struct {
 	Pods DeleteOptions
+	// Cascade is what happens to the pods of the workloads deleted, as
+	// kubectl's --cascade: "" is background.
+	Cascade Cascade
 	// PurgeVolumes removes the data of the claims deleted too, which is
 	// kept by default as with the Retain reclaim policy.
 	PurgeVolumes bool
@@ -82,7 +85,7 @@ var (
 	// ResourceQuotas, ServiceAccounts).
 	objectKinds = []kind{keptKind{first: true}, claimKind{}, configMapKind, secretKind, keptKind{}}
 	// workloadKinds run, once the objects they use are applied.
-	workloadKinds = []kind{podKind{}}
+	workloadKinds = []kind{podKind{}, workloadKind{}}
 	// kinds are every kind in the order ApplySet applies them; DeleteSet
 	// deletes in reverse.
 	kinds = slices.Concat(objectKinds, workloadKinds)
@@ -94,6 +97,9 @@ var (
 // that now exists). A kind that fails stops the apply before the kinds
 // after it, so no pod starts without the objects it uses.
 func (r *Runner) ApplySet(ctx context.Context, set *kube.Set) ([]Outcome, error) {
+	if err := unsupportedWorkloads(set); err != nil {
+		return nil, err
+	}
 	return r.applyKinds(ctx, set, kinds)
 }
 

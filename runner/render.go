@@ -31,7 +31,9 @@ type Rendered struct {
 	// which apply creates nothing but the Pending record:
 	// "FILE:LINE: pod NAME would be Pending: Unschedulable: MESSAGE".
 	Pending string
-	ports   []translate.Port // the hostPorts its state would record
+	// Warnings are what apply would log as warnings, a located line each.
+	Warnings []string
+	ports    []translate.Port // the hostPorts its state would record
 }
 
 // Render writes, for every pod of set, the OCI bundles apply would
@@ -48,6 +50,9 @@ type Rendered struct {
 // pod IP, which CNI assigns at apply, is left empty. Like apply, a
 // refused pod does not stop the others.
 func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
+	if err := unsupportedWorkloads(set); err != nil {
+		return nil, err
+	}
 	rr := *r
 	rr.unstored = set
 	rr.dryRun = true
@@ -132,6 +137,7 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
 	}
 	out.Waiting = pp.Waiting
+	out.Warnings = pp.warnings(p)
 	for i := range out.Waiting {
 		out.Waiting[i].Source = p.At(out.Waiting[i].Field)
 	}

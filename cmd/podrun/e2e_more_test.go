@@ -202,9 +202,9 @@ func TestBadManifest(t *testing.T) {
 	if !strings.Contains(errOut, path+":9: spec.containers[0].imagee: unknown field") {
 		t.Errorf("error lacks the unknown field with its line:\n%s", errOut)
 	}
-	second := e.manifest("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n")
+	second := e.manifest("rc.yaml", "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: d\n")
 	_, errOut, _ = e.run("apply", "-f", second)
-	if !strings.Contains(errOut, "kind Deployment (apps/v1) is not supported yet; podrun accepts: Pod") {
+	if !strings.Contains(errOut, "kind ReplicationController (v1) is not supported yet; podrun accepts: Pod") {
 		t.Errorf("unsupported kind:\n%s", errOut)
 	}
 	if _, err := os.Stat(e.runRoot); !os.IsNotExist(err) {

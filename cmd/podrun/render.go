@@ -35,6 +35,9 @@ Pending.`,
 				if p.Pending != "" {
 					fmt.Fprintln(cmd.ErrOrStderr(), p.Pending)
 				}
+				for _, w := range p.Warnings {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
+				}
 				for _, w := range p.Waiting {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: pod %s: container %s would wait: %s: %s\n",
 						w.Source, p.Name, w.Container, w.Reason, w.Message)

@@ -17,14 +17,10 @@ import (
 	"github.com/podrun/podrun/runner/supervise/supervisetest"
 )
 
-// workloadControllers maps a workload kind, as the store names it
-// ("deployment"), to its controller. The kinds' controllers plug in here.
-var workloadControllers = map[string]supervise.Controller{}
-
 // controllerFor is the controller of kind; the test kind exists only
 // when supervisetest.Env is "1".
 func controllerFor(kind string) (supervise.Controller, error) {
-	if c, ok := workloadControllers[kind]; ok {
+	if c, ok := runner.Controller(kind); ok {
 		return c, nil
 	}
 	if kind == supervisetest.Kind && testWorkloads() {
