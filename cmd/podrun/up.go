@@ -179,7 +179,7 @@ func (u *upRun) follow(ctx context.Context, pods []runner.Outcome) *followers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := u.r.Logs(ctx, o.Namespace, o.Name, opts, u.out)
+			err := u.logs(ctx, o, opts)
 			if err != nil && !errors.Is(err, runner.ErrPodNotFound) {
 				errs[i] = fmt.Errorf("following the logs of pod %s/%s: %w", o.Namespace, o.Name, err)
 			}
@@ -191,6 +191,26 @@ func (u *upRun) follow(ctx context.Context, pods []runner.Outcome) *followers {
 		close(f.done)
 	}()
 	return f
+}
+
+// logs follows the logs of pod o. A pod Pending (no node would take it
+// yet) has no containers until it is started, which logs waits for until
+// ctx ends.
+func (u *upRun) logs(ctx context.Context, o runner.Outcome, opts runner.LogOptions) error {
+	for {
+		p, err := u.r.Get(ctx, o.Namespace, o.Name)
+		if err != nil {
+			return err
+		}
+		if len(p.Status.InitContainerStatuses)+len(p.Status.ContainerStatuses) > 0 {
+			return u.r.Logs(ctx, o.Namespace, o.Name, opts, u.out)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(upPollPeriod):
+		}
+	}
 }
 
 // watch reads the pods' phases until each has finished or is gone, or
