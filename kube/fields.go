@@ -15,8 +15,9 @@ type Status string
 const (
 	// Supported fields are honoured as a kubelet honours them.
 	Supported Status = "supported"
-	// Ignored fields only matter to a scheduler: they are accepted, and
-	// one warning line per pod names those that are set.
+	// Ignored fields only matter to a scheduler of many nodes, or to
+	// policies podrun's one-node scheduler step does not weigh: they are
+	// accepted, and one warning line per pod names those that are set.
 	Ignored Status = "ignored"
 	// Unsupported fields are errors naming them, when set.
 	Unsupported Status = "not supported"
@@ -58,6 +59,7 @@ var structPath = map[Struct]string{
 // Notes shared by several rows.
 const (
 	scheduler    = "only a scheduler reads it; podrun has one node"
+	oneNode      = "matched against this node's labels; a pod that does not match stays Pending: see pods.md, One node"
 	issue3       = "see images.md"
 	issue5       = "see volumes.md"
 	issue6       = "see lifecycle.md"
@@ -77,11 +79,11 @@ var Fields = []Field{
 	{StructPodSpec, "terminationGracePeriodSeconds", Supported, "delete's grace period"},
 	{StructPodSpec, "activeDeadlineSeconds", Supported, issue6},
 	{StructPodSpec, "dnsPolicy", Supported, "no cluster DNS: ClusterFirst behaves as Default"},
-	{StructPodSpec, "nodeSelector", Ignored, scheduler},
+	{StructPodSpec, "nodeSelector", Supported, oneNode},
 	{StructPodSpec, "serviceAccountName", Supported, "the token's subject, and the downward API; see volumes.md"},
 	{StructPodSpec, "serviceAccount", Supported, "deprecated alias of serviceAccountName"},
 	{StructPodSpec, "automountServiceAccountToken", Supported, "unless false, a token volume is mounted whose token authenticates nothing (see volumes.md)"},
-	{StructPodSpec, "nodeName", Supported, "defaults to this machine's hostname"},
+	{StructPodSpec, "nodeName", Supported, "set to this machine's hostname once the pod is placed; a pod that names it skips the scheduler step (pods.md, One node)"},
 	{StructPodSpec, "hostNetwork", Supported, ""},
 	{StructPodSpec, "hostPID", Supported, ""},
 	{StructPodSpec, "hostIPC", Supported, ""},
@@ -90,9 +92,9 @@ var Fields = []Field{
 	{StructPodSpec, "imagePullSecrets", Supported, issue3},
 	{StructPodSpec, "hostname", Supported, ""},
 	{StructPodSpec, "subdomain", Supported, "FQDN <hostname>.<subdomain>.<namespace>.svc.cluster.local"},
-	{StructPodSpec, "affinity", Ignored, scheduler},
+	{StructPodSpec, "affinity", Supported, "required nodeAffinity as nodeSelector (" + oneNode + "); podAffinity and podAntiAffinity ignored, with a warning"},
 	{StructPodSpec, "schedulerName", Ignored, scheduler},
-	{StructPodSpec, "tolerations", Ignored, scheduler},
+	{StructPodSpec, "tolerations", Supported, "this node has no taints, so there is nothing to tolerate"},
 	{StructPodSpec, "hostAliases", Supported, "in the Kubernetes-managed /etc/hosts"},
 	{StructPodSpec, "priorityClassName", Ignored, scheduler},
 	{StructPodSpec, "priority", Ignored, scheduler},
@@ -189,6 +191,7 @@ func checkFields(p *corev1.Pod) (ignored []string, unsupported field.ErrorList) 
 	c := &fieldCheck{}
 	spec := field.NewPath("spec")
 	c.check(StructPodSpec, reflect.ValueOf(p.Spec), spec)
+	c.ignored = append(c.ignored, podAffinity(p.Spec.Affinity, spec.Child("affinity"))...)
 	if p.Spec.SecurityContext != nil {
 		c.check(StructPodSecurityContext, reflect.ValueOf(*p.Spec.SecurityContext), spec.Child("securityContext"))
 	}
@@ -208,6 +211,23 @@ func checkFields(p *corev1.Pod) (ignored []string, unsupported field.ErrorList) 
 		}
 	}
 	return c.ignored, c.unsupported
+}
+
+// podAffinity are the parts of affinity that podrun ignores: the terms
+// about other pods, which its scheduler step does not weigh. (Preferred
+// node affinity only ranks nodes, and there is one.)
+func podAffinity(a *corev1.Affinity, p *field.Path) []string {
+	var out []string
+	if a == nil {
+		return nil
+	}
+	if a.PodAffinity != nil && !empty(reflect.ValueOf(*a.PodAffinity)) {
+		out = append(out, p.Child("podAffinity").String())
+	}
+	if a.PodAntiAffinity != nil && !empty(reflect.ValueOf(*a.PodAntiAffinity)) {
+		out = append(out, p.Child("podAntiAffinity").String())
+	}
+	return out
 }
 
 type fieldCheck struct {
@@ -294,6 +314,6 @@ func ignoredWarnings(o Object, fields []string) []string {
 	if line := o.Lines.Find(fields[0]); line > 0 {
 		src.Line = line
 	}
-	return []string{fmt.Sprintf("%s: %s: ignored: nothing on a single Linux node reads them (podrun has no scheduler)",
+	return []string{fmt.Sprintf("%s: %s: ignored: podrun's one-node scheduler does not weigh them",
 		src, strings.Join(fields, ", "))}
 }

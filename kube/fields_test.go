@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -180,5 +181,34 @@ func TestHostUsers(t *testing.T) {
 	want := "a.yaml:6: spec.hostUsers: Forbidden: not supported by podrun yet (no user namespaces); remove it or set it to true"
 	if err == nil || err.Error() != want {
 		t.Errorf("hostUsers: false: %v, want %s", err, want)
+	}
+}
+
+// TestSchedulingFields: nodeSelector, required node affinity and
+// tolerations are the scheduler step's to honour, without a warning; the
+// pod (anti-)affinity terms it does not weigh are named in one.
+func TestSchedulingFields(t *testing.T) {
+	in := podHead + `  nodeSelector: {disktype: ssd}
+  tolerations: [{key: k, operator: Exists}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: kubernetes.io/os, operator: In, values: [linux]}]
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: kubernetes.io/hostname
+        labelSelector: {matchLabels: {app: web}}
+  containers:
+  - name: a
+    image: busybox
+`
+	set, err := expand(t, Options{}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.yaml:13: spec.affinity.podAntiAffinity: ignored: podrun's one-node scheduler does not weigh them"}
+	if diff := cmp.Diff(want, set.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

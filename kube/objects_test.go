@@ -175,8 +175,8 @@ a.yaml:23: spec.containers[0].securityContext.seccompProfile.localhostProfile: I
 }
 
 func TestFieldsWarnAndRefuse(t *testing.T) {
-	in := podHead + `  nodeSelector: {disk: ssd}
-  tolerations: [{key: k, operator: Exists}]
+	in := podHead + `  schedulerName: custom
+  preemptionPolicy: Never
   runtimeClassName: kata
   securityContext:
     appArmorProfile: {type: Unconfined}
@@ -198,7 +198,7 @@ a.yaml:15: spec.containers[0].securityContext.seLinuxOptions: Forbidden: not sup
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantWarn := []string{"a.yaml:6: spec.nodeSelector, spec.tolerations: ignored: nothing on a single Linux node reads them (podrun has no scheduler)"}
+	wantWarn := []string{"a.yaml:6: spec.schedulerName, spec.preemptionPolicy: ignored: podrun's one-node scheduler does not weigh them"}
 	if diff := cmp.Diff(wantWarn, set.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}

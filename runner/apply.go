@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -58,20 +59,27 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	net := sync.OnceValues(func() (*network.Network, error) { return network.Open(r.cfg.Network) })
 	outcomes := make([]Outcome, len(pods))
 	errs := make([]error, len(pods))
+	turns := turns(len(pods))
 	var wg sync.WaitGroup
 	for i, p := range pods {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outcomes[i], errs[i] = r.applyPod(ctx, p, images, net)
+			defer turns[i].placed() // also when the pod never got to it
+			outcomes[i], errs[i] = r.applyPod(ctx, p, images, net, turns[i])
 		}()
 	}
 	wg.Wait()
 	var done []Outcome
+	rolledBack := false
 	for i, o := range outcomes {
 		if errs[i] == nil {
 			done = append(done, o)
 		}
+		rolledBack = rolledBack || errs[i] != nil
+	}
+	if rolledBack { // the ports of the pods torn down are free
+		r.scheduleWaiting(ctx)
 	}
 	return done, errors.Join(errs...)
 }
@@ -80,8 +88,9 @@ func allContainers(spec *corev1.PodSpec) []corev1.Container {
 	return append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
 }
 
-// applyPod creates one pod under its lock, or finds it unchanged.
-func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net openNetwork) (Outcome, error) {
+// applyPod creates one pod under its lock, or finds it unchanged. A pod
+// the node cannot take yet is created Pending (PendingWarning says why).
+func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*image.Image, net openNetwork, t turn) (Outcome, error) {
 	pod := p.Pod
 	out := Outcome{Kind: "pod", Namespace: pod.Namespace, Name: pod.Name, Action: "created"}
 	k, err := state.PodKey(pod.Namespace, pod.Name)
@@ -97,7 +106,15 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 
 	dir := h.dir
 	old, err := dir.Read()
+	var prior *state.Pod // the pod's Pending record, when it stays the same pod
 	switch {
+	case err == nil && old.Stage == state.StagePending && sameSpec(old, pod):
+		out.Action, prior = pendingAction(old, pod), old // placed now, if it fits
+	case err == nil && old.Stage == state.StagePending:
+		// Never started: replaced by the pod as applied now.
+		if err := r.teardown(ctx, h); err != nil {
+			return out, err
+		}
 	case err == nil && old.Monitor.Alive():
 		if sameSpec(old, pod) {
 			// Labels and annotations may change in place (volumes_live.go).
@@ -125,7 +142,8 @@ func (r *Runner) applyPod(ctx context.Context, p kube.Pod, images map[string]*im
 		}
 	}
 
-	if err := r.createPod(ctx, h, p, images, net); err != nil {
+	// A pod the node cannot take is recorded Pending: PendingWarning says why.
+	if _, err := r.createPod(ctx, h, p, images, net, t, prior); err != nil {
 		err = podError(p, err) // one located line per error it joins
 		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {
 			err = errors.Join(err, podError(p, fmt.Errorf("rolling back: %w", terr)))
@@ -174,29 +192,65 @@ func sameSpec(st *state.Pod, pod *corev1.Pod) bool {
 // createPod is apply's sequence of named steps, for pod p at h. Each
 // step records what it made in the pod's state before the next begins, so
 // that teardown, on failure now or at a later delete, finds everything,
-// and then the stage it completed (state.Stage).
-func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork) error {
-	unlock, err := r.admissionLock(ctx, p.Pod.Namespace)
-	if err != nil {
-		return err
+// and then the stage it completed (state.Stage). The first step is the
+// scheduler's, in the pod's turn: a pod the node cannot take is recorded
+// Pending, and its verdict returned. prior is the pod's Pending record
+// when it was Pending until now: it is the pod admitted then, with its
+// UID and creation time.
+func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images map[string]*image.Image, net openNetwork, t turn, prior *state.Pod) (*Unschedulable, error) {
+	if err := t.wait(ctx); err != nil {
+		return nil, err
 	}
-	pod, err := r.newPod(p)
+	pod, unlock, err := r.admitted(ctx, p, prior)
 	if err != nil {
-		unlock()
-		return err
+		return nil, err
 	}
 	dir, l := h.dir, h.layout
 	sandbox := translate.Sandbox(pod, l)
 
 	defer r.timeStep("total", "pod", pod.Name)()
 	done := r.timeStep("record")
-	st, err := r.recordPod(dir, p, pod, sandbox)
+	u, st, err := r.place(ctx, dir, p, pod, sandbox, prior)
 	done()
+	t.placed()
 	unlock() // recorded, the pod counts against its namespace's quotas
-	if err != nil {
-		return err
+	if err != nil || u != nil {
+		return u, err
 	}
 	r.reached(dir, state.StageCreated)
+	return nil, r.startPod(ctx, h, p, pod, st, sandbox, images, net)
+}
+
+// admitted is pod p as admitted, under its namespace's admission lock,
+// which the caller releases once the pod is recorded. A pod Pending until
+// now (prior) was admitted then: it is the pod recorded, placed on the
+// node now, and it counts against its quotas already.
+func (r *Runner) admitted(ctx context.Context, p kube.Pod, prior *state.Pod) (*corev1.Pod, func(), error) {
+	if prior != nil {
+		pod := relabel(manifest(prior), prior, p.Pod)
+		if pod.Spec.NodeName == "" {
+			pod.Spec.NodeName = nodeName()
+		}
+		return pod, func() {}, nil
+	}
+	unlock, err := r.admissionLock(ctx, p.Pod.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	pod, err := r.newPod(p)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return pod, unlock, nil
+}
+
+// startPod carries out the steps after the pod is placed and recorded as
+// st: the network, root file systems, volumes and bundles, then the
+// monitor.
+func (r *Runner) startPod(ctx context.Context, h podHandle, p kube.Pod, pod *corev1.Pod, st *state.Pod, sandbox translate.SandboxPlan, images map[string]*image.Image, net openNetwork) error {
+	dir, l := h.dir, h.layout
+	var done func()
 	pp, err := r.planPod(pod, l, images, hostSteps{
 		network: func() (string, error) {
 			podIP, err := r.attachNetwork(ctx, dir, st, pod, sandbox, net)
@@ -212,6 +266,11 @@ func (r *Runner) createPod(ctx context.Context, h podHandle, p kube.Pod, images 
 			return mountedUsers(pod, l), nil
 		},
 	})
+	if err == nil {
+		for _, w := range pp.warnings(p) {
+			r.cfg.Log.Warn(w)
+		}
+	}
 	switch {
 	case err != nil:
 		return err
@@ -250,8 +309,9 @@ func (r *Runner) reached(dir *state.PodDir, stage state.Stage) {
 }
 
 // recordPod writes the pod's first state: what it is and its sandbox's
-// plan, nothing made yet.
-func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan) (*state.Pod, error) {
+// plan, nothing made yet. A pod Pending until now (prior) keeps its
+// events, and the scheduler's Scheduled one is added.
+func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan, prior *state.Pod) (*state.Pod, error) {
 	manifest, err := json.Marshal(pod)
 	if err != nil {
 		return nil, err
@@ -273,6 +333,11 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 		NetNS:     sandbox.NetNS,
 		Ports:     statePorts(sandbox.Ports),
 		Pin:       stateNamespaces(sandbox.Pin),
+	}
+	if prior != nil {
+		st.Events = prior.Events
+		st.AddEventFrom(time.Now(), SchedulerName, corev1.EventTypeNormal, ReasonScheduled, "",
+			fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, pod.Spec.NodeName))
 	}
 	if err := dir.Write(st); err != nil {
 		return nil, fmt.Errorf("recording the pod: %w", err)
@@ -313,9 +378,6 @@ func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images 
 	plan, err := translate.Pod(in)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range plan.Warnings {
-		r.cfg.Log.Warn(w, "pod", pod.Namespace+"/"+pod.Name)
 	}
 	return plan, nil
 }

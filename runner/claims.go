@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/runner/volume"
 )
 
@@ -56,7 +57,7 @@ func (r *Runner) claimUsersIf(started bool) (map[string][]string, error) {
 	}
 	users := map[string][]string{}
 	for _, e := range entries {
-		if e.Pod == nil || (started && waitingForVolumes(e.Pod)) {
+		if e.Pod == nil || (started && (waitingForVolumes(e.Pod) || e.Pod.Stage == state.StagePending)) {
 			continue
 		}
 		var pod corev1.Pod

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -33,8 +34,19 @@ type DeleteOptions struct {
 // treat as success; a pod left half-made is finished off all the same,
 // and one whose apply never reached its monitor is only torn down.
 // Once it holds the pod's lock, an end of ctx cuts the grace period
-// short: what still runs is killed at once, and the pod removed.
+// short: what still runs is killed at once, and the pod removed. Once
+// the pod is gone (and its lock released), the Pending pods that fit now
+// start (SchedulePending).
 func (r *Runner) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) error {
+	err := r.deletePod(ctx, namespace, name, opts)
+	if err == nil {
+		r.scheduleWaiting(ctx)
+	}
+	return err
+}
+
+// deletePod is Delete without starting the Pending pods.
+func (r *Runner) deletePod(ctx context.Context, namespace, name string, opts DeleteOptions) error {
 	k, err := state.PodKey(namespace, name)
 	if err != nil {
 		return err
@@ -70,12 +82,15 @@ type PodRef struct{ Namespace, Name string }
 // DeletePods deletes pods as Delete does, side by side (at most
 // parallelPods at once, each under its own lock only, so that their grace
 // periods pass together), and returns each pod's error at its index in
-// pods.
+// pods. Once they are gone, the Pending pods that fit now start, once.
 func (r *Runner) DeletePods(ctx context.Context, pods []PodRef, opts DeleteOptions) []error {
 	errs := make([]error, len(pods))
 	inParallel(len(pods), parallelPods, func(i int) {
-		errs[i] = r.Delete(ctx, pods[i].Namespace, pods[i].Name, opts)
+		errs[i] = r.deletePod(ctx, pods[i].Namespace, pods[i].Name, opts)
 	})
+	if slices.Contains(errs, nil) {
+		r.scheduleWaiting(ctx)
+	}
 	return errs
 }
 

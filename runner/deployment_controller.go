@@ -181,14 +181,6 @@ func replicasOf(n *int32) int32 {
 	return *n
 }
 
-// earliestTime is the earlier of two times, a zero time counting as none.
-func earliestTime(a, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
-	}
-	return a
-}
-
 // FirstPod is the pod a Deployment's controllers create first: that of
 // the ReplicaSet its controller creates for its template, for render,
 // which gives the ReplicaSet a uid as the API server would.

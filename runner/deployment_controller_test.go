@@ -19,9 +19,9 @@ import (
 	"github.com/podrun/podrun/runner/supervise"
 )
 
-// fakeEnv is a supervisor's Env in memory: its owned objects, its pods
+// deployEnv is a supervisor's Env in memory: its owned objects, its pods
 // (Running and Ready once created), and what the controller did.
-type fakeEnv struct {
+type deployEnv struct {
 	now     time.Time
 	owned   map[string][]byte // by name
 	pods    []corev1.Pod
@@ -32,9 +32,9 @@ type fakeEnv struct {
 	failing error // CreatePods's error, when set
 }
 
-func (f *fakeEnv) Pods() []corev1.Pod { return f.pods }
-func (f *fakeEnv) Now() time.Time     { return f.now }
-func (f *fakeEnv) CreatePods(_ context.Context, pods ...*corev1.Pod) error {
+func (f *deployEnv) Pods() []corev1.Pod { return f.pods }
+func (f *deployEnv) Now() time.Time     { return f.now }
+func (f *deployEnv) CreatePods(_ context.Context, pods ...*corev1.Pod) error {
 	if f.failing != nil {
 		return f.failing
 	}
@@ -48,7 +48,7 @@ func (f *fakeEnv) CreatePods(_ context.Context, pods ...*corev1.Pod) error {
 	}
 	return nil
 }
-func (f *fakeEnv) DeletePods(_ context.Context, names ...string) error {
+func (f *deployEnv) DeletePods(_ context.Context, names ...string) error {
 	for _, n := range names {
 		for i := range f.pods {
 			if f.pods[i].Name == n {
@@ -60,15 +60,15 @@ func (f *fakeEnv) DeletePods(_ context.Context, names ...string) error {
 	f.deleted = append(f.deleted, names...)
 	return nil
 }
-func (f *fakeEnv) SetStatus(status any) error {
+func (f *deployEnv) SetStatus(status any) error {
 	data, err := json.Marshal(status)
 	f.status = data
 	return err
 }
-func (f *fakeEnv) Event(typ, reason, message string) {
+func (f *deployEnv) Event(typ, reason, message string) {
 	f.events = append(f.events, reason+": "+message)
 }
-func (f *fakeEnv) PutOwned(_ context.Context, kind, name string, obj any) ([]byte, error) {
+func (f *deployEnv) PutOwned(_ context.Context, kind, name string, obj any) ([]byte, error) {
 	data, _, err := supervise.Stamp(f.owned[name], obj, f.now)
 	if err != nil {
 		return nil, err
@@ -85,12 +85,12 @@ func (f *fakeEnv) PutOwned(_ context.Context, kind, name string, obj any) ([]byt
 	f.owned[name] = data
 	return data, nil
 }
-func (f *fakeEnv) DeleteOwned(_ context.Context, kind, name string) error {
+func (f *deployEnv) DeleteOwned(_ context.Context, kind, name string) error {
 	delete(f.owned, name)
 	return nil
 }
 
-func (f *fakeEnv) workload(t *testing.T, d *appsv1.Deployment) *supervise.Workload {
+func (f *deployEnv) workload(t *testing.T, d *appsv1.Deployment) *supervise.Workload {
 	obj, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestDeploymentSync(t *testing.T) {
 			ProgressDeadlineSeconds: deployPtr(int32(600)),
 		},
 	}
-	f := &fakeEnv{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), owned: map[string][]byte{}}
+	f := &deployEnv{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), owned: map[string][]byte{}}
 	step := func() {
 		t.Helper()
 		f.now = f.now.Add(time.Second)
@@ -196,7 +196,7 @@ func TestDeploymentSyncFailing(t *testing.T) {
 			ProgressDeadlineSeconds: deployPtr(int32(600)),
 		},
 	}
-	f := &fakeEnv{now: time.Now(), owned: map[string][]byte{}, failing: errors.New("port 80 is in use")}
+	f := &deployEnv{now: time.Now(), owned: map[string][]byte{}, failing: errors.New("port 80 is in use")}
 	_, err := (deploymentController{}).Sync(context.Background(), f.workload(t, d), f)
 	if err == nil || !strings.Contains(err.Error(), "port 80 is in use") {
 		t.Errorf("Sync: %v", err)

@@ -35,6 +35,9 @@ func (r *Runner) Exec(ctx context.Context, namespace, name string, opts ExecOpti
 	if err != nil {
 		return -1, err
 	}
+	if err := unassigned(st); err != nil {
+		return -1, err
+	}
 	c, err := execContainer(st, opts.Container)
 	if err != nil {
 		return -1, err

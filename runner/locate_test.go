@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -253,5 +254,18 @@ func TestRenderWaitsAreLocated(t *testing.T) {
 		if got := fmt.Sprintf("%s: %s: %s", w.Source, w.Reason, w.Message); got != want[p.Name] {
 			t.Errorf("pod %s waits:\n%s\nwant:\n%s", p.Name, got, want[p.Name])
 		}
+	}
+}
+
+// TestPlanWarningsAreLocated: a translation warning is a line at the
+// field it is about, as apply logs it and render prints it.
+func TestPlanWarningsAreLocated(t *testing.T) {
+	p := kube.Pod{Source: kube.Source{File: "f.yaml", Line: 1}, Pod: &corev1.Pod{}}
+	p.Pod.Namespace, p.Pod.Name = "default", "p"
+	p.Lines = kube.Lines{"": 1, "spec.containers[0]": 7, "spec.containers[0].envFrom[1]": 12}
+	pp := &podPlan{Warnings: []translate.Warning{{Field: "spec.containers[0].envFrom[1]", Message: "keys [a b] were skipped"}}}
+	want := []string{"f.yaml:12: pod default/p: spec.containers[0].envFrom[1]: keys [a b] were skipped"}
+	if got := pp.warnings(p); !slices.Equal(got, want) {
+		t.Errorf("warnings = %q, want %q", got, want)
 	}
 }

@@ -62,6 +62,9 @@ func (r *Runner) Logs(ctx context.Context, namespace, name string, opts LogOptio
 	if err != nil {
 		return err
 	}
+	if err := unassigned(st); err != nil {
+		return err
+	}
 	if !opts.AllContainers {
 		c, err := pickContainer(st, opts.Container)
 		if err != nil {

@@ -32,9 +32,11 @@ func (r *Runner) lockPorts(ctx context.Context) (func(), error) {
 	return func() { _ = l.Unlock() }, nil
 }
 
-// checkHostPorts refuses a hostPort that another podrun pod publishes.
-// (A port held by any other process is found by the network when it
-// attaches the pod.)
+// checkHostPorts refuses a hostPort that another podrun pod publishes,
+// one Pending aside. The scheduler's step (place) has left Pending a pod
+// that asked for one, so this finds only what records older than it
+// hold. (A port held by any other process is found by the network when
+// it attaches the pod.)
 func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
 	if len(ports) == 0 {
 		return nil
@@ -45,7 +47,7 @@ func (r *Runner) checkHostPorts(pod *corev1.Pod, ports []translate.Port) error {
 	}
 	for _, e := range others {
 		st := e.Pod
-		if st == nil || st.Namespace == pod.Namespace && st.Name == pod.Name {
+		if st == nil || st.Stage == state.StagePending || st.Namespace == pod.Namespace && st.Name == pod.Name {
 			continue
 		}
 		if err := portClash(ports, recordedPorts(st), st.Namespace, st.Name); err != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
@@ -26,7 +28,13 @@ type Rendered struct {
 	// source, for which apply creates nothing but the waiting record.
 	Dir     string
 	Waiting []Waiting
-	ports   []translate.Port // the hostPorts its state would record
+	// Pending, when set, says why the node would not take the pod, for
+	// which apply creates nothing but the Pending record:
+	// "FILE:LINE: pod NAME would be Pending: Unschedulable: MESSAGE".
+	Pending string
+	// Warnings are what apply would log as warnings, a located line each.
+	Warnings []string
+	ports    []translate.Port // the hostPorts its state would record
 }
 
 // Render writes, for every pod of set, the OCI bundles apply would
@@ -38,10 +46,11 @@ type Rendered struct {
 // message, and the containers apply would leave waiting are listed in
 // Rendered.Waiting. The pods see the stored ConfigMaps, Secrets and claims
 // and those of set, which replace stored ones of the same name as apply
-// would; nothing is stored. The pod IP, which CNI assigns at apply, is
-// left empty. Like apply, a refused pod does not stop the others. Of a
-// workload, the pod its controller would create first is rendered
-// (render_workloads.go).
+// would; nothing is stored. A pod the node would not take (apply's
+// scheduler step) gets no bundles and says why in Rendered.Pending. The
+// pod IP, which CNI assigns at apply, is left empty. Like apply, a
+// refused pod does not stop the others. Of a workload, the pod its
+// controller would create first is rendered (render_workloads.go).
 func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
 	if err := unsupportedWorkloads(set); err != nil {
 		return nil, err
@@ -102,6 +111,13 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, fmt.Errorf("%s: removing the earlier render of pod %s: %w", p.Source, pod.Name, err)
 	}
 	sandbox := translate.Sandbox(pod, l)
+	if u, err := r.renderPlace(p, pod, sandbox, earlier); err != nil || u != nil {
+		if u != nil {
+			out.Pending = pendingWarning(p, u, "would be")
+			r.rendered = append(r.rendered, pod)
+		}
+		return out, err
+	}
 	out.ports = sandbox.Ports
 	pp, err := r.planPod(pod, l, images, hostSteps{
 		network: func() (string, error) {
@@ -127,6 +143,7 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 		return out, errors.Join(podError(p, err), os.RemoveAll(l.Dir))
 	}
 	out.Waiting = pp.Waiting
+	out.Warnings = pp.warnings(p)
 	for i := range out.Waiting {
 		out.Waiting[i].Source = p.At(out.Waiting[i].Field)
 	}
@@ -135,4 +152,22 @@ func (r *Runner) renderPod(p kube.Pod, outDir string, images map[string]*image.I
 	}
 	r.rendered = append(r.rendered, pod)
 	return out, nil
+}
+
+// renderPlace is apply's scheduler step (place) at render: the pods
+// placed are those stored and those rendered before, but the Pending.
+func (r *Runner) renderPlace(p kube.Pod, pod *corev1.Pod, sandbox translate.SandboxPlan, earlier []Rendered) (*Unschedulable, error) {
+	if !scheduled(p) {
+		return nil, nil
+	}
+	others, err := r.placedPods()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range earlier {
+		if e.Pending == "" {
+			others = append(others, placed{e.Namespace, e.Name, e.ports})
+		}
+	}
+	return unschedulable(Node(), pod, sandbox.Ports, others), nil
 }

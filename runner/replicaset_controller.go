@@ -95,7 +95,7 @@ func controllerPods(pods []corev1.Pod) []kc.Pod {
 			cp.Ready = false
 		}
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			cp.Finished = lastExit(p)
+			cp.Finished = lastExitOrCreation(p)
 		}
 		out[i] = cp
 	}
@@ -104,7 +104,7 @@ func controllerPods(pods []corev1.Pod) []kc.Pod {
 
 // lastExit is when the last of a pod's containers exited; its creation
 // when none did.
-func lastExit(p *corev1.Pod) time.Time {
+func lastExitOrCreation(p *corev1.Pod) time.Time {
 	t := p.CreationTimestamp.Time
 	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
 		for _, cs := range list {
@@ -125,15 +125,6 @@ func podsOwnedBy(pods []kc.Pod, uid string) []kc.Pod {
 		}
 	}
 	return out
-}
-
-// requeueAfter is how long until at, at least a millisecond; zero (never)
-// for a zero time.
-func requeueAfter(at, now time.Time) time.Duration {
-	if at.IsZero() {
-		return 0
-	}
-	return max(at.Sub(now), time.Millisecond)
 }
 
 // newRand is a source of pod name suffixes, seeded from the kernel.

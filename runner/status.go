@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,9 +106,9 @@ func interruptedApply(h podHandle, st *state.Pod) (*state.Pod, bool) {
 }
 
 // unstarted reports whether apply recorded st but stopped before the
-// monitor, and not to wait for a volume source.
+// monitor, and not to wait for a volume source or a node.
 func unstarted(st *state.Pod) bool {
-	return st.Stage.Before(state.StageMonitor) && st.Stage != state.StageWaiting
+	return st.Stage.Before(state.StageMonitor) && st.Stage != state.StageWaiting && st.Stage != state.StagePending
 }
 
 // podStatus rebuilds a v1 Pod from its record. A container recorded as
@@ -132,6 +133,9 @@ func podStatus(st *state.Pod) (*corev1.Pod, error) {
 	}
 	if st.PodIP != "" {
 		pod.Status.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
+	}
+	if st.Stage == state.StagePending {
+		pod.Status.StartTime = nil // no kubelet has seen it
 	}
 	if !st.Deleting.IsZero() {
 		pod.DeletionTimestamp = &metav1.Time{Time: st.Deleting}
@@ -230,7 +234,7 @@ func podEvents(st *state.Pod) []corev1.Event {
 			},
 			Type: e.Type, Reason: e.Reason, Message: e.Message, Count: int32(e.Count),
 			FirstTimestamp: metav1.NewTime(e.FirstTime), LastTimestamp: metav1.NewTime(e.LastTime),
-			Source: corev1.EventSource{Component: "kubelet"},
+			Source: corev1.EventSource{Component: cmp.Or(e.Component, "kubelet")},
 		})
 	}
 	return out

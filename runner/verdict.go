@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io/fs"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +37,7 @@ type Waiting struct {
 type podPlan struct {
 	Plan     *translate.Plan
 	Waiting  []Waiting
+	Warnings []translate.Warning // as the kubelet's warning events
 	WaitsFor string
 }
 
@@ -93,7 +93,7 @@ func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]
 	if err != nil {
 		return nil, err
 	}
-	pp := &podPlan{Plan: plan}
+	pp := &podPlan{Plan: plan, Warnings: plan.Warnings}
 	for _, c := range planContainers(plan) {
 		if msg, ok := configErrs[c.Name]; ok {
 			at := containerPath(pod, c.Name).String()
@@ -104,6 +104,16 @@ func (r *Runner) planPod(pod *corev1.Pod, l translate.Layout, images map[string]
 		}
 	}
 	return pp, nil
+}
+
+// warnings are pp's warnings as lines located at their fields in p's
+// file: "FILE:LINE: pod NS/NAME: FIELD: message".
+func (pp *podPlan) warnings(p kube.Pod) []string {
+	var out []string
+	for _, w := range pp.Warnings {
+		out = append(out, fmt.Sprintf("%s: pod %s/%s: %s", p.At(w.Field), p.Pod.Namespace, p.Pod.Name, w))
+	}
+	return out
 }
 
 // newPod is the pod created from p, at apply and render alike: admitted
@@ -118,7 +128,7 @@ func (r *Runner) newPod(p kube.Pod) (*corev1.Pod, error) {
 	pod.CreationTimestamp = metav1.Now()
 	if pod.Spec.NodeName == "" {
 		// This machine is the node, as the scheduler would have said.
-		pod.Spec.NodeName, _ = os.Hostname()
+		pod.Spec.NodeName = nodeName()
 	}
 	return pod, nil
 }

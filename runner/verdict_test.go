@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -217,9 +216,9 @@ func TestRenderClaimPath(t *testing.T) {
 
 // TestRenderRefusesWhatApplyFindsTaken: a pod whose name a running pod
 // with another spec holds is refused with apply's ErrPodExists, and a
-// hostPort that a pod rendered before it publishes with apply's clash,
-// as apply refuses the second of two pods of one file (the first has
-// recorded its ports).
+// pod asking for a hostPort that a pod rendered before it publishes
+// would be Pending, with no bundles, as apply leaves the second of two
+// pods of one file Pending (the first has been placed).
 func TestRenderRefusesWhatApplyFindsTaken(t *testing.T) {
 	r := verdictRunner(t)
 	rr := renderer(r, &kube.Set{})
@@ -235,9 +234,13 @@ func TestRenderRefusesWhatApplyFindsTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = rr.renderPod(withPort("b", 18080), out, verdictImages, []Rendered{first})
-	if err == nil || !strings.Contains(err.Error(), "hostPort 18080/TCP is already published by pod default/a") {
-		t.Errorf("second pod on hostPort 18080: %v", err)
+	second, err := rr.renderPod(withPort("b", 18080), out, verdictImages, []Rendered{first})
+	want := "pods.yaml:1: pod b would be Pending: Unschedulable: 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. (hostPort 18080/TCP is published by pod default/a)"
+	if err != nil || second.Pending != want || second.Dir != "" {
+		t.Errorf("second pod on hostPort 18080: %+v, %v; want Pending %q and no bundles", second, err, want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "default_b")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the Pending pod's directory: %v, want none", err)
 	}
 	if _, err := rr.renderPod(withPort("b", 18081), out, verdictImages, []Rendered{first}); err != nil {
 		t.Errorf("second pod on another hostPort: %v", err)

@@ -170,7 +170,9 @@ func (r *Runner) refreshPod(ctx context.Context, k state.Key, only func(*corev1.
 
 // updateMetadata is the in-place update an API server allows on a
 // running pod whose spec is unchanged: new labels and annotations are
-// recorded and its downwardAPI volumes rewritten. It returns "configured",
+// recorded and its downwardAPI volumes rewritten; a pod that no
+// controller owns is adopted by the controller that makes it again
+// (adopt). It returns "configured",
 // or "unchanged" when the metadata is the same. The caller holds the
 // pod's lock.
 func (r *Runner) updateMetadata(ctx context.Context, h podHandle, pod *corev1.Pod) (string, error) {
@@ -180,10 +182,18 @@ func (r *Runner) updateMetadata(ctx context.Context, h podHandle, pod *corev1.Po
 		if err := json.Unmarshal(s.Manifest, &rec); err != nil {
 			return err
 		}
-		if sameMap(rec.Labels, pod.Labels) && sameMap(rec.Annotations, pod.Annotations) {
+		adopted := adopt(&rec, pod)
+		if sameMap(rec.Labels, pod.Labels) && sameMap(rec.Annotations, pod.Annotations) && !adopted {
 			return nil
 		}
 		rec.Labels, rec.Annotations = pod.Labels, pod.Annotations
+		if adopted {
+			applied, err := adoptApplied(s.Applied, pod)
+			if err != nil {
+				return err
+			}
+			s.Applied = applied
+		}
 		manifest, err := json.Marshal(&rec)
 		if err != nil {
 			return err

@@ -13,17 +13,17 @@ import (
 // Workload kinds in a set: each is recorded and handed to a supervisor
 // running its kind's controller (workloads.go), which makes its pods.
 
-// controllers are the workload controllers by the kind the store names
+// workloadControllers are the workload controllers by the kind the store names
 // ("deployment"); each kind's file registers its own in an init.
-var controllers = map[string]supervise.Controller{}
+var workloadControllers = map[string]supervise.Controller{}
 
 // registerController makes c the controller of workloads of kind.
-func registerController(kind string, c supervise.Controller) { controllers[kind] = c }
+func registerController(kind string, c supervise.Controller) { workloadControllers[kind] = c }
 
 // Controller returns the controller of workloads of kind, as the store
 // names it ("deployment").
 func Controller(kind string) (supervise.Controller, bool) {
-	c, ok := controllers[kind]
+	c, ok := workloadControllers[kind]
 	return c, ok
 }
 

@@ -225,8 +225,8 @@ func (r *Runner) DeleteWorkload(ctx context.Context, kind, namespace, name strin
 	return d.Remove()
 }
 
-// cascade deletes, or orphans, the pods owned by one of uids: the
-// workload's and its owned objects'.
+// cascade deletes, or orphans, the pods and the claims owned by one of
+// uids: the workload's and its owned objects'.
 func (r *Runner) cascade(ctx context.Context, namespace string, uids []string, opts DeleteWorkloadOptions) error {
 	uids = slices.DeleteFunc(uids, func(u string) bool { return u == "" })
 	if len(uids) == 0 {
@@ -242,14 +242,17 @@ func (r *Runner) cascade(ctx context.Context, namespace string, uids []string, o
 		for _, p := range owned {
 			errs = append(errs, r.orphan(ctx, p.Namespace, p.Name, uids))
 		}
+		errs = append(errs, r.cascadeClaims(namespace, uids, true))
 		return errors.Join(errs...)
 	}
 	refs := make([]PodRef, len(owned))
 	for i, p := range owned {
 		refs[i] = PodRef{p.Namespace, p.Name}
 	}
-	_, err = deletedPods(refs, r.DeletePods(ctx, refs, opts.Pods))
-	return err
+	if _, err = deletedPods(refs, r.DeletePods(ctx, refs, opts.Pods)); err != nil {
+		return err
+	}
+	return r.cascadeClaims(namespace, uids, false)
 }
 
 // orphan removes, from pod namespace/name's records, its ownerReferences
@@ -311,6 +314,9 @@ func (r *Runner) Supervise(ctx context.Context, kind, namespace, name string, c 
 	if err != nil {
 		return err
 	}
+	if b, ok := c.(runnerController); ok {
+		c = b.withRunner(r)
+	}
 	return supervise.Run(ctx, supervise.Config{
 		Dir:        r.Workloads().Workload(k),
 		PodsDir:    r.pods.Dir,
@@ -319,6 +325,12 @@ func (r *Runner) Supervise(ctx context.Context, kind, namespace, name string, c 
 		Ready:      opts.Ready,
 		Log:        r.cfg.Log,
 	})
+}
+
+// runnerController is a controller that needs the runner itself beside
+// its Env: a StatefulSet's claims, the node a DaemonSet runs on.
+type runnerController interface {
+	withRunner(r *Runner) supervise.Controller
 }
 
 // world is a supervisor's World: the runner's own list, apply and delete.

@@ -32,7 +32,7 @@ func configErrorf(format string, args ...any) error {
 // a warning. A missing required ConfigMap, Secret or key is a
 // configError. Errors are FieldErrors about the envFrom or env entry of
 // c (whose path is fp) that fails.
-func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env, warnings []string, err error) {
+func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env []string, warnings []Warning, err error) {
 	vars := map[string]string{}
 	for i, from := range c.EnvFrom {
 		data, name, err := p.envFromData(from)
@@ -50,8 +50,9 @@ func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env, warnings
 			vars[key] = data[k]
 		}
 		if len(skipped) > 0 {
-			warnings = append(warnings, fmt.Sprintf("container %q: keys [%s] from the EnvFrom %s were skipped since they are considered invalid environment variable names",
-				c.Name, strings.Join(skipped, ", "), name))
+			warnings = append(warnings, Warning{Field: fp.Child("envFrom").Index(i).String(), Message: fmt.Sprintf(
+				"keys [%s] from the EnvFrom %s were skipped since they are considered invalid environment variable names",
+				strings.Join(skipped, ", "), name)})
 		}
 	}
 	for i, e := range c.Env {

@@ -182,7 +182,8 @@ func TestEnvFromSkipsInvalidNamesWithAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`container "app": keys [A=B] from the EnvFrom configMap default/cfg were skipped since they are considered invalid environment variable names`}
+	want := []Warning{{Field: "spec.containers[0].envFrom[0]",
+		Message: `keys [A=B] from the EnvFrom configMap default/cfg were skipped since they are considered invalid environment variable names`}}
 	if diff := cmp.Diff(want, plan.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}

@@ -99,8 +99,16 @@ type Plan struct {
 	ImageVolumes []ImageVolume
 	// Warnings are things the kubelet would record as warning events,
 	// such as envFrom keys skipped for not being variable names.
-	Warnings []string `json:",omitempty"`
+	Warnings []Warning `json:",omitempty"`
 }
+
+// Warning is a problem that does not stop the pod, about one field.
+type Warning struct {
+	Field   string // its path in the pod: spec.containers[0].envFrom[1]
+	Message string
+}
+
+func (w Warning) String() string { return w.Field + ": " + w.Message }
 
 // SandboxPlan is the part of a plan that concerns the pod's sandbox: its
 // network and the infra's namespaces. It needs no pod IP, so the runner has
@@ -203,7 +211,7 @@ func CgroupParent(pod *corev1.Pod) string {
 // podContext holds what every container of one pod shares.
 type podContext struct {
 	in       Input
-	warnings []string
+	warnings []Warning
 	hostname string // in the pod's UTS namespace; the node's name on the host network
 	mounts   []specs.Mount
 }

@@ -23,6 +23,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 			}
 			done, err := r.ApplySet(ctx, set)
 			printApplied(cmd, set, done)
+			printPending(cmd, r, set, done)
 			if err == nil && wait.enabled {
 				err = wait.pods(ctx, cmd, r, done)
 				if err == nil {

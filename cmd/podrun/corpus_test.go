@@ -236,11 +236,42 @@ func renderVerdict(t *testing.T, root, runRoot, f string) string {
 		t.Errorf("%s is accepted now: take it out of withoutPosition", f)
 	}
 	waiting, why := waits(t, f, path, stderr)
+	unscheduled := pendings(t, f, path, stderr, waiting)
 	checkBundles(t, path, strings.Fields(stdout), waiting)
+	v := "accepted"
 	if why != "" {
-		return "accepted; waits: " + why
+		v += "; waits: " + why
 	}
-	return "accepted"
+	if unscheduled != "" {
+		v += "; pending: " + unscheduled
+	}
+	return v
+}
+
+// pendingLine is render's warning for a pod the node would not take:
+// "FILE:LINE: pod NAME would be Pending: Unschedulable: MESSAGE".
+var pendingLine = regexp.MustCompile(`^(\S+?:\d+: )?pod (\S+) would be Pending: Unschedulable: 0/1 nodes are available: 1 (.*?)\.(?: \(.*\))?$`)
+
+// pendings reads render's warnings for the pods that would be Pending,
+// adds them to pods (they get no bundles either) and returns why, the
+// scheduler's reasons. Each warning must carry a position.
+func pendings(t *testing.T, f, path, stderr string, pods map[string]bool) string {
+	var why []string
+	for _, line := range strings.Split(stderr, "\n") {
+		m := pendingLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		if !strings.HasPrefix(m[1], path+":") {
+			t.Errorf("%s: a Pending pod's warning has no file:line: %s", f, line)
+		}
+		pods[m[2]] = true
+		if !slices.Contains(why, m[3]) {
+			why = append(why, m[3])
+		}
+	}
+	sort.Strings(why)
+	return strings.Join(why, "; ")
 }
 
 // waitLine is render's warning for a container that apply would leave
@@ -292,7 +323,8 @@ func checkPositions(t *testing.T, f, path, msg string) {
 
 // checkBundles: an accepted file has a bundle per pod, with a config.json
 // for the infra container and each of the pod's containers, but for pods
-// that wait for a volume's source, of which apply makes no bundles yet.
+// that wait for a volume's source or would be Pending, of which apply
+// makes no bundles yet.
 func checkBundles(t *testing.T, path string, dirs []string, waiting map[string]bool) {
 	set, err := runner.Manifests{Paths: []string{path}}.Load()
 	if err != nil {
@@ -301,7 +333,7 @@ func checkBundles(t *testing.T, path string, dirs []string, waiting map[string]b
 	for _, p := range set.Pods {
 		i := slices.IndexFunc(dirs, func(d string) bool { return filepath.Base(d) == p.Pod.Namespace+"_"+p.Pod.Name })
 		if i < 0 && waiting[p.Pod.Name] {
-			continue // waiting for a volume's source: apply makes no bundles yet
+			continue // waiting for a volume's source, or Pending: apply makes no bundles yet
 		}
 		if i < 0 {
 			t.Errorf("%s: no bundle directory for pod %s/%s among %q", path, p.Pod.Namespace, p.Pod.Name, dirs)

@@ -18,6 +18,7 @@ func newDeleteCommand(g *globals) *cobra.Command {
 		grace          int
 		ignoreNotFound bool
 		purgeVolumes   bool
+		cascade        string
 	)
 	cmd := &cobra.Command{
 		Use:   "delete (-f FILE | pod NAME... | RESOURCE NAME...)",
@@ -31,10 +32,14 @@ definition takes its custom resources with it; a Namespace does not take
 what is in it). What is already gone is skipped, as with kubectl delete -f.
 
 delete RESOURCE NAME... (or RESOURCE/NAME...) deletes stored objects of
-any other kind by name: podrun delete sa robot, podrun delete crd NAME.`,
+any other kind by name: podrun delete sa robot, podrun delete crd NAME.
+A workload (deployment, rs, sts, ds, job, cronjob) goes with what it owns,
+by ownerReferences, as --cascade says; a pod a workload owns is deleted
+and its controller makes another, as in a cluster.`,
 		Example: `  podrun delete -f pod.yaml
   cat app.yaml | podrun delete -f -
   podrun delete pod hello
+  podrun delete sts web --cascade=orphan
   podrun delete sa robot`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts runner.DeleteOptions
@@ -42,14 +47,24 @@ any other kind by name: podrun delete sa robot, podrun delete crd NAME.`,
 				d := time.Duration(grace) * time.Second
 				opts.GracePeriod = &d
 			}
+			c, err := checkCascade(cascade)
+			if err != nil {
+				return err
+			}
 			switch {
 			case len(m.files) > 0 && len(args) > 0:
 				return fmt.Errorf("give either -f or pod names, not both")
 			case len(m.files) > 0:
-				return deleteSet(cmd, g, &m, runner.DeleteSetOptions{Pods: opts, PurgeVolumes: purgeVolumes})
+				return deleteSet(cmd, g, &m, runner.DeleteSetOptions{Pods: opts, PurgeVolumes: purgeVolumes, Cascade: c})
 			case len(args) > 0:
-				if ka, err := kindAndNames(args); err == nil && len(ka) > 1 && !isPodKind(ka[0]) {
-					return deleteObjects(cmd, g, ka[0], ka[1:], ignoreNotFound)
+				ka, err := kindAndNames(args)
+				if err == nil && len(ka) > 1 {
+					if res := findWorkloadResource(ka[0]); res != nil {
+						return deleteWorkloads(cmd, g, res, ka[1:], runner.DeleteWorkloadOptions{Cascade: c, Pods: opts}, ignoreNotFound)
+					}
+					if !isPodKind(ka[0]) {
+						return deleteObjects(cmd, g, ka[0], ka[1:], ignoreNotFound)
+					}
 				}
 			}
 			refs, err := podRefs(g, args)
@@ -63,6 +78,7 @@ any other kind by name: podrun delete sa robot, podrun delete crd NAME.`,
 	cmd.Flags().IntVar(&grace, "grace-period", -1, "seconds to wait before killing; -1 uses each pod's terminationGracePeriodSeconds")
 	cmd.Flags().BoolVar(&purgeVolumes, "purge-volumes", false, "with -f, also remove the data of the PersistentVolumeClaims deleted (kept by default, as with the Retain policy)")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods or objects that do not exist as deleted")
+	cmd.Flags().StringVar(&cascade, "cascade", "background", "what a workload deleted takes with it: background or foreground (what it owns), orphan (nothing)")
 	return cmd
 }
 

@@ -56,7 +56,11 @@ func describePod(out io.Writer, p *corev1.Pod, events []corev1.Event) error {
 	}
 	field(0, "Name", "%s", p.Name)
 	field(0, "Namespace", "%s", p.Namespace)
-	field(0, "Node", "%s/%s", p.Spec.NodeName, p.Status.HostIP)
+	if p.Spec.NodeName == "" {
+		field(0, "Node", "<none>") // not scheduled
+	} else {
+		field(0, "Node", "%s/%s", p.Spec.NodeName, p.Status.HostIP)
+	}
 	if p.Status.StartTime != nil {
 		field(0, "Start Time", "%s", p.Status.StartTime.Format(time.RFC1123Z))
 	}

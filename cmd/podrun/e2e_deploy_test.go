@@ -300,20 +300,6 @@ func sampleReady(t *testing.T, e *env, name string, change func()) int {
 	return samples
 }
 
-// workloadRecord reads a workload's record.
-func (e *env) workloadRecord(kind, name string) supervise.Record {
-	e.t.Helper()
-	var rec supervise.Record
-	data, err := os.ReadFile(filepath.Join(e.runRoot, "workloads", kind, "default_"+name, supervise.RecordFile))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		e.t.Fatal(err)
-	}
-	return rec
-}
-
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
 		for k := range m {

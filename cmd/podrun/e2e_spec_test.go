@@ -265,13 +265,14 @@ func TestSpecPodShape(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, `SysctlForbidden: forbidden sysctl: "net.core.somaxconn" not allowlisted`) {
 		t.Errorf("unsafe sysctl: %v\n%s", err, errOut)
 	}
-	// Scheduler fields are accepted with one warning line; a field podrun
+	// Scheduler fields the one node satisfies are honoured silently, those
+	// podrun does not weigh accepted with one warning line; a field podrun
 	// cannot honour is refused, named with its line.
-	data := podYAML("unsafe", "  nodeSelector: {disk: ssd}\n  tolerations: [{operator: Exists}]\n  securityContext:\n    sysctls: [{name: net.core.somaxconn, value: \"1024\"}]\n",
+	data := podYAML("unsafe", "  preemptionPolicy: Never\n  nodeSelector: {kubernetes.io/os: linux}\n  tolerations: [{operator: Exists}]\n  securityContext:\n    sysctls: [{name: net.core.somaxconn, value: \"1024\"}]\n",
 		container("c", "sleep 1", ""))
 	allowed := e.manifest("allowed.yaml", data)
 	out, errOut, err = e.run("apply", "--allowed-unsafe-sysctls", "net.core.*", "-f", allowed)
-	if err != nil || !strings.Contains(errOut, "Warning: "+allowed+":6: spec.nodeSelector, spec.tolerations: ignored") {
+	if err != nil || !strings.Contains(errOut, "Warning: "+allowed+":6: spec.preemptionPolicy: ignored") {
 		t.Errorf("apply with scheduler fields: %v\n%s%s", err, out, errOut)
 	}
 	e.must("delete", "pod", "unsafe", "--grace-period", "0")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"sigs.k8s.io/yaml"
 )
 
 func newGetCommand(g *globals) *cobra.Command {
@@ -142,19 +140,7 @@ func printPods(w io.Writer, pods []corev1.Pod, output string, allNamespaces, sin
 			}
 			v = list
 		}
-		data, err := json.MarshalIndent(v, "", "    ")
-		if err != nil {
-			return err
-		}
-		if output == "yaml" {
-			if data, err = yaml.JSONToYAML(data); err != nil {
-				return err
-			}
-		} else {
-			data = append(data, '\n')
-		}
-		_, err = w.Write(data)
-		return err
+		return printStructured(w, v, output)
 	default:
 		return fmt.Errorf("unknown output format %q: use wide, json or yaml", output)
 	}

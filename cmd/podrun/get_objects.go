@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner"
@@ -52,19 +50,7 @@ func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, out
 	if len(names) == 1 && len(objs) == 1 {
 		v = objs[0].Object
 	}
-	data, err := json.MarshalIndent(v, "", "    ")
-	if err != nil {
-		return err
-	}
-	if output == "yaml" {
-		if data, err = yaml.JSONToYAML(data); err != nil {
-			return err
-		}
-	} else {
-		data = append(data, '\n')
-	}
-	_, err = w.Write(data)
-	return err
+	return printStructured(w, v, output)
 }
 
 func items(objs []*unstructured.Unstructured) []any {

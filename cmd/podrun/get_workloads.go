@@ -22,6 +22,8 @@ type workloadResource struct {
 	kind, plural, apiGroup string
 	short                  []string
 	columns                []workloadColumn
+	// list lists the kind's objects; nil is Runner.ListWorkloads.
+	list func(r *runner.Runner, namespace string) ([]runner.Workload, error)
 }
 
 type workloadColumn struct {
@@ -61,7 +63,12 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 	if allNamespaces {
 		ns = ""
 	}
-	all, err := r.ListWorkloads(res.kind, ns)
+	var all []runner.Workload
+	if res.list != nil {
+		all, err = res.list(r, ns)
+	} else {
+		all, err = r.ListWorkloads(res.kind, ns)
+	}
 	if err != nil {
 		return err
 	}
@@ -91,7 +98,7 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 		}
 		return printWorkloadTable(w, res, objs, allNamespaces)
 	case "json", "yaml":
-		var v any = map[string]any{"apiVersion": "v1", "kind": "List", "items": objs}
+		var v any = map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": objs}
 		if len(names) == 1 {
 			v = objs[0]
 		}
@@ -107,20 +114,21 @@ func orAll(ns string) string {
 	return ns
 }
 
+// printStructured prints v as kubectl's -o json (four-space indents)
+// or -o yaml does.
 func printStructured(w io.Writer, v any, output string) error {
-	if output == "json" {
-		b, err := json.MarshalIndent(v, "", "    ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	b, err := yaml.Marshal(v)
+	data, err := json.MarshalIndent(v, "", "    ")
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(b)
+	if output == "yaml" {
+		if data, err = yaml.JSONToYAML(data); err != nil {
+			return err
+		}
+	} else {
+		data = append(data, '\n')
+	}
+	_, err = w.Write(data)
 	return err
 }
 

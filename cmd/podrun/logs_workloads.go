@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -56,7 +56,7 @@ func workloadPod(ctx context.Context, r *runner.Runner, wref workloadRef) (podRe
 	if len(pods) == 0 {
 		return podRef{}, fmt.Errorf("%s/%s has no pods", wref.printed(), wref.name)
 	}
-	sort.SliceStable(pods, func(i, j int) bool { return logFirst(&pods[i], &pods[j]) })
+	slices.SortStableFunc(pods, byLogging)
 	return podRef{pods[0].Namespace, pods[0].Name}, nil
 }
 
@@ -76,21 +76,6 @@ func workloadUIDs(w *runner.Workload) ([]string, error) {
 		uids = append(uids, o.UID)
 	}
 	return uids, nil
-}
-
-// logFirst orders pods as kubectl's ByLogging: Running first, then ready,
-// then the older, then by name.
-func logFirst(a, b *corev1.Pod) bool {
-	if ra, rb := a.Status.Phase == corev1.PodRunning, b.Status.Phase == corev1.PodRunning; ra != rb {
-		return ra
-	}
-	if ra, rb := podReady(a), podReady(b); ra != rb {
-		return ra
-	}
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
 }
 
 func podReady(p *corev1.Pod) bool {

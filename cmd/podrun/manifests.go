@@ -123,3 +123,22 @@ func printApplied(cmd *cobra.Command, set *kube.Set, done []runner.Outcome) {
 		}
 	}
 }
+
+// printPending shows, for each pod applied that the node cannot take
+// yet, one warning line saying why, at the field that asks for it.
+func printPending(cmd *cobra.Command, r *runner.Runner, set *kube.Set, done []runner.Outcome) {
+	applied := map[string]bool{}
+	for _, o := range done {
+		if o.Kind == "pod" {
+			applied[o.Namespace+"/"+o.Name] = true
+		}
+	}
+	for _, p := range set.Pods {
+		if !applied[p.Pod.Namespace+"/"+p.Pod.Name] {
+			continue
+		}
+		if w := r.PendingWarning(p); w != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
+		}
+	}
+}

@@ -20,7 +20,10 @@ render reaches apply's verdict by apply's own code: a pod apply would
 refuse is an error with apply's message (and a non-zero exit), and each
 container apply would leave waiting is one warning line on stderr, with
 the reason and message get would show. A pod that waits for a ConfigMap,
-Secret or claim gets no bundles, as apply makes none for it.`,
+Secret or claim gets no bundles, as apply makes none for it. Nor does a
+pod the node would not take (a hostPort another pod publishes, a
+nodeSelector this node does not match): one line says why it would be
+Pending.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, r, err := m.open(cmd, g)
@@ -29,6 +32,12 @@ Secret or claim gets no bundles, as apply makes none for it.`,
 			}
 			pods, err := r.Render(contextOf(cmd), set, out)
 			for _, p := range pods {
+				if p.Pending != "" {
+					fmt.Fprintln(cmd.ErrOrStderr(), p.Pending)
+				}
+				for _, w := range p.Warnings {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
+				}
 				for _, w := range p.Waiting {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: pod %s: container %s would wait: %s: %s\n",
 						w.Source, p.Name, w.Container, w.Reason, w.Message)

@@ -71,6 +71,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newSuperviseCommand(g),
 		newScaleCommand(g),
 		newRolloutCommand(g),
+		newCreateCommand(g),
 	)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))

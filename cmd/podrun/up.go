@@ -29,14 +29,18 @@ its own, and follows every container's log as logs -f --all-containers
 --prefix does, through restarts and containers that start later. Ctrl-C or
 SIGTERM deletes the pods as delete does (preStop hooks, stop signal, grace
 period); a second Ctrl-C or SIGTERM kills them at once. up also returns
-once every pod has finished (Succeeded or Failed); a pod with
-restartPolicy Always runs until Ctrl-C. A pod deleted from elsewhere is
+once every pod has finished (Succeeded or Failed) and every Job is
+complete or failed; a pod with restartPolicy Always, and a workload other
+than a Job, runs until Ctrl-C. A workload's pods are its supervisor's, as
+after apply; up follows their logs as they come, and deletes the
+workload at the end. A pod deleted from elsewhere is
 reported and the others go on. up deletes only the pods it created: a pod
 that already exists is an error.
 
-Exit code: 0 when every pod succeeded or was stopped by the user (Ctrl-C,
-SIGTERM, or a delete from elsewhere); 1 when a pod failed or could not
-start, named in the error.`,
+Exit code: 0 when every pod succeeded and every Job completed, or they
+were stopped by the user (Ctrl-C, SIGTERM, or a delete from elsewhere); 1
+when a pod failed or could not start, or a Job failed, named in the
+error, after the last lines of the Job's pod that failed: a CI gate.`,
 		Example: `  podrun up -f job.yaml
   podrun up -f examples/hello`,
 		Args: cobra.NoArgs,
@@ -51,7 +55,7 @@ start, named in the error.`,
 				return err
 			}
 			u := &upRun{r: r, out: &lockedWriter{w: cmd.OutOrStdout()}, errOut: cmd.ErrOrStderr(), stop: make(chan struct{})}
-			return u.run(contextOf(cmd), set.Pods)
+			return u.run(contextOf(cmd), set.Pods, set.Workloads)
 		},
 	}
 	m.bind(cmd.Flags())
@@ -70,35 +74,44 @@ type upRun struct {
 // upPollPeriod is how often up reads its pods' phases.
 const upPollPeriod = 250 * time.Millisecond
 
-// run applies the pods, follows their logs until they have finished or a
-// signal comes, then deletes them.
-func (u *upRun) run(ctx context.Context, pods []kube.Pod) error {
+// run applies the pods and workloads, follows their logs until they
+// have finished (a workload: a Job complete or failed) or a signal
+// comes, then deletes them.
+func (u *upRun) run(ctx context.Context, pods []kube.Pod, workloads []kube.Workload) error {
 	graceful, hurry := context.WithCancel(context.WithoutCancel(ctx))
 	defer hurry()
 	defer u.onSignals(hurry)()
 	outcomes, err := u.r.Apply(ctx, pods)
 	mine, err := created(outcomes, err)
+	works, werr := u.applyWorkloads(ctx, workloads)
+	err = errors.Join(err, werr)
 	switch {
 	case u.stopped() || ctx.Err() != nil: // while the pods started
-		return u.deleteAll(graceful, mine)
+		return errors.Join(u.deleteAll(graceful, mine), u.deleteWorkloads(graceful, works))
 	case err != nil:
-		return errors.Join(err, u.deleteAll(graceful, mine))
+		return errors.Join(err, u.deleteAll(graceful, mine), u.deleteWorkloads(graceful, works))
 	}
 	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFollowing()
 	f := u.follow(follow, mine)
-	err = u.watch(ctx, mine)
+	discover, stopDiscovering := context.WithCancel(follow)
+	wf := u.followWorkloads(discover, follow, works)
+	err = errors.Join(u.watch(ctx, mine), u.watchWorkloads(ctx, works))
+	stopDiscovering()
 	if !u.stopped() {
 		// Every pod is over: the followers read their last lines before
 		// the logs go with the pods.
-		select {
-		case <-f.done:
-		case <-u.stop:
+		for _, done := range []chan struct{}{f.done, wf} {
+			select {
+			case <-done:
+			case <-u.stop:
+			}
 		}
 	}
-	err = errors.Join(err, u.deleteAll(graceful, mine))
+	err = errors.Join(err, u.deleteAll(graceful, mine), u.deleteWorkloads(graceful, works))
 	stopFollowing()
 	<-f.done
+	<-wf
 	return errors.Join(err, f.err)
 }
 
@@ -166,7 +179,7 @@ func (u *upRun) follow(ctx context.Context, pods []runner.Outcome) *followers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := u.r.Logs(ctx, o.Namespace, o.Name, opts, u.out)
+			err := u.logs(ctx, o, opts)
 			if err != nil && !errors.Is(err, runner.ErrPodNotFound) {
 				errs[i] = fmt.Errorf("following the logs of pod %s/%s: %w", o.Namespace, o.Name, err)
 			}
@@ -178,6 +191,26 @@ func (u *upRun) follow(ctx context.Context, pods []runner.Outcome) *followers {
 		close(f.done)
 	}()
 	return f
+}
+
+// logs follows the logs of pod o. A pod Pending (no node would take it
+// yet) has no containers until it is started, which logs waits for until
+// ctx ends.
+func (u *upRun) logs(ctx context.Context, o runner.Outcome, opts runner.LogOptions) error {
+	for {
+		p, err := u.r.Get(ctx, o.Namespace, o.Name)
+		if err != nil {
+			return err
+		}
+		if len(p.Status.InitContainerStatuses)+len(p.Status.ContainerStatuses) > 0 {
+			return u.r.Logs(ctx, o.Namespace, o.Name, opts, u.out)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(upPollPeriod):
+		}
+	}
 }
 
 // watch reads the pods' phases until each has finished or is gone, or

@@ -14,10 +14,13 @@ import (
 // DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff say (the
 // documentation's "six minutes" is what the doubling reaches by the
 // default backoffLimit of 6).
-const (
-	JobBackoffBase = 10 * time.Second
-	JobBackoffMax  = 10 * time.Minute
-)
+const JobBackoffMax = 10 * time.Minute
+
+// JobBackoffBase is the first back-off. It is a variable only so that a
+// supervisor under test can shorten it (the runner reads
+// PODRUN_TEST_JOB_BACKOFF once, before its first sync); nothing else
+// changes it, and the package never reads the environment.
+var JobBackoffBase = 10 * time.Second
 
 // JobBackoff is how long after its last failure a Job waits before it
 // creates a pod again, after failures failures since its last success.

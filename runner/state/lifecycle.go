@@ -32,10 +32,12 @@ type Condition struct {
 	LastTransitionTime time.Time `json:"lastTransitionTime"`
 }
 
-// Event is what a kubelet would post to the API server about the pod: a
-// Normal or Warning event, counted when it repeats.
+// Event is what a kubelet (or the scheduler) would post to the API server
+// about the pod: a Normal or Warning event, counted when it repeats.
 type Event struct {
-	Type      string    `json:"type"` // "Normal" or "Warning"
+	Type string `json:"type"` // "Normal" or "Warning"
+	// Component is who posts it: "" for the kubelet, "default-scheduler".
+	Component string    `json:"component,omitempty"`
 	Reason    string    `json:"reason"`
 	Object    string    `json:"object,omitempty"` // "spec.containers{web}", or "" for the pod
 	Message   string    `json:"message"`
@@ -50,15 +52,21 @@ const MaxEvents = 100
 // AddEvent records an event at now. An event repeating the last one with
 // the same reason, object and message is counted instead of kept twice.
 func (p *Pod) AddEvent(now time.Time, typ, reason, object, message string) {
+	p.AddEventFrom(now, "", typ, reason, object, message)
+}
+
+// AddEventFrom is AddEvent for an event another component posts: the
+// scheduler's FailedScheduling, say.
+func (p *Pod) AddEventFrom(now time.Time, component, typ, reason, object, message string) {
 	for i := len(p.Events) - 1; i >= 0 && i >= len(p.Events)-5; i-- {
 		e := &p.Events[i]
-		if e.Type == typ && e.Reason == reason && e.Object == object && e.Message == message {
+		if e.Component == component && e.Type == typ && e.Reason == reason && e.Object == object && e.Message == message {
 			e.Count++
 			e.LastTime = now
 			return
 		}
 	}
-	p.Events = append(p.Events, Event{Type: typ, Reason: reason, Object: object, Message: message, Count: 1, FirstTime: now, LastTime: now})
+	p.Events = append(p.Events, Event{Type: typ, Component: component, Reason: reason, Object: object, Message: message, Count: 1, FirstTime: now, LastTime: now})
 	if n := len(p.Events) - MaxEvents; n > 0 {
 		p.Events = append(p.Events[:0], p.Events[n:]...)
 	}

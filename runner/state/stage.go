@@ -10,6 +10,7 @@ type Stage string
 // The stages, in the order a pod goes through them.
 const (
 	StageCreated  Stage = "created"  // recorded, with its sandbox plan; nothing made
+	StagePending  Stage = "pending"  // not scheduled: this node cannot take it yet; nothing made
 	StageWaiting  Stage = "waiting"  // waits for a claim, ConfigMap or Secret; nothing made
 	StageNetwork  Stage = "network"  // network namespace pinned and CNI attached
 	StageBundles  Stage = "bundles"  // root file systems, pod files, mounts and bundles made
@@ -18,7 +19,7 @@ const (
 	StageStopping Stage = "stopping" // delete has begun stopping the pod
 )
 
-var stages = []Stage{StageCreated, StageWaiting, StageNetwork, StageBundles, StageMonitor, StageRunning, StageStopping}
+var stages = []Stage{StageCreated, StagePending, StageWaiting, StageNetwork, StageBundles, StageMonitor, StageRunning, StageStopping}
 
 // Before reports whether s comes before t. The empty stage of an old
 // record comes before none and after none.

@@ -81,10 +81,10 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 		return nil, err
 	}
 	data, _, err := Stamp(old, obj, time.Now())
-	if err != nil {
-		return nil, err
+	if err == nil {
+		data, err = keepStatus(data, obj)
 	}
-	if data, err = withStatusOf(data, obj); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -96,27 +96,28 @@ func (d *Dir) PutOwned(kind, name string, obj any) ([]byte, error) {
 	return data, nil
 }
 
-// withStatusOf puts the status of obj, if it has one, back into data,
-// which Stamp made of it.
-func withStatusOf(data []byte, obj any) ([]byte, error) {
+// keepStatus puts obj's status back into data, which Stamp stripped of
+// it: an owned object is written by its controller, which owns its
+// status (a CronJob's Job records its conditions there).
+func keepStatus(data []byte, obj any) ([]byte, error) {
 	m, err := toMap(obj)
 	if err != nil {
 		return nil, err
 	}
 	status, ok := m["status"]
-	if !ok {
+	if !ok || status == nil {
 		return data, nil
 	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
+	var stamped map[string]any
+	if err := json.Unmarshal(data, &stamped); err != nil {
 		return nil, err
 	}
-	out["status"] = status
-	data, err = json.MarshalIndent(out, "", "  ")
+	stamped["status"] = status
+	out, err := json.MarshalIndent(stamped, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return append(data, '\n'), nil
+	return append(out, '\n'), nil
 }
 
 // DeleteOwned removes the owned object kind/name; a missing one is no

@@ -70,9 +70,9 @@ func TestOwnedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	uid := decodeObject(t, data).Metadata["uid"].(string)
-	again, _ := d.PutOwned("replicaset", "web-abc", object{Metadata: map[string]any{"name": "web-abc"}, Spec: map[string]any{"replicas": 2}})
-	if decodeObject(t, again).Metadata["uid"] != uid {
-		t.Error("an owned object's uid changed on update")
+	again, _ := d.PutOwned("replicaset", "web-abc", object{Metadata: map[string]any{"name": "web-abc"}, Spec: map[string]any{"replicas": 2}, Status: map[string]any{"replicas": 2.0}})
+	if o := decodeObject(t, again); o.Metadata["uid"] != uid || o.Status["replicas"] != 2.0 {
+		t.Errorf("an owned object's uid changed on update, or its status was not kept: %+v", o)
 	}
 	owned, err := d.ReadOwned()
 	if err != nil || len(owned) != 1 || owned[0].Kind != "replicaset" || owned[0].Name != "web-abc" || owned[0].UID != uid {

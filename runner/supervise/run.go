@@ -290,6 +290,9 @@ func (s *supervisor) step(ctx context.Context) (time.Duration, error) {
 	stepCtx, cancel := stepContext(ctx)
 	defer cancel()
 	requeue, err := s.cfg.Controller.Sync(stepCtx, w, e)
+	if e.removed {
+		return 0, fmt.Errorf("%w: removed by its controller", ErrNotFound)
+	}
 	if ferr := s.flush(stepCtx, e); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
@@ -365,6 +368,8 @@ type env struct {
 	pods   []corev1.Pod
 	status json.RawMessage
 	events []state.Event
+	// removed is set once the controller removed the workload.
+	removed bool
 }
 
 func (e *env) Pods() []corev1.Pod { return e.pods }
@@ -422,4 +427,40 @@ func (e *env) PutOwned(ctx context.Context, kind, name string, obj any) ([]byte,
 
 func (e *env) DeleteOwned(ctx context.Context, kind, name string) error {
 	return e.s.deleteOwned(ctx, kind, name)
+}
+
+// Remover is implemented by the Env a supervisor hands its controller:
+// a workload that deletes itself (a Job past ttlSecondsAfterFinished)
+// removes its record once it has deleted what it owns. The supervisor
+// exits at its next step, finding the workload gone.
+type Remover interface {
+	RemoveWorkload(ctx context.Context) error
+}
+
+// RemoveWorkload marks the workload deleted, so that no command starts a
+// supervisor for it again, and removes its directory, under its lock,
+// while this process is its supervisor.
+func (e *env) RemoveWorkload(ctx context.Context) error {
+	d := e.s.cfg.Dir
+	l, err := d.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	rec, err := d.Read()
+	if err != nil {
+		return err
+	}
+	if err := e.s.mine(rec); err != nil {
+		return err
+	}
+	rec.Deleting = time.Now()
+	if err := d.Write(rec); err != nil {
+		return err
+	}
+	if err := d.Remove(); err != nil {
+		return err
+	}
+	e.removed = true // nothing left to record a status or events in
+	return nil
 }

@@ -260,3 +260,35 @@ func TestRunOwnedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunRemovesItself: a controller that removes its workload (a Job
+// past its time to live) leaves no directory, and its supervisor stops.
+func TestRunRemovesItself(t *testing.T) {
+	root := t.TempDir()
+	k, _ := NewKey("test", "default", "web")
+	d := Store{Dir: filepath.Join(root, "workloads")}.Workload(k)
+	d.Create()
+	d.WriteObject([]byte(`{"metadata":{"name":"web","uid":"u-1"}}`))
+	self, _ := state.Identify(os.Getpid())
+	d.Write(&Record{Supervisor: self})
+	w := &fakeWorld{podsDir: filepath.Join(root, "pods"), pods: map[string]corev1.Pod{}}
+	c := ControllerFunc(func(ctx context.Context, wl *Workload, env Env) (time.Duration, error) {
+		env.Event("Normal", "Test", "lost with the workload")
+		return 0, env.(Remover).RemoveWorkload(ctx)
+	})
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Config{Dir: d, PodsDir: w.podsDir, Controller: c, World: w, Resync: time.Hour})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the supervisor did not stop once its workload was removed")
+	}
+	if _, err := os.Stat(d.Path); !os.IsNotExist(err) {
+		t.Errorf("the workload's directory is left: %v", err)
+	}
+}
