@@ -1,13 +1,11 @@
 package runner
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,34 +219,6 @@ func earliestTime(a, b time.Time) time.Time {
 	return a
 }
 
-// ListJobs lists the Jobs of namespace ("" for all) as get shows them:
-// those applied and those a CronJob started, sorted by namespace and
-// name.
-func (r *Runner) ListJobs(namespace string) ([]Workload, error) {
-	jobs, err := r.ListWorkloads("job", namespace)
-	if err != nil {
-		return nil, err
-	}
-	cjs, err := r.ListWorkloads("cronjob", namespace)
-	if err != nil {
-		return nil, err
-	}
-	for _, cj := range cjs {
-		for _, o := range cj.Owned {
-			if o.Kind == "job" {
-				jobs = append(jobs, Workload{
-					Kind: "job", Namespace: cj.Namespace, Name: o.Name, Object: o.Object,
-					Supervised: cj.Supervised, Deleting: cj.Deleting,
-				})
-			}
-		}
-	}
-	slices.SortFunc(jobs, func(a, b Workload) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
-	return jobs, nil
-}
-
 // CreateJobFromCronJob is kubectl create job NAME --from=cronjob/CJ: it
 // stores the Job of the CronJob's template, marked as made by hand and
 // owned by the CronJob, whose supervisor runs it at once.
@@ -282,7 +252,7 @@ func (r *Runner) CreateJobFromCronJob(ctx context.Context, namespace, cronJob, n
 	if err := json.Unmarshal(data, &cj); err != nil {
 		return out, fmt.Errorf("decoding cronjob %q: %w", cronJob, err)
 	}
-	if existing, _ := r.ListJobs(namespace); containsWorkload(existing, name) {
+	if existing, _ := r.ListWorkloads("job", namespace); containsWorkload(existing, name) {
 		return out, fmt.Errorf("jobs.batch %q already exists", name)
 	}
 	job, err := kube.ManualJob(&cj, name, types.UID(supervise.NewUID()))

@@ -8,8 +8,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
-
-	"github.com/podrun/podrun/runner"
 )
 
 // kubectl's columns for Jobs and CronJobs; get jobs lists the Jobs a
@@ -21,7 +19,6 @@ func init() {
 		{"COMPLETIONS", typedJob(jobCompletions)},
 		{"DURATION", typedJob(jobDuration)},
 	}
-	jobs.list = (*runner.Runner).ListJobs
 	findWorkloadResource("cronjob").columns = []workloadColumn{
 		{"SCHEDULE", text("spec", "schedule")},
 		{"TIMEZONE", text("spec", "timeZone")},

@@ -22,8 +22,6 @@ type workloadResource struct {
 	kind, plural, apiGroup string
 	short                  []string
 	columns                []workloadColumn
-	// list lists the kind's objects; nil is Runner.ListWorkloads.
-	list func(r *runner.Runner, namespace string) ([]runner.Workload, error)
 }
 
 type workloadColumn struct {
@@ -63,12 +61,7 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 	if allNamespaces {
 		ns = ""
 	}
-	var all []runner.Workload
-	if res.list != nil {
-		all, err = res.list(r, ns)
-	} else {
-		all, err = r.ListWorkloads(res.kind, ns)
-	}
+	all, err := r.ListWorkloads(res.kind, ns)
 	if err != nil {
 		return err
 	}

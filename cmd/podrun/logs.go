@@ -52,7 +52,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 			case selector != "":
 				return selectedLogs(ctx, r, g.ns(), selector, opts, cmd.OutOrStdout())
 			case workload != nil:
-				if ref, err = workloadPod(ctx, r, *workload); err != nil {
+				if ref, err = workloadPod(ctx, r, *workload, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 			}

@@ -39,7 +39,7 @@ func (g *globals) logsWorkloadArg(args []string) (*workloadRef, error) {
 // the workload owns, directly or through an object it owns, the first by
 // kubectl's order for logs (Running before the rest, ready before not,
 // older before newer).
-func workloadPod(ctx context.Context, r *runner.Runner, wref workloadRef) (podRef, error) {
+func workloadPod(ctx context.Context, r *runner.Runner, wref workloadRef, stderr io.Writer) (podRef, error) {
 	w, err := r.GetWorkload(wref.res.kind, wref.namespace, wref.name)
 	if err != nil {
 		return podRef{}, wref.notFound(err)
@@ -57,6 +57,9 @@ func workloadPod(ctx context.Context, r *runner.Runner, wref workloadRef) (podRe
 		return podRef{}, fmt.Errorf("%s/%s has no pods", wref.printed(), wref.name)
 	}
 	slices.SortStableFunc(pods, byLogging)
+	if len(pods) > 1 {
+		fmt.Fprintf(stderr, "Found %d pods, using pod/%s\n", len(pods), pods[0].Name) // as kubectl says it
+	}
 	return podRef{pods[0].Namespace, pods[0].Name}, nil
 }
 
