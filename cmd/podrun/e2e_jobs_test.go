@@ -461,3 +461,26 @@ func TestJobSuspend(t *testing.T) {
 	}
 	e.must("delete", "-f", f)
 }
+
+// TestApplyWaitJob: apply --wait returns once a Job completes, and fails
+// with the Job's reason when it fails, as a CI gate.
+func TestApplyWaitJob(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	fast := []string{runner.JobBackoffEnv + "=100ms"}
+	ok := e.manifest("ok.yaml", jobYAML("ok", "", "echo fine"))
+	out := e.mustEnv(fast, "apply", "--wait", "--timeout", "60s", "-f", ok)
+	if !strings.Contains(out, "job.batch/ok condition met") {
+		t.Errorf("apply --wait of a Job that completes:\n%s", out)
+	}
+	if j := e.waitJob(t, "ok", batchv1.JobComplete, time.Second); j.Status.Succeeded != 1 {
+		t.Errorf("job ok: %d succeeded after apply --wait", j.Status.Succeeded)
+	}
+	bad := e.manifest("bad.yaml", jobYAML("bad", "  backoffLimit: 0\n", "exit 3"))
+	_, errOut, err := e.runEnv(fast, "apply", "--wait", "--timeout", "60s", "-f", bad)
+	if err == nil || !strings.Contains(errOut, "job bad failed: BackoffLimitExceeded") {
+		t.Errorf("apply --wait of a Job that fails: %v\n%s", err, errOut)
+	}
+	e.mustEnv(fast, "delete", "-f", ok, "-f", bad)
+}

@@ -476,3 +476,22 @@ func TestStatefulSetRollingUpdate(t *testing.T) {
 	})
 	e.must("delete", "sts", "ru")
 }
+
+// TestApplyWaitStatefulSet: apply --wait returns once every ordinal is
+// Running and Ready.
+func TestApplyWaitStatefulSet(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	f := e.manifest("sts.yaml", statefulSetYAML("waited", 2, ""))
+	out := e.must("apply", "--wait", "--timeout", "90s", "-f", f)
+	if !strings.Contains(out, "statefulset.apps/waited condition met") {
+		t.Errorf("apply --wait of a StatefulSet:\n%s", out)
+	}
+	for _, name := range []string{"waited-0", "waited-1"} {
+		if p := e.pod(name); p.Status.Phase != corev1.PodRunning || !podReady(&p) {
+			t.Errorf("pod %s after apply --wait: %s, ready %v", name, p.Status.Phase, podReady(&p))
+		}
+	}
+	e.must("delete", "-f", f, "--purge-volumes")
+}

@@ -253,7 +253,7 @@ type applyWait struct {
 }
 
 func (w *applyWait) bind(f *pflag.FlagSet) {
-	f.BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others) and every Deployment has rolled out; fail if one fails, a Deployment's progress deadline passes, or --timeout passes")
+	f.BoolVar(&w.enabled, "wait", false, "wait until every pod is Ready (restartPolicy Always) or Succeeded (others) and every workload is done (a Deployment rolled out, a Job complete, every replica of a ReplicaSet, StatefulSet or DaemonSet updated and ready); fail if a pod or Job fails, a Deployment's progress deadline passes, or --timeout passes")
 	f.DurationVar(&w.timeout, "timeout", 5*time.Minute, "with --wait, how long the whole command may take, applying and waiting")
 }
 
