@@ -126,22 +126,9 @@ func describeReplicaSet(ctx context.Context, out io.Writer, r *runner.Runner, w 
 	if err := json.Unmarshal(w.Object, &rs); err != nil {
 		return fmt.Errorf("decoding replicaset %s: %w", w.Name, err)
 	}
-	all, err := r.List(ctx, w.Namespace)
+	status, err := podsStatus(ctx, r, w.Namespace, string(rs.UID))
 	if err != nil {
 		return err
-	}
-	var running, waiting, succeeded, failed int
-	for _, p := range supervise.Owned(all, string(rs.UID)) {
-		switch p.Status.Phase {
-		case corev1.PodRunning:
-			running++
-		case corev1.PodPending:
-			waiting++
-		case corev1.PodSucceeded:
-			succeeded++
-		case corev1.PodFailed:
-			failed++
-		}
 	}
 	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	field := func(name, format string, args ...any) {
@@ -156,12 +143,27 @@ func describeReplicaSet(ctx context.Context, out io.Writer, r *runner.Runner, w 
 		field("Controlled By", "%s/%s", ref.Kind, ref.Name)
 	}
 	field("Replicas", "%d current / %d desired", rs.Status.Replicas, replicasOr1(rs.Spec.Replicas))
-	field("Pods Status", "%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
+	field("Pods Status", "%s", status)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	describeTemplate(out, &rs.Spec.Template)
 	return describeEvents(out, workloadEvents(w.Events, "replicaset-controller"))
+}
+
+// podsStatus is kubectl describe's "Pods Status" line of the pods owned
+// by uid: "2 Running / 0 Waiting / 1 Succeeded / 0 Failed".
+func podsStatus(ctx context.Context, r *runner.Runner, namespace, uid string) (string, error) {
+	all, err := r.List(ctx, namespace)
+	if err != nil {
+		return "", err
+	}
+	n := map[corev1.PodPhase]int{}
+	for _, p := range supervise.Owned(all, uid) {
+		n[p.Status.Phase]++
+	}
+	return fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed",
+		n[corev1.PodRunning], n[corev1.PodPending], n[corev1.PodSucceeded], n[corev1.PodFailed]), nil
 }
 
 // describeTemplate prints a pod template as kubectl describe does.

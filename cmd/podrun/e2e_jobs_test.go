@@ -477,10 +477,16 @@ func TestApplyWaitJob(t *testing.T) {
 	if j := e.waitJob(t, "ok", batchv1.JobComplete, time.Second); j.Status.Succeeded != 1 {
 		t.Errorf("job ok: %d succeeded after apply --wait", j.Status.Succeeded)
 	}
+	if out := e.must("describe", "job", "ok"); !regexp.MustCompile(`(?s)Name:\s+ok\n.*Pods Statuses:\s+0 Active \(0 Ready\) / 1 Succeeded / 0 Failed.*Complete\s+True`).MatchString(out) {
+		t.Errorf("describe job ok:\n%s", out)
+	}
 	bad := e.manifest("bad.yaml", jobYAML("bad", "  backoffLimit: 0\n", "exit 3"))
 	_, errOut, err := e.runEnv(fast, "apply", "--wait", "--timeout", "60s", "-f", bad)
 	if err == nil || !strings.Contains(errOut, "job bad failed: BackoffLimitExceeded") {
 		t.Errorf("apply --wait of a Job that fails: %v\n%s", err, errOut)
+	}
+	if out := e.must("describe", "job", "bad"); !regexp.MustCompile(`Failed\s+True\s+BackoffLimitExceeded`).MatchString(out) {
+		t.Errorf("describe job bad:\n%s", out)
 	}
 	e.mustEnv(fast, "delete", "-f", ok, "-f", bad)
 }

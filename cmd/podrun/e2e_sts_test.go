@@ -331,6 +331,12 @@ func TestDaemonSet(t *testing.T) {
 		name, other = ready[0], pods[ready2[0]]
 		return nil
 	})
+	eventually(t, 30*time.Second, func() error {
+		if out := e.must("describe", "daemonset", "agent"); !regexp.MustCompile(`(?s)Desired Number of Nodes Scheduled:\s+1\n.*Pods Status:\s+1 Running`).MatchString(out) {
+			return fmt.Errorf("describe daemonset agent:\n%s", out)
+		}
+		return nil
+	})
 	if !regexp.MustCompile(`^agent-[bcdfghjklmnpqrstvwxz2456789]{5}$`).MatchString(name) {
 		t.Errorf("pod name %q", name)
 	}
@@ -492,6 +498,9 @@ func TestApplyWaitStatefulSet(t *testing.T) {
 		if p := e.pod(name); p.Status.Phase != corev1.PodRunning || !podReady(&p) {
 			t.Errorf("pod %s after apply --wait: %s, ready %v", name, p.Status.Phase, podReady(&p))
 		}
+	}
+	if out := e.must("describe", "statefulset", "waited"); !regexp.MustCompile(`(?s)Replicas:\s+2 desired \| 2 total.*Pods Status:\s+2 Running / 0 Waiting.*Volume Claims:\n\s+Name:\s+data`).MatchString(out) {
+		t.Errorf("describe statefulset waited:\n%s", out)
 	}
 	e.must("delete", "-f", f, "--purge-volumes")
 }
