@@ -24,7 +24,7 @@ func newDescribeCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if !isPodKind(args[0]) {
-				return fmt.Errorf("podrun describes pods only: podrun describe pod NAME")
+				return fmt.Errorf("podrun describes pods and workloads: podrun describe pod NAME, podrun describe deployment NAME")
 			}
 			ref, err := g.podRef(args[1])
 			if err != nil {

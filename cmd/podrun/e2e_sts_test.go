@@ -499,6 +499,15 @@ func TestApplyWaitStatefulSet(t *testing.T) {
 			t.Errorf("pod %s after apply --wait: %s, ready %v", name, p.Status.Phase, podReady(&p))
 		}
 	}
+	if out := e.must("get", "pods", "-l", "statefulset.kubernetes.io/pod-name=waited-1"); !strings.Contains(out, "waited-1") || strings.Contains(out, "waited-0") {
+		t.Errorf("get pods -l picked:\n%s", out)
+	}
+	if out := e.must("get", "sts", "-l", "app=waited", "-o", "json"); !strings.Contains(out, `"items": []`) {
+		t.Errorf("get sts -l of a label the StatefulSet itself lacks:\n%s", out)
+	}
+	if out := e.must("get", "sts", "-l", "!app", "-o", "json"); !strings.Contains(out, `"name": "waited"`) {
+		t.Errorf("get sts -l '!app':\n%s", out)
+	}
 	if out := e.must("describe", "statefulset", "waited"); !regexp.MustCompile(`(?s)Replicas:\s+2 desired \| 2 total.*Pods Status:\s+2 Running / 0 Waiting.*Volume Claims:\n\s+Name:\s+data`).MatchString(out) {
 		t.Errorf("describe statefulset waited:\n%s", out)
 	}

@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +21,7 @@ func newGetCommand(g *globals) *cobra.Command {
 		output        string
 		allNamespaces bool
 		watch         bool
+		selector      string
 	)
 	cmd := &cobra.Command{
 		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
@@ -40,17 +44,21 @@ pdb, hpa, netpol, crd, ...).`,
 			if err != nil {
 				return err
 			}
+			sel, err := k8slabels.Parse(selector)
+			if err != nil {
+				return fmt.Errorf("--selector %q: %w", selector, err)
+			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
 				}
-				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces)
+				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces, sel)
 			}
 			if !isPodKind(args[0]) {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
 				}
-				return getObjects(cmd, g, args[0], args[1:], output, allNamespaces)
+				return getObjects(cmd, g, args[0], args[1:], output, allNamespaces, sel)
 			}
 			for _, n := range args[1:] {
 				if _, err := g.podRef(n); err != nil {
@@ -65,6 +73,9 @@ pdb, hpa, netpol, crd, ...).`,
 			if allNamespaces {
 				ns = ""
 			}
+			if watch && !sel.Empty() {
+				return fmt.Errorf("podrun get pods -w watches every pod: leave out --selector")
+			}
 			if watch {
 				return watchPods(contextOf(cmd), r, ns, args[1:], output == "wide", allNamespaces, cmd.OutOrStdout())
 			}
@@ -77,12 +88,14 @@ pdb, hpa, netpol, crd, ...).`,
 					return err
 				}
 			}
+			pods = slices.DeleteFunc(pods, func(p corev1.Pod) bool { return !sel.Matches(k8slabels.Set(p.Labels)) })
 			single := len(args) == 2
 			return printPods(cmd.OutOrStdout(), pods, output, allNamespaces, single)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list the objects of every namespace")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "only the objects with these labels (app=web,tier!=db, env in (a,b)), as kubectl's -l")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a row again each time a pod changes, until Ctrl-C")
 	return cmd
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	k8slabels "k8s.io/apimachinery/pkg/labels"
+
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -17,7 +19,7 @@ import (
 // getObjects lists the stored objects of a kind other than pods:
 // NAME (with NAMESPACE under -A), a kind's own columns and AGE, or
 // -o json|yaml as a v1 List (the object itself when one name is given).
-func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, output string, allNamespaces bool) error {
+func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, output string, allNamespaces bool, sel k8slabels.Selector) error {
 	if output != "" && output != "json" && output != "yaml" {
 		return fmt.Errorf("unknown output format %q for %s: use json or yaml", output, kind)
 	}
@@ -42,6 +44,7 @@ func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, out
 			return err
 		}
 	}
+	objs = slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool { return !sel.Matches(k8slabels.Set(o.GetLabels())) })
 	w := cmd.OutOrStdout()
 	if output == "" {
 		return printObjectTable(w, res, objs, allNamespaces && res.Namespaced)

@@ -9,6 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
+
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
@@ -52,7 +55,7 @@ func findWorkloadResource(name string) *workloadResource {
 }
 
 // getWorkloads prints the workloads of res, as kubectl's get does.
-func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names []string, output string, allNamespaces bool) error {
+func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names []string, output string, allNamespaces bool, sel k8slabels.Selector) error {
 	r, err := g.runner()
 	if err != nil {
 		return err
@@ -76,10 +79,15 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 			list = append(list, all[i])
 		}
 	}
-	objs := make([]map[string]any, len(list))
-	for i, w := range list {
-		if err := json.Unmarshal(w.Object, &objs[i]); err != nil {
+	objs := []map[string]any{}
+	for _, w := range list {
+		var obj map[string]any
+		if err := json.Unmarshal(w.Object, &obj); err != nil {
 			return fmt.Errorf("reading %s %s/%s: %w", res.kind, w.Namespace, w.Name, err)
+		}
+		lbls, _, _ := unstructured.NestedStringMap(obj, "metadata", "labels")
+		if sel.Matches(k8slabels.Set(lbls)) {
+			objs = append(objs, obj)
 		}
 	}
 	w := cmd.OutOrStdout()
@@ -92,7 +100,7 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 		return printWorkloadTable(w, res, objs, allNamespaces)
 	case "json", "yaml":
 		var v any = map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": objs}
-		if len(names) == 1 {
+		if len(names) == 1 && len(objs) == 1 {
 			v = objs[0]
 		}
 		return printStructured(w, v, output)
