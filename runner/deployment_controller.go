@@ -41,7 +41,7 @@ func (deploymentController) Sync(ctx context.Context, w *supervise.Workload, env
 		return 0, err
 	}
 	now := env.Now()
-	pods := controllerPods(env.Pods())
+	pods := observedPods(env.Pods())
 	res := kc.Deployment(d, rses, pods, now)
 	current, err := storeReplicaSets(ctx, env, rses, res)
 	if err != nil {

@@ -101,7 +101,7 @@ func requeueIn(at, now time.Time, speed float64) time.Duration {
 // delete and create pods. The caller stores the status and carries out
 // DeleteJob.
 func syncJob(ctx context.Context, job *batchv1.Job, pods []corev1.Pod, env supervise.Env, now time.Time) (kc.JobResult, error) {
-	res := kc.Job(job, observeJobPods(pods), now, jobRand{})
+	res := kc.Job(job, observedPods(pods), now, jobRand{})
 	jobEvents(env, job, &res)
 	if err := env.DeletePods(ctx, res.Delete...); err != nil {
 		return res, err
@@ -159,44 +159,6 @@ func JobFinished(job *batchv1.Job) (batchv1.JobCondition, bool) {
 		}
 	}
 	return batchv1.JobCondition{}, false
-}
-
-// observeJobPods is what the controller needs of pods as `get pods` shows
-// them: readiness and since when, whether a delete has begun, when a
-// finished pod finished, and whether it waits for a node.
-func observeJobPods(pods []corev1.Pod) []kc.Pod {
-	out := make([]kc.Pod, len(pods))
-	for i := range pods {
-		p := &pods[i]
-		o := kc.Pod{Pod: p, Deleting: p.DeletionTimestamp != nil}
-		for _, c := range p.Status.Conditions {
-			switch {
-			case c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue:
-				o.Ready, o.ReadySince = true, c.LastTransitionTime.Time
-			case c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse:
-				o.Unscheduled = true
-			}
-		}
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			o.Finished = lastExit(p)
-		}
-		out[i] = o
-	}
-	return out
-}
-
-// lastExit is when the last of a pod's containers exited; zero if none
-// recorded an exit.
-func lastExit(p *corev1.Pod) time.Time {
-	var t time.Time
-	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-		for _, cs := range list {
-			if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
-				t = term.FinishedAt.Time
-			}
-		}
-	}
-	return t
 }
 
 func jobPodNames(pods []corev1.Pod) []string {

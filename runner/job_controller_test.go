@@ -165,7 +165,7 @@ func TestObserveJobPods(t *testing.T) {
 	failed := finishedPod(&corev1.Pod{}, corev1.PodFailed, 42, t0.Add(time.Minute))
 	pending := corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending,
 		Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable"}}}}
-	got := observeJobPods([]corev1.Pod{running, stopping, failed, pending})
+	got := observedPods([]corev1.Pod{running, stopping, failed, pending})
 	if !got[0].Ready || !got[0].ReadySince.Equal(t0) || got[0].Deleting || !got[0].Finished.IsZero() {
 		t.Errorf("running: %+v", got[0])
 	}

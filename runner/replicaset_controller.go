@@ -35,7 +35,7 @@ func (replicaSetController) Sync(ctx context.Context, w *supervise.Workload, env
 		return 0, err
 	}
 	now := env.Now()
-	st, next, err := syncReplicaSet(ctx, env, &rs, controllerPods(env.Pods()), now, newRand(), true)
+	st, next, err := syncReplicaSet(ctx, env, &rs, observedPods(env.Pods()), now, newRand(), true)
 	return requeueAfter(next, now), errors.Join(err, env.SetStatus(st))
 }
 
@@ -69,51 +69,6 @@ func syncReplicaSet(ctx context.Context, env supervise.Env, rs *appsv1.ReplicaSe
 		}
 	}
 	return res.Status, res.RequeueAt, nil
-}
-
-// controllerPods is what the controllers see of pods as get shows them:
-// Ready and since when from the Ready condition, Unscheduled from a false
-// PodScheduled condition, Deleting from the deletion timestamp (a pod
-// Terminating), Finished from the last container exit of a pod that
-// Succeeded or Failed.
-func controllerPods(pods []corev1.Pod) []kc.Pod {
-	out := make([]kc.Pod, len(pods))
-	for i := range pods {
-		p := pods[i].DeepCopy()
-		cp := kc.Pod{Pod: p, Deleting: p.DeletionTimestamp != nil}
-		for _, c := range p.Status.Conditions {
-			switch c.Type {
-			case corev1.PodReady:
-				if c.Status == corev1.ConditionTrue {
-					cp.Ready, cp.ReadySince = true, c.LastTransitionTime.Time
-				}
-			case corev1.PodScheduled:
-				cp.Unscheduled = c.Status == corev1.ConditionFalse
-			}
-		}
-		if cp.Deleting {
-			cp.Ready = false
-		}
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			cp.Finished = lastExitOrCreation(p)
-		}
-		out[i] = cp
-	}
-	return out
-}
-
-// lastExit is when the last of a pod's containers exited; its creation
-// when none did.
-func lastExitOrCreation(p *corev1.Pod) time.Time {
-	t := p.CreationTimestamp.Time
-	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-		for _, cs := range list {
-			if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
-				t = term.FinishedAt.Time
-			}
-		}
-	}
-	return t
 }
 
 // podsOwnedBy are the pods whose controller reference names uid.

@@ -31,7 +31,7 @@ func TestControllerPods(t *testing.T) {
 	failed.Status.ContainerStatuses = []corev1.ContainerStatus{exited(4), exited(12)}
 	succeededNoExit := pod(corev1.PodSucceeded)
 
-	got := controllerPods([]corev1.Pod{ready, notReady, unscheduled, terminating, failed, succeededNoExit})
+	got := observedPods([]corev1.Pod{ready, notReady, unscheduled, terminating, failed, succeededNoExit})
 	tests := []struct {
 		name                         string
 		ready, unscheduled, deleting bool
@@ -40,7 +40,7 @@ func TestControllerPods(t *testing.T) {
 		{name: "ready since the condition's transition", ready: true, readySince: at(7).Time},
 		{name: "not ready"},
 		{name: "unscheduled", unscheduled: true},
-		{name: "terminating: deleting, no longer ready", deleting: true},
+		{name: "terminating: deleting (the controllers leave it out), its condition as it is", ready: true, readySince: at(3).Time, deleting: true},
 		{name: "failed: finished at its last exit", finished: at(12).Time},
 		{name: "succeeded without an exit: finished at creation", finished: at(0).Time},
 	}
@@ -67,7 +67,7 @@ func TestPodsOwnedBy(t *testing.T) {
 		}
 		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, OwnerReferences: []metav1.OwnerReference{ref}}}
 	}
-	pods := controllerPods([]corev1.Pod{owned("a", "1", true), owned("b", "2", true), owned("c", "1", false), {ObjectMeta: metav1.ObjectMeta{Name: "d"}}})
+	pods := observedPods([]corev1.Pod{owned("a", "1", true), owned("b", "2", true), owned("c", "1", false), {ObjectMeta: metav1.ObjectMeta{Name: "d"}}})
 	got := podsOwnedBy(pods, "u-1")
 	if len(got) != 1 || got[0].Pod.Name != "a" {
 		t.Errorf("owned by u-1: %v", got)

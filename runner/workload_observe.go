@@ -9,15 +9,18 @@ import (
 )
 
 // observedPods are a workload's pods as kube/controllers takes them: what
-// a cluster keeps in conditions and timestamps, read from the pods as
-// `get pods` shows them. Ready and since when come from the Ready
-// condition, Unscheduled from a PodScheduled condition that is false,
-// Deleting from the deletionTimestamp that delete records, Finished from
-// the last container termination of a pod that has Succeeded or Failed.
+// a cluster keeps in conditions and timestamps, read from copies of the
+// pods as `get pods` shows them. Ready and since when come from the Ready
+// condition (kube/controllers itself leaves out pods being deleted),
+// Unscheduled from a
+// PodScheduled condition that is false, Deleting from the
+// deletionTimestamp that delete records, Finished from the last container
+// termination of a pod that has Succeeded or Failed. Every controller
+// observes its pods through this one function.
 func observedPods(pods []corev1.Pod) []kcontrollers.Pod {
 	out := make([]kcontrollers.Pod, len(pods))
 	for i := range pods {
-		p := &pods[i]
+		p := pods[i].DeepCopy()
 		o := kcontrollers.Pod{Pod: p, Deleting: p.DeletionTimestamp != nil}
 		for _, c := range p.Status.Conditions {
 			switch c.Type {
