@@ -1,9 +1,8 @@
 package runner
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/podrun/podrun/runner/monitor"
+	"github.com/podrun/podrun/runner/ready"
 	"github.com/podrun/podrun/runner/state"
 )
 
@@ -82,34 +82,15 @@ func (r *Runner) MonitorArgs(namespace, name string) []string {
 }
 
 // waitReady reads the monitor's report.
-func waitReady(ctx context.Context, ready *os.File, logPath string) error {
-	ctx, cancel := context.WithTimeout(ctx, monitorStartTimeout)
-	defer cancel()
-	_ = ready.SetReadDeadline(time.Now().Add(monitorStartTimeout))
-	done := make(chan error, 1)
-	go func() {
-		line, err := bufio.NewReader(ready).ReadBytes('\n')
-		if err != nil {
-			done <- fmt.Errorf("the pod monitor exited before starting the pod (see %s)", logPath)
-			return
-		}
-		var rep monitor.Report
-		if err := json.Unmarshal(line, &rep); err != nil {
-			done <- fmt.Errorf("reading the pod monitor's report: %w", err)
-			return
-		}
-		if rep.Error != "" {
-			done <- fmt.Errorf("%s", rep.Error)
-			return
-		}
-		done <- nil
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the pod monitor: %w", ctx.Err())
+func waitReady(ctx context.Context, f *os.File, logPath string) error {
+	err := ready.Wait(ctx, f, monitorStartTimeout)
+	switch {
+	case errors.Is(err, ready.ErrExited):
+		return fmt.Errorf("the pod monitor exited before starting the pod (see %s)", logPath)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("waiting for the pod monitor: %w", err)
 	}
+	return err
 }
 
 // BackoffEnv, when set to a Go duration, replaces the kubelet's 10 s

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube/kubelet"
+	"github.com/podrun/podrun/runner/ready"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
@@ -57,9 +58,7 @@ type Config struct {
 
 // Report is the one line written to Config.Ready, and read by the
 // command that started the monitor.
-type Report struct {
-	Error string `json:"error,omitempty"`
-}
+type Report = ready.Report
 
 type monitor struct {
 	cfg   Config

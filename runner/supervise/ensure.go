@@ -1,9 +1,7 @@
 package supervise
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podrun/podrun/runner/ready"
 	"github.com/podrun/podrun/runner/state"
 )
 
@@ -151,32 +150,12 @@ func (s *Supervisors) start(ctx context.Context, d *Dir, args []string) (state.P
 	return proc, nil
 }
 
-func waitReady(ctx context.Context, ready *os.File, logPath string) error {
-	_ = ready.SetReadDeadline(time.Now().Add(readyTimeout))
-	done := make(chan error, 1)
-	go func() {
-		line, err := bufio.NewReader(ready).ReadBytes('\n')
-		if err != nil {
-			done <- fmt.Errorf("it exited before it was ready (see %s)", logPath)
-			return
-		}
-		var rep Report
-		if err := json.Unmarshal(line, &rep); err != nil {
-			done <- fmt.Errorf("reading its ready line: %w", err)
-			return
-		}
-		if rep.Error != "" {
-			done <- errors.New(rep.Error)
-			return
-		}
-		done <- nil
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+func waitReady(ctx context.Context, f *os.File, logPath string) error {
+	err := ready.Wait(ctx, f, readyTimeout)
+	if errors.Is(err, ready.ErrExited) {
+		return fmt.Errorf("it exited before it was ready (see %s)", logPath)
 	}
+	return err
 }
 
 // Stop records that workload d is being deleted, so that no supervisor is

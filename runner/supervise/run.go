@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/podrun/podrun/runner/ready"
 	"github.com/podrun/podrun/runner/state"
 )
 
@@ -117,9 +118,7 @@ type Config struct {
 }
 
 // Report is the supervisor's ready line.
-type Report struct {
-	Error string `json:"error,omitempty"`
-}
+type Report = ready.Report
 
 const (
 	// DefaultResync is the safety resync: a step runs at least this often.
