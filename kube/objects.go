@@ -44,7 +44,7 @@ type Set struct {
 }
 
 // accepted lists the kinds Expand accepts, for error messages.
-var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, workloadKindNames(), keptKindNames(),
+var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, WorkloadKinds(), keptKindNames(),
 	[]string{"custom resources of their CustomResourceDefinitions"})
 
 // Expand validates and defaults objs, as the API server would, and

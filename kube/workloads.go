@@ -58,8 +58,8 @@ var workloadKinds = map[string]schema.GroupVersion{
 	"CronJob":     batchv1.SchemeGroupVersion,
 }
 
-// workloadKindNames are the workload kinds, for error messages.
-func workloadKindNames() []string {
+// WorkloadKinds are the workload kinds, each run by its controller.
+func WorkloadKinds() []string {
 	return []string{"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 }
 

@@ -97,9 +97,6 @@ var (
 // that now exists). A kind that fails stops the apply before the kinds
 // after it, so no pod starts without the objects it uses.
 func (r *Runner) ApplySet(ctx context.Context, set *kube.Set) ([]Outcome, error) {
-	if err := unsupportedWorkloads(set); err != nil {
-		return nil, err
-	}
 	return r.applyKinds(ctx, set, kinds)
 }
 

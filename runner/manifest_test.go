@@ -195,3 +195,14 @@ func TestApplyAndDeleteSet(t *testing.T) {
 		t.Errorf("deleting again: %v, %v; want nothing, as kubectl delete -f of what is gone", done, err)
 	}
 }
+
+// TestEveryWorkloadKindHasItsController: every workload kind kube
+// accepts is run by a registered controller, so none is accepted and
+// then left without one.
+func TestEveryWorkloadKindHasItsController(t *testing.T) {
+	for _, kind := range kube.WorkloadKinds() {
+		if _, ok := Controller(strings.ToLower(kind)); !ok {
+			t.Errorf("no controller registered for workload kind %s", kind)
+		}
+	}
+}

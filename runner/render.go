@@ -52,9 +52,6 @@ type Rendered struct {
 // refused pod does not stop the others. Of a workload, the pod its
 // controller would create first is rendered (render_workloads.go).
 func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Rendered, error) {
-	if err := unsupportedWorkloads(set); err != nil {
-		return nil, err
-	}
 	pods, err := workloadPods(set)
 	if err != nil {
 		return nil, err

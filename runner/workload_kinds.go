@@ -37,19 +37,6 @@ func printedKind(w *kube.Workload) string {
 	return storeKind(w) + "." + gvk.Group
 }
 
-// unsupportedWorkloads refuses, before anything is applied, the
-// workloads of set whose kind has no controller yet.
-func unsupportedWorkloads(set *kube.Set) error {
-	var errs []error
-	for i := range set.Workloads {
-		w := &set.Workloads[i]
-		if _, ok := Controller(storeKind(w)); !ok {
-			errs = append(errs, fmt.Errorf("%s: kind %s is not supported yet: podrun runs no %s controller", w.Source, w.Kind, w.Kind))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // workloadKind records workloads and starts their supervisors, and
 // deletes them with what they own.
 type workloadKind struct{}

@@ -38,10 +38,6 @@ func (u *upRun) applyWorkloads(ctx context.Context, workloads []kube.Workload) (
 	for i := range workloads {
 		w := &workloads[i]
 		kind, m := strings.ToLower(w.Kind), w.Meta()
-		if _, ok := runner.Controller(kind); !ok {
-			errs = append(errs, fmt.Errorf("%s: kind %s is not supported yet: podrun runs no %s controller", w.Source, w.Kind, w.Kind))
-			continue
-		}
 		out, err := u.r.ApplyWorkload(ctx, kind, m)
 		switch {
 		case err != nil:
