@@ -48,6 +48,10 @@ type Config struct {
 	// loaded from archives run offline whatever their tag. "" keeps each
 	// container's own policy, defaulted as the API server defaults it.
 	PullPolicy corev1.PullPolicy
+	// ServiceCIDR is the range Services get their ClusterIPs from, and
+	// the cluster DNS address (kube.ClusterDNSIP); "" is
+	// kube.DefaultServiceCIDR.
+	ServiceCIDR string
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
@@ -80,6 +84,12 @@ func New(cfg Config) (*Runner, error) {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
 	default:
 		return nil, fmt.Errorf("unknown pull policy %q: want Always, IfNotPresent or Never", cfg.PullPolicy)
+	}
+	if cfg.ServiceCIDR == "" {
+		cfg.ServiceCIDR = kube.DefaultServiceCIDR
+	}
+	if _, err := kube.ParseServiceCIDR(cfg.ServiceCIDR); err != nil {
+		return nil, err
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
@@ -26,6 +27,7 @@ type globals struct {
 	namespace     string
 	logLevel      string
 	insecure      []string
+	serviceCIDR   string
 	// progress, set by verbs that pull on a terminal, shows image pulls.
 	progress func(image.Progress)
 }
@@ -52,6 +54,7 @@ each pod is supervised by a small monitor process of its own.`,
 	f.StringVar(&g.cniPluginDirs, "cni-plugin-dir", "/usr/lib/cni:/opt/cni/bin", "directories of CNI plugins, colon-separated")
 	f.StringVarP(&g.namespace, "namespace", "n", "", "namespace (default \"default\")")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	f.StringVar(&g.serviceCIDR, "service-cidr", kube.DefaultServiceCIDR, "range Services get their ClusterIPs from; the cluster DNS address is its tenth")
 	f.StringArrayVar(&g.insecure, "insecure-registry", nil, "registry (HOST or HOST:PORT) that may be reached over plain HTTP; loopback always may (repeatable)")
 
 	cmd.AddCommand(
@@ -111,9 +114,10 @@ func (g *globals) config() (runner.Config, error) {
 			ConfDir:    g.cniConfDir,
 			PluginDirs: filepath.SplitList(g.cniPluginDirs),
 		},
-		Self: self,
-		Log:  g.logger(),
-		Pull: image.PullOptions{Insecure: g.insecure, Progress: progress},
+		Self:        self,
+		Log:         g.logger(),
+		Pull:        image.PullOptions{Insecure: g.insecure, Progress: progress},
+		ServiceCIDR: g.serviceCIDR,
 	}, nil
 }
 

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -52,6 +53,12 @@ type Store struct {
 	ResourceQuotas  Bucket[corev1.ResourceQuota]
 	// Definitions serve the custom resources of later applies.
 	Definitions Bucket[apiextv1.CustomResourceDefinition]
+	// Services, with the Endpoints and EndpointSlices computed for them
+	// from the pods they select, are read by the service proxy and the
+	// pods' DNS resolvers.
+	Services       Bucket[corev1.Service]
+	Endpoints      Bucket[corev1.Endpoints]
+	EndpointSlices Bucket[discoveryv1.EndpointSlice]
 }
 
 // Open returns the store under dir; nothing is created until a Put.
@@ -65,6 +72,9 @@ func Open(dir string) *Store {
 		ResourceQuotas:  Bucket[corev1.ResourceQuota]{dir: filepath.Join(dir, "resourcequotas"), kind: "resourcequota", mode: 0o644},
 		Definitions: Bucket[apiextv1.CustomResourceDefinition]{dir: filepath.Join(dir, "customresourcedefinitions.apiextensions.k8s.io"),
 			kind: "customresourcedefinition", mode: 0o644, cluster: true},
+		Services:       Bucket[corev1.Service]{dir: filepath.Join(dir, "services"), kind: "service", mode: 0o644},
+		Endpoints:      Bucket[corev1.Endpoints]{dir: filepath.Join(dir, "endpoints"), kind: "endpoints", mode: 0o644},
+		EndpointSlices: Bucket[discoveryv1.EndpointSlice]{dir: filepath.Join(dir, "endpointslices.discovery.k8s.io"), kind: "endpointslice", mode: 0o644},
 	}
 }
 
