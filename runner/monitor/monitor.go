@@ -54,6 +54,9 @@ type Config struct {
 	// TokenRefresh, if set, replaces the kubelet's period of renewing
 	// tokens (80% of their lifetime, at most 24 h): for tests.
 	TokenRefresh time.Duration
+	// Stop, if set, is closed to stop the pod, in place of SIGTERM or
+	// SIGINT to the process: for several monitors in one process.
+	Stop <-chan struct{}
 }
 
 // Report is the one line written to Config.Ready, and read by the
@@ -82,7 +85,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return report(cfg.Ready, fmt.Errorf("becoming a child subreaper: %w", err))
 	}
-	stop := signalled()
+	stop := cfg.Stop
+	if stop == nil {
+		stop = signalled()
+	}
 	done := (&monitor{cfg: cfg}).timeStep("read state")
 	m, err := newMonitor(cfg)
 	if err != nil {
