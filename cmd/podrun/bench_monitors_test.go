@@ -27,14 +27,20 @@ func BenchmarkMonitorProcesses(b *testing.B) {
 	e.loadDemo()
 	const n = 10
 	deploy := e.manifest("deploy.yaml", benchDeploymentYAML("bench", n))
+	probed := e.manifest("probed.yaml", benchProbedYAML("bench", n))
 	models := []struct {
-		name string
-		env  []string // NAME=value for every podrun process
+		name  string
+		env   []string // NAME=value for every podrun process
+		probe bool     // an exec readiness probe every second, measured after 15 s
 	}{
-		{"per-pod", nil},
-		{"one-process", []string{runner.MonitorHostEnv + "=1"}},
-		{"per-pod-gomaxprocs1", []string{"GOMAXPROCS=1"}},
-		{"per-pod-gogc50", []string{"GOGC=50"}},
+		{"per-pod", nil, false},
+		{"one-process", []string{runner.MonitorHostEnv + "=1"}, false},
+		{"per-pod-free", []string{"PODRUN_X_FREE=1"}, false},
+		{"per-pod-gogc50", []string{"GOGC=50"}, false},
+		{"per-pod-memlimit4m", []string{"GOMEMLIMIT=4MiB"}, false},
+		{"per-pod-maxprocs1", []string{"GOMAXPROCS=1"}, false},
+		{"per-pod-probed", nil, true},
+		{"one-process-probed", []string{runner.MonitorHostEnv + "=1"}, true},
 	}
 	sums := make([]smaps, len(models))
 	b.ResetTimer()
@@ -44,8 +50,12 @@ func BenchmarkMonitorProcesses(b *testing.B) {
 				k, v, _ := strings.Cut(kv, "=")
 				os.Setenv(k, v)
 			}
-			e.must("apply", "--wait", "-f", deploy)
-			time.Sleep(3 * time.Second) // idle: no step under way
+			file, idle := deploy, 3*time.Second // idle: no step under way
+			if model.probe {
+				file, idle = probed, 15*time.Second
+			}
+			e.must("apply", "--wait", "-f", file)
+			time.Sleep(idle)
 			pids := map[int]bool{e.workloadRecord("deployment", "bench").Supervisor.Pid: true}
 			for name := range e.deployPods("bench") {
 				pids[e.monitorPid(b, name)] = true
@@ -57,7 +67,7 @@ func BenchmarkMonitorProcesses(b *testing.B) {
 			sum.procs = len(pids)
 			sums[m] = sums[m].add(sum)
 			sums[m].procs = sum.procs
-			e.must("delete", "-f", deploy)
+			e.must("delete", "-f", file)
 			for _, kv := range model.env {
 				k, _, _ := strings.Cut(kv, "=")
 				os.Unsetenv(k)
@@ -121,4 +131,13 @@ func (e *env) monitorPid(b testing.TB, name string) int {
 		b.Fatal(err)
 	}
 	return st.Monitor.Pid
+}
+
+// benchProbedYAML is benchDeploymentYAML with an exec readiness probe
+// every second: monitors at work, not only idle.
+func benchProbedYAML(name string, n int) string {
+	return benchDeploymentYAML(name, n) + `        readinessProbe:
+          exec: {command: ["true"]}
+          periodSeconds: 1
+`
 }

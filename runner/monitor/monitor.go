@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -193,6 +194,9 @@ func (m *monitor) report() {
 			}
 		})
 		_ = report(m.cfg.Ready, nil)
+		if os.Getenv("PODRUN_X_FREE") == "1" {
+			debug.FreeOSMemory()
+		}
 	})
 }
 
