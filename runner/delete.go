@@ -140,29 +140,18 @@ func (r *Runner) stopByMonitor(ctx context.Context, dir *state.PodDir, st *state
 		return false
 	}
 	deadline := time.Now().Add(grace + monitorExitMargin)
-	for monitoring(dir, st.Monitor) && time.Now().Before(deadline) {
+	for st.Monitor.Alive() && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if monitoring(dir, st.Monitor) {
+	if st.Monitor.Alive() {
 		r.cfg.Log.Warn("the pod monitor did not stop the pod in time; stopping it from here", "pod", st.Name)
 		return false
 	}
 	return true
-}
-
-// monitoring reports whether monitor still runs and the pod's state still
-// names it: a process holding several pods' monitors lives on after one
-// pod's monitor has finished, and then clears the pod's record.
-func monitoring(dir *state.PodDir, monitor state.Process) bool {
-	if !monitor.Alive() {
-		return false
-	}
-	st, err := dir.Read()
-	return err != nil || st.Monitor == monitor
 }
 
 // stop is delete's fallback when the monitor is gone: it sends every

@@ -27,9 +27,6 @@ const monitorStartTimeout = 5 * time.Minute
 // own so that it outlives this command, and waits until the monitor says
 // that every container has been started, or why not.
 func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
-	if os.Getenv(MonitorHostEnv) == "1" {
-		return r.startHostedMonitor(ctx, h)
-	}
 	dir, l := h.dir, h.layout
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -116,10 +113,6 @@ const TokenRefreshEnv = "PODRUN_TEST_TOKEN_REFRESH"
 type MonitorOptions struct {
 	// Ready receives the monitor's report once the pod has started.
 	Ready *os.File
-	// Log, if set, replaces the runner's logger.
-	Log *slog.Logger
-	// Stop, if set, stops the pod when closed, in place of SIGTERM.
-	Stop <-chan struct{}
 }
 
 // Monitor runs the monitor of pod namespace/name in this process until
@@ -133,18 +126,13 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 	backoff, _ := time.ParseDuration(os.Getenv(BackoffEnv))
 	housekeeping, _ := time.ParseDuration(os.Getenv(HousekeepingEnv))
 	tokenRefresh, _ := time.ParseDuration(os.Getenv(TokenRefreshEnv))
-	log := r.cfg.Log
-	if opts.Log != nil {
-		log = opts.Log
-	}
 	return monitor.Run(ctx, monitor.Config{
 		Pod:          h.dir,
 		Layout:       h.layout,
 		Runtime:      r.runtime,
 		Image:        r.monitorImage,
 		Ready:        opts.Ready,
-		Log:          log,
-		Stop:         opts.Stop,
+		Log:          r.cfg.Log,
 		Backoff:      backoff,
 		Housekeeping: housekeeping,
 		TokenRefresh: tokenRefresh,

@@ -11,75 +11,62 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/state"
 )
 
-// BenchmarkMonitorProcesses measures, in one run, the memory of what
-// supervises a 10-replica Deployment (its supervisor and every process
-// holding its pods' monitors, from smaps_rollup, idle) in each process
-// model: a monitor process per pod, as podrun runs, against every
-// monitor in one process (runner.MonitorHostEnv, the experiment), and
-// the first with the Go runtime's own knobs turned. Nothing asserts a
-// size. docs/workloads.md ("Memory") holds the numbers.
+// BenchmarkMonitorProcesses measures, in one run, the memory of the
+// monitors of a 10-replica Deployment's pods and of its supervisor (from
+// smaps_rollup, summed over the processes), idle and with a readiness
+// probe a second, with the monitors on one processor (as podrun runs
+// them) and on as many as GOMAXPROCS gives them: 2 (this machine's
+// default before) and 8 (a laptop's). Nothing asserts a size: a rise of
+// anon-KiB/monitors is the regression to look for. docs/workloads.md
+// ("Memory") holds the numbers, and the experiment that measured one
+// process holding every monitor.
 func BenchmarkMonitorProcesses(b *testing.B) {
 	e := newEnv(b)
 	e.loadDemo()
 	const n = 10
-	deploy := e.manifest("deploy.yaml", benchDeploymentYAML("bench", n))
+	idle := e.manifest("deploy.yaml", benchDeploymentYAML("bench", n))
 	probed := e.manifest("probed.yaml", benchProbedYAML("bench", n))
 	models := []struct {
-		name  string
-		env   []string // NAME=value for every podrun process
-		probe bool     // an exec readiness probe every second, measured after 15 s
+		name, gomaxprocs string // "" leaves GOMAXPROCS unset
+		probe            bool   // a readiness probe a second, measured after 15 s
 	}{
-		{"per-pod", nil, false},
-		{"one-process", []string{runner.MonitorHostEnv + "=1"}, false},
-		{"per-pod-free", []string{"PODRUN_X_FREE=1"}, false},
-		{"per-pod-gogc50", []string{"GOGC=50"}, false},
-		{"per-pod-memlimit4m", []string{"GOMEMLIMIT=4MiB"}, false},
-		{"per-pod-maxprocs1", []string{"GOMAXPROCS=1"}, false},
-		{"per-pod-probed", nil, true},
-		{"one-process-probed", []string{runner.MonitorHostEnv + "=1"}, true},
+		{"idle", "", false},
+		{"idle-gomaxprocs2", "2", false},
+		{"idle-gomaxprocs8", "8", false},
+		{"probed", "", true},
+		{"probed-gomaxprocs2", "2", true},
 	}
-	sums := make([]smaps, len(models))
+	monitors, supervisors := make([]smaps, len(models)), make([]smaps, len(models))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for m, model := range models {
-			for _, kv := range model.env {
-				k, v, _ := strings.Cut(kv, "=")
-				os.Setenv(k, v)
+			if model.gomaxprocs != "" {
+				os.Setenv("GOMAXPROCS", model.gomaxprocs) // every podrun process's, the supervisor's too
 			}
-			file, idle := deploy, 3*time.Second // idle: no step under way
+			file, wait := idle, 3*time.Second // idle: no step under way
 			if model.probe {
-				file, idle = probed, 15*time.Second
+				file, wait = probed, 15*time.Second
 			}
 			e.must("apply", "--wait", "-f", file)
-			time.Sleep(idle)
-			pids := map[int]bool{e.workloadRecord("deployment", "bench").Supervisor.Pid: true}
+			time.Sleep(wait)
+			supervisors[m] = supervisors[m].add(readSmaps(b, e.workloadRecord("deployment", "bench").Supervisor.Pid))
 			for name := range e.deployPods("bench") {
-				pids[e.monitorPid(b, name)] = true
+				monitors[m] = monitors[m].add(readSmaps(b, e.monitorPid(b, name)))
 			}
-			var sum smaps
-			for pid := range pids {
-				sum = sum.add(readSmaps(b, pid))
-			}
-			sum.procs = len(pids)
-			sums[m] = sums[m].add(sum)
-			sums[m].procs = sum.procs
 			e.must("delete", "-f", file)
-			for _, kv := range model.env {
-				k, _, _ := strings.Cut(kv, "=")
-				os.Unsetenv(k)
-			}
+			os.Unsetenv("GOMAXPROCS")
 		}
 	}
 	b.StopTimer()
 	for m, model := range models {
-		s := sums[m]
-		b.Logf("%-22s %2d processes  Rss %6d KiB  Pss %6d KiB  anonymous %6d KiB", model.name, s.procs, s.rss/int64(b.N), s.pss/int64(b.N), s.anon/int64(b.N))
-		b.ReportMetric(float64(s.pss)/float64(b.N), "pss-KiB/"+model.name)
-		b.ReportMetric(float64(s.anon)/float64(b.N), "anon-KiB/"+model.name)
+		mon, sup := monitors[m].per(b.N), supervisors[m].per(b.N)
+		b.Logf("%-20s %d monitors: Rss %6d Pss %6d anonymous %6d KiB; supervisor: Rss %6d Pss %6d anonymous %6d KiB",
+			model.name, mon.procs, mon.rss, mon.pss, mon.anon, sup.rss, sup.pss, sup.anon)
+		b.ReportMetric(float64(mon.pss), "pss-KiB/monitors-"+model.name)
+		b.ReportMetric(float64(mon.anon), "anon-KiB/monitors-"+model.name)
 	}
 }
 
@@ -91,6 +78,12 @@ type smaps struct {
 
 func (s smaps) add(o smaps) smaps {
 	return smaps{rss: s.rss + o.rss, pss: s.pss + o.pss, anon: s.anon + o.anon, procs: s.procs + o.procs}
+}
+
+// per is s averaged over n iterations.
+func (s smaps) per(n int) smaps {
+	k := int64(n)
+	return smaps{rss: s.rss / k, pss: s.pss / k, anon: s.anon / k, procs: s.procs / n}
 }
 
 func readSmaps(b testing.TB, pid int) smaps {
@@ -120,7 +113,7 @@ func readSmaps(b testing.TB, pid int) smaps {
 	return s
 }
 
-// monitorPid is the pid of the process holding pod name's monitor.
+// monitorPid is the pid of pod name's monitor.
 func (e *env) monitorPid(b testing.TB, name string) int {
 	var st state.Pod
 	data, err := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -55,9 +54,6 @@ type Config struct {
 	// TokenRefresh, if set, replaces the kubelet's period of renewing
 	// tokens (80% of their lifetime, at most 24 h): for tests.
 	TokenRefresh time.Duration
-	// Stop, if set, is closed to stop the pod, in place of SIGTERM or
-	// SIGINT to the process: for several monitors in one process.
-	Stop <-chan struct{}
 }
 
 // Report is the one line written to Config.Ready, and read by the
@@ -86,10 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return report(cfg.Ready, fmt.Errorf("becoming a child subreaper: %w", err))
 	}
-	stop := cfg.Stop
-	if stop == nil {
-		stop = signalled()
-	}
+	stop := signalled()
 	done := (&monitor{cfg: cfg}).timeStep("read state")
 	m, err := newMonitor(cfg)
 	if err != nil {
@@ -194,9 +187,6 @@ func (m *monitor) report() {
 			}
 		})
 		_ = report(m.cfg.Ready, nil)
-		if os.Getenv("PODRUN_X_FREE") == "1" {
-			debug.FreeOSMemory()
-		}
 	})
 }
 
