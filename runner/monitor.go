@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
 	cmd := exec.Command(r.cfg.Self, r.MonitorArgs(st.Namespace, st.Name)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = "/" // hold no directory of the caller's busy
+	cmd.Env = monitorEnv(os.Environ())
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
@@ -70,6 +72,23 @@ func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
 		return err
 	}
 	return r.recordStage(ctx, dir, state.StageRunning)
+}
+
+// monitorEnv is the environment of a pod's monitor: env, with GOMAXPROCS=1
+// unless env sets it. A monitor waits on its containers, the runtime and
+// the clock, and works little, while every processor (P) the Go runtime
+// gives it, one per CPU by default, caches heap spans of its own: a cost
+// per pod that grows with the machine (docs/workloads.md, "Memory",
+// BenchmarkMonitorProcesses). Set from the start, the runtime never makes
+// the other Ps. The runtime commands the monitor runs (runc is Go too)
+// inherit it, and are no worse for one P.
+func monitorEnv(env []string) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	return append(env, "GOMAXPROCS=1")
 }
 
 // MonitorArgs is the command line, after the binary, of a pod's monitor.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +25,6 @@ func newMonitorCommand(g *globals) *cobra.Command {
 			if _, err := state.PodKey(args[0], args[1]); err != nil {
 				return err
 			}
-			oneProcessor()
 			r, err := g.runner()
 			if err != nil {
 				return err
@@ -37,17 +35,5 @@ func newMonitorCommand(g *globals) *cobra.Command {
 			}
 			return r.Monitor(contextOf(cmd), args[0], args[1], runner.MonitorOptions{Ready: ready})
 		},
-	}
-}
-
-// oneProcessor runs the monitor's goroutines on one processor (P) unless
-// GOMAXPROCS says otherwise. A monitor waits on its containers, the
-// runtime and the clock, and works little: every P it has touches heap
-// spans of its own (an mcache) and GC buffers, a fixed cost per process
-// that a pod pays for every processor of the machine. Measured with
-// BenchmarkMonitorProcesses: docs/workloads.md, "Memory".
-func oneProcessor() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
 	}
 }
