@@ -81,7 +81,7 @@ func (r *Runner) startMonitor(ctx context.Context, h podHandle) error {
 // per pod that grows with the machine (docs/workloads.md, "Memory",
 // BenchmarkMonitorProcesses). Set from the start, the runtime never makes
 // the other Ps. The runtime commands the monitor runs (runc is Go too)
-// inherit it, and are no worse for one P.
+// inherit it; the containers do not, their environment is their spec's.
 func monitorEnv(env []string) []string {
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "GOMAXPROCS=") {

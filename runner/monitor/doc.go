@@ -6,7 +6,9 @@
 //
 //   - Run is the whole life of one process: podrun re-executed by the
 //     runner (MonitorCommand), in a session of its own, detached from the
-//     command that started it. It makes itself a child subreaper, so that
+//     command that started it, on one processor (GOMAXPROCS=1: a Go
+//     process's memory grows with its processors, and a monitor mostly
+//     waits). It makes itself a child subreaper, so that
 //     every container's init becomes its child once the runtime's create
 //     command exits. Nothing runs a monitor inside a command: `apply` and
 //     `up` start the same detached monitors.
