@@ -36,17 +36,29 @@ pdb, hpa, netpol, crd, ...).`,
   podrun get pods -w
   podrun get sa
   podrun get sa/robot -o yaml
+  podrun get deploy,rs -l app=web
+  podrun get all -A
+  podrun get deploy/web pod/web-5d9c-x7k2p -o name
   podrun get configmaps -A
   podrun get crontabs my-cron -o yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			args, err := kindAndNames(args)
-			if err != nil {
-				return err
-			}
 			sel, err := k8slabels.Parse(selector)
 			if err != nil {
 				return fmt.Errorf("--selector %q: %w", selector, err)
+			}
+			groups, prefixed, err := parseKinds(args, output)
+			if err != nil {
+				return err
+			}
+			if groups != nil {
+				if watch {
+					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
+				}
+				return getMany(cmd, g, groups, prefixed, output, allNamespaces, sel)
+			}
+			if args, err = kindAndNames(args); err != nil {
+				return err
 			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {

@@ -23,7 +23,7 @@ func TestStatefulSetAndDaemonSetColumns(t *testing.T) {
 		{"daemonset", map[string]any{"metadata": map[string]any{"name": "agent"}}, `(?m)^agent\s+0\s+0\s+0\s+0\s+0\s+<none>\s`},
 	} {
 		var b bytes.Buffer
-		if err := printWorkloadTable(&b, findWorkloadResource(tc.kind), []map[string]any{tc.obj}, false); err != nil {
+		if err := printWorkloadTable(&b, findWorkloadResource(tc.kind), []map[string]any{tc.obj}, false, false); err != nil {
 			t.Fatal(err)
 		}
 		if !regexp.MustCompile(tc.want).MatchString(b.String()) {
