@@ -296,7 +296,7 @@ func validateObjectMeta(m metav1.Object, namespaced bool, name apivalidation.Val
 	if m.GetName() != "" || m.GetGenerateName() == "" {
 		return errs
 	}
-	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name")}
+	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name, or use podrun create -f")}
 	for _, e := range errs {
 		if e.Field != p.Child("name").String() {
 			out = append(out, e)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -57,6 +58,7 @@ func Expand(objs []Object, opts Options) (*Set, error) {
 	seen := map[string]Source{}
 	opts.definitions = definitions(objs, opts.Definitions)
 	for _, o := range objs {
+		generateName(o, opts)
 		meta, e := expandOne(set, o, opts)
 		errs = append(errs, e...)
 		if meta == nil {
@@ -309,4 +311,17 @@ func validateKeys[V any](data map[string]V, p *field.Path) field.ErrorList {
 		}
 	}
 	return sortedByField(errs)
+}
+
+// generateName names o from its metadata.generateName when opts say so
+// (create), before it is validated; under apply, validation refuses it.
+func generateName(o Object, opts Options) {
+	if opts.GenerateName == nil {
+		return
+	}
+	m, err := meta.Accessor(o.Object)
+	if err != nil || m.GetName() != "" || m.GetGenerateName() == "" {
+		return
+	}
+	m.SetName(opts.GenerateName(m.GetGenerateName()))
 }

@@ -60,7 +60,7 @@ a.yaml:7: metadata.annotations: Invalid value: "-x": name part must consist of a
 			"apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec:\n  containers: [{name: c, image: busybox}]\n",
 		},
 		want: `a.yaml:4: metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')
-b.yaml:4: metadata.generateName: Forbidden: cannot use generate name with apply; set metadata.name`,
+b.yaml:4: metadata.generateName: Forbidden: cannot use generate name with apply; set metadata.name, or use podrun create -f`,
 	}, {
 		name: "no containers",
 		in:   []string{podHead + "  restartPolicy: Never\n"},

@@ -30,6 +30,9 @@ type Manifests struct {
 	// the CustomResourceDefinitions stored there serve the manifests'
 	// custom resources. Empty: only definitions in the manifests do.
 	RunRoot string
+	// GenerateNames names the objects that give metadata.generateName,
+	// as create does; apply refuses them.
+	GenerateNames bool
 }
 
 // Load reads the manifests, standard input at most once, and validates
@@ -46,7 +49,11 @@ func (m Manifests) Load() (*kube.Set, error) {
 	if n := slices.Index(m.Paths, "-"); n >= 0 && slices.Contains(m.Paths[n+1:], "-") {
 		return nil, errors.New("reading the manifests: - (standard input) is given twice, and can be read once")
 	}
-	return kube.LoadSet(m.Paths, m.Stdin, kube.Options{Namespace: m.Namespace, Definitions: defs})
+	opts := kube.Options{Namespace: m.Namespace, Definitions: defs}
+	if m.GenerateNames {
+		opts.GenerateName = kube.GeneratedName
+	}
+	return kube.LoadSet(m.Paths, m.Stdin, opts)
 }
 
 // Load is m.Load with the objects stored under the runner's run root.
