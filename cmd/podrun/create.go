@@ -46,6 +46,7 @@ given and five random characters), which apply refuses.`,
 			done, err := r.ApplySet(contextOf(cmd), set)
 			printApplied(cmd, set, done)
 			printPending(cmd, r, set, done)
+			printManagedElsewhere(cmd, set)
 			return err
 		},
 	}
