@@ -75,6 +75,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newScaleCommand(g),
 		newRolloutCommand(g),
 		newCreateCommand(g),
+		newPortForwardCommand(g),
 	)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))
