@@ -5,11 +5,17 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podrun/podrun/runner/objects"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // portForward starts podrun port-forward with args and returns it with
@@ -70,7 +76,8 @@ func TestPortForward(t *testing.T) {
 	path := e.manifest("web.yaml", `apiVersion: v1
 kind: Pod
 metadata: {name: lo, labels: {app: lo}}
-spec:`+strings.ReplaceAll(serve, "\n      ", "\n  ")+`---
+spec:`+strings.ReplaceAll(serve, "\n      ", "\n  ")+`    ports: [{name: http, containerPort: 8000}]
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -108,6 +115,28 @@ spec:
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("%s: port-forward ended with %v\n%s", target, err, errb.String())
 		}
+	}
+
+	// A Service, stored as apply will store it once Services apply:
+	// service port 80 named web, targetPort the pod's port named http.
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "lo", Namespace: "default"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "lo"},
+			Ports: []corev1.ServicePort{{Name: "web", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromString("http")}}}}
+	if _, err := objects.Open(filepath.Join(e.runRoot, "objects")).Services.Put(svc); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{":80", ":web"} {
+		cmd, errb, port := e.portForward("svc/lo", spec)
+		if err := get(port); err != nil {
+			t.Errorf("svc/lo %s: %v", spec, err)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("svc/lo: port-forward ended with %v\n%s", err, errb.String())
+		}
+	}
+	if err := objects.Open(filepath.Join(e.runRoot, "objects")).Services.Delete("default", "lo"); err != nil {
+		t.Fatal(err)
 	}
 
 	local := e.portBase + 9

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,6 +46,8 @@ var allCategory = []string{"pods", "replicationcontrollers", "services", "daemon
 type kindGroup struct {
 	kind  string
 	names []string
+	// ofAll is a kind of "all": left out when podrun does not have it.
+	ofAll bool
 }
 
 // parseKinds reads get's arguments when they name several kinds:
@@ -77,7 +78,7 @@ func parseKinds(args []string, output string) (groups []kindGroup, prefixed bool
 			}
 			if k == "all" {
 				for _, a := range allCategory {
-					groups = append(groups, kindGroup{kind: a, names: args[1:]})
+					groups = append(groups, kindGroup{kind: a, names: args[1:], ofAll: true})
 				}
 				continue
 			}
@@ -116,7 +117,7 @@ func getMany(cmd *cobra.Command, g *globals, groups []kindGroup, prefixed bool, 
 	for _, grp := range groups {
 		l, err := findLister(r, grp.kind)
 		if err != nil {
-			if slices.Contains(allCategory, grp.kind) && len(groups) > 1 {
+			if grp.ofAll {
 				continue // a kind of "all" podrun does not have
 			}
 			return err

@@ -55,6 +55,7 @@ func TestParseKinds(t *testing.T) {
 		{[]string{"deploy,rs", "web"}, "", "deploy[web] rs[web]", true},
 		{[]string{"deploy/web", "pod/x", "pod/y"}, "", "deploy[web] pod[x y]", true},
 		{[]string{"all"}, "", "pods[] replicationcontrollers[] services[] daemonsets[] deployments[] replicasets[] statefulsets[] horizontalpodautoscalers[] cronjobs[] jobs[]", true},
+		{[]string{"cm,all", "x"}, "", "cm[x] pods[x] replicationcontrollers[x] services[x] daemonsets[x] deployments[x] replicasets[x] statefulsets[x] horizontalpodautoscalers[x] cronjobs[x] jobs[x]", true},
 	} {
 		groups, prefixed, err := parseKinds(tc.args, tc.output)
 		if err != nil {
