@@ -17,5 +17,11 @@
 // failure, tears down what it set up. Teardown is idempotent and works from what is on disk, so a
 // command killed at any point leaves a pod that the next delete removes.
 //
+// DialPod (portforward.go) connects to a pod's port from inside its
+// network namespace, as the kubelet's port-forward does: on a locked OS
+// thread that enters the pinned netns, dials, and returns to its own; a
+// thread that cannot return is never unlocked, so no goroutine runs in
+// the wrong namespace.
+//
 // Nothing here prints; progress and warnings go to the injected logger.
 package runner
