@@ -29,7 +29,9 @@ func newGetCommand(g *globals) *cobra.Command {
 		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
 secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
 custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
-pdb, hpa, netpol, crd, ...).`,
+pdb, hpa, netpol, crd, ...). Several kinds at once, as kubectl: deploy,rs,
+TYPE/NAME of different kinds, or all; each kind's table on its own, names
+prefixed by their kind. -o name prints kind.group/name.`,
 		Example: `  podrun get pods
   podrun get pods -o wide
   podrun get pod hello -o yaml
@@ -105,7 +107,7 @@ pdb, hpa, netpol, crd, ...).`,
 			return printPods(cmd.OutOrStdout(), pods, output, allNamespaces, single)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, name, json or yaml")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list the objects of every namespace")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "only the objects with these labels (app=web,tier!=db, env in (a,b)), as kubectl's -l")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a row again each time a pod changes, until Ctrl-C")
