@@ -74,3 +74,45 @@ func TestDaemonSetAdoptsOrphan(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDeploymentAdoptsOrphans: the pods a delete --cascade=orphan of a
+// Deployment leaves are adopted by its ReplicaSet when the Deployment is
+// applied again, not doubled.
+func TestDeploymentAdoptsOrphans(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadDemo()
+	path := e.manifest("web.yaml", deploymentYAML("adopt", 2, "v1"))
+	e.must("apply", "--wait", "--timeout", "60s", "-f", path)
+	before := e.deployPods("adopt")
+	if len(before) != 2 {
+		t.Fatalf("pods %v", before)
+	}
+	e.must("delete", "deploy", "adopt", "--cascade=orphan")
+	for name := range before {
+		if p := e.pod(name); metav1.GetControllerOf(&p) != nil {
+			t.Fatalf("%s still owned: %v", name, p.OwnerReferences)
+		}
+	}
+	e.must("apply", "-f", path)
+	eventually(t, 30*time.Second, func() error {
+		for name := range before {
+			p := e.pod(name)
+			if ref := metav1.GetControllerOf(&p); ref == nil || ref.Kind != "ReplicaSet" {
+				return fmt.Errorf("%s not adopted: %v", name, p.OwnerReferences)
+			}
+		}
+		return nil
+	})
+	e.must("rollout", "status", "deployment/adopt", "--timeout", "30s")
+	after := e.deployPods("adopt")
+	if len(after) != 2 {
+		t.Errorf("after adoption: %v", after)
+	}
+	for name, p := range before {
+		if a, ok := after[name]; !ok || a.uid != p.uid {
+			t.Errorf("%s was replaced", name)
+		}
+	}
+	e.must("delete", "-f", path)
+}
