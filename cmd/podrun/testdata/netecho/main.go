@@ -1,0 +1,136 @@
+// Command netecho is the Service tests' network tool, built static and
+// given to busybox pods by a hostPath volume. Busybox has no UDP client or
+// server and no way to time many connections, so:
+//
+//	netecho udp-serve PORT      answer every datagram with "HOSTNAME: PAYLOAD"
+//	netecho udp ADDR:PORT MSG   send MSG, print the answer (1 s timeout, 3 tries)
+//	netecho connect ADDR:PORT N connect N times, each time reading until EOF,
+//	                            and print the mean time of one, in microseconds
+//	netecho lookup NAME N       resolve NAME N times through /etc/resolv.conf
+//	                            (Go's own resolver), print the mean in microseconds
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "netecho:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: netecho udp-serve PORT | udp ADDR MSG | connect ADDR N | lookup NAME N")
+	}
+	switch args[0] {
+	case "udp-serve":
+		return udpServe(args[1])
+	case "udp":
+		if len(args) != 3 {
+			return errors.New("usage: netecho udp ADDR MSG")
+		}
+		return udpAsk(args[1], args[2])
+	case "connect", "lookup":
+		if len(args) != 3 {
+			return fmt.Errorf("usage: netecho %s TARGET N", args[0])
+		}
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 {
+			return fmt.Errorf("count %q: want a positive number", args[2])
+		}
+		one := connect
+		if args[0] == "lookup" {
+			one = lookup
+		}
+		start := time.Now()
+		for range n {
+			if err := one(args[1]); err != nil {
+				return err
+			}
+		}
+		fmt.Println(time.Since(start).Microseconds() / int64(n))
+		return nil
+	}
+	return fmt.Errorf("unknown mode %q", args[0])
+}
+
+func udpServe(port string) error {
+	host, err := os.Hostname()
+	if err != nil {
+		return err
+	}
+	conn, err := net.ListenPacket("udp", ":"+port)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.WriteTo([]byte(host+": "+string(buf[:n])), from); err != nil {
+			fmt.Fprintln(os.Stderr, "netecho: answering", from, err)
+		}
+	}
+}
+
+func udpAsk(addr, msg string) error {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for try := 0; ; try++ {
+		if _, err := conn.Write([]byte(msg)); err != nil {
+			return err
+		}
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := conn.Read(buf)
+		if err == nil {
+			fmt.Println(string(buf[:n]))
+			return nil
+		}
+		if try == 2 {
+			return err
+		}
+	}
+}
+
+func connect(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	// Ask for nothing, read what the server says: an HTTP server answers
+	// the request line with a page and closes.
+	if _, err := io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, conn)
+	return err
+}
+
+func lookup(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r := &net.Resolver{PreferGo: true}
+	addrs, err := r.LookupHost(ctx, name)
+	if err == nil && len(addrs) == 0 {
+		err = fmt.Errorf("%s: no addresses", name)
+	}
+	return err
+}
