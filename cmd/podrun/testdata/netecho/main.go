@@ -4,6 +4,10 @@
 //
 //	netecho udp-serve PORT      answer every datagram with "HOSTNAME: PAYLOAD"
 //	netecho udp ADDR:PORT MSG   send MSG, print the answer (1 s timeout, 3 tries)
+//	netecho udp-loop ADDR:PORT MSG
+//	                            from one socket (one conntrack entry), send
+//	                            MSG every 200 ms forever, printing each
+//	                            answer or "timeout"
 //	netecho connect ADDR:PORT N connect N times, each time reading until EOF,
 //	                            and print the mean time of one, in microseconds
 //	netecho lookup NAME N       resolve NAME N times through /etc/resolv.conf
@@ -35,6 +39,11 @@ func run(args []string) error {
 	switch args[0] {
 	case "udp-serve":
 		return udpServe(args[1])
+	case "udp-loop":
+		if len(args) != 3 {
+			return errors.New("usage: netecho udp-loop ADDR MSG")
+		}
+		return udpLoop(args[1], args[2])
 	case "udp":
 		if len(args) != 3 {
 			return errors.New("usage: netecho udp ADDR MSG")
@@ -104,6 +113,34 @@ func udpAsk(addr, msg string) error {
 		}
 		if try == 2 {
 			return err
+		}
+	}
+}
+
+func udpLoop(addr, msg string) error {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for {
+		// A refused datagram (ICMP unreachable) fails the next call:
+		// print it and go on from the same socket.
+		if _, err := conn.Write([]byte(msg)); err != nil {
+			fmt.Println("error:", err)
+		}
+		conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := conn.Read(buf)
+		switch {
+		case err == nil:
+			fmt.Println(string(buf[:n]))
+			time.Sleep(200 * time.Millisecond)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			fmt.Println("timeout")
+		default:
+			fmt.Println("error:", err)
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }
