@@ -86,6 +86,11 @@ type env struct {
 	subnet   string // "10.P.N."
 	portBase int
 	runtime  string
+	// serviceCIDR is the test's own service range, "10.Q.N.0/24" (Q from
+	// the pid, apart from the pods' subnets), so that two tests' Services
+	// never share an address; proxyInstance names its rules.
+	serviceCIDR   string
+	proxyInstance string
 }
 
 // newEnv needs root, runc, iptables and the CNI plugins, prepares roots and
@@ -110,6 +115,8 @@ func newEnv(t testing.TB) *env {
 		subnet:   fmt.Sprintf("10.%d.%d.", 100+os.Getpid()%100, n),
 		portBase: 32000 + 10*n,
 		runtime:  rt,
+
+		serviceCIDR: fmt.Sprintf("10.%d.%d.0/24", 200+os.Getpid()%50, n),
 	}
 	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -200,7 +207,7 @@ func (e *env) run(args ...string) (stdout, stderr string, err error) {
 func (e *env) runStdin(stdin string, args ...string) (string, string, error) {
 	full := append([]string{
 		"--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
-		"--network", e.network, "--cni-config-dir", e.confDir,
+		"--network", e.network, "--cni-config-dir", e.confDir, "--service-cidr", e.serviceCIDR,
 	}, args...)
 	cmd := exec.Command(e.bin, full...)
 	cmd.Stdin = strings.NewReader(stdin)
