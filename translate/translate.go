@@ -32,7 +32,12 @@ type Host struct {
 	Rootless   bool
 	NodeName   string // spec.nodeName, the machine's hostname
 	HostIP     string
-	ResolvConf []byte // the host's /etc/resolv.conf, as read
+	ResolvConf []byte // the host's resolv.conf (the kubelet's --resolv-conf), as read
+	// ClusterDNS are the cluster DNS addresses (the kubelet's
+	// --cluster-dns) that pods whose resolver is the cluster's
+	// (ClusterDNS) name; none gives them the host's configuration, as
+	// the kubelet does without cluster DNS.
+	ClusterDNS []string
 	Hosts      []byte // the host's /etc/hosts, for hostNetwork pods
 	// Allocatable is what a limit-less container may use, as the node's
 	// allocatable cpu and memory, for resourceFieldRef and oom_score_adj.
