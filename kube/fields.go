@@ -78,7 +78,7 @@ var Fields = []Field{
 	{StructPodSpec, "restartPolicy", Supported, issue6},
 	{StructPodSpec, "terminationGracePeriodSeconds", Supported, "delete's grace period"},
 	{StructPodSpec, "activeDeadlineSeconds", Supported, issue6},
-	{StructPodSpec, "dnsPolicy", Supported, "no cluster DNS: ClusterFirst behaves as Default"},
+	{StructPodSpec, "dnsPolicy", Supported, "ClusterFirst: the cluster DNS, served by the pod's monitor; on the host network, ClusterFirstWithHostNet behaves as Default"},
 	{StructPodSpec, "nodeSelector", Supported, oneNode},
 	{StructPodSpec, "serviceAccountName", Supported, "the token's subject, and the downward API; see volumes.md"},
 	{StructPodSpec, "serviceAccount", Supported, "deprecated alias of serviceAccountName"},
