@@ -52,6 +52,11 @@ type Config struct {
 	// the cluster DNS address (kube.ClusterDNSIP); "" is
 	// kube.DefaultServiceCIDR.
 	ServiceCIDR string
+	// ResolvConf is the host's resolver configuration (the kubelet's
+	// --resolv-conf): pods with dnsPolicy Default get it, ClusterFirst
+	// pods its search domains, and their resolver forwards to its
+	// nameservers; "" is /etc/resolv.conf.
+	ResolvConf string
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
@@ -91,13 +96,16 @@ func New(cfg Config) (*Runner, error) {
 	if _, err := kube.ParseServiceCIDR(cfg.ServiceCIDR); err != nil {
 		return nil, err
 	}
+	if cfg.ResolvConf == "" {
+		cfg.ResolvConf = DefaultResolvConf
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = runtime.Default()
 	}
-	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot} {
+	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot, &cfg.ResolvConf} {
 		abs, err := filepath.Abs(*dir)
 		if err != nil {
 			return nil, err
