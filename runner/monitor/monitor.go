@@ -93,6 +93,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return report(cfg.Ready, fmt.Errorf("reading the pod's state: %w", err))
 	}
 	done()
+	stopDNS, err := m.serveDNS(st.DNS)
+	if err != nil {
+		return report(cfg.Ready, err)
+	}
+	defer stopDNS()
 	done = m.timeStep("infra")
 	if err := m.startInfra(ctx, *st.Infra); err != nil {
 		return report(cfg.Ready, err)
