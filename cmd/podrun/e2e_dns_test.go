@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -218,4 +219,38 @@ func dialInNetns(nsPath, network, addr string) (net.Conn, error) {
 	}()
 	r := <-done
 	return r.c, r.err
+}
+
+// TestDNSMemory measures what the resolver costs its monitor: the
+// monitor of a ClusterFirst pod that has answered lookups beside that of
+// a dnsPolicy Default pod, which serves none.
+func TestDNSMemory(t *testing.T) {
+	if os.Getenv("PODRUN_MEASURE") != "1" {
+		t.Skip("set PODRUN_MEASURE=1 to measure the memory of a monitor serving DNS")
+	}
+	e := newEnv(t)
+	e.loadDemo()
+	conf := dnsUpstream(t, e)
+	e.storeService(t, clusterIPService("web", "10.96.0.50"))
+	e.must("--resolv-conf", conf, "apply", "-f", e.manifest("pods.yaml",
+		podYAML("with", "", container("c", "exec sleep 300", ""))+"---\n"+
+			podYAML("without", "  dnsPolicy: Default\n", container("c", "exec sleep 300", ""))))
+	defer e.must("delete", "pod", "with", "without", "--grace-period", "0")
+	for range 20 {
+		e.run("exec", "with", "--", "nslookup", "web.default.svc.cluster.local")
+		e.run("exec", "with", "--", "nslookup", "outside.test")
+	}
+	time.Sleep(2 * time.Second)
+	for _, name := range []string{"with", "without"} {
+		var st struct {
+			Monitor struct {
+				Pid int `json:"pid"`
+			} `json:"monitor"`
+		}
+		data, _ := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
+		if err := json.Unmarshal(data, &st); err != nil || st.Monitor.Pid == 0 {
+			t.Fatalf("reading %s's monitor: %v", name, err)
+		}
+		t.Logf("monitor of the pod %s cluster DNS: %s", name, memory(st.Monitor.Pid))
+	}
 }
