@@ -97,8 +97,9 @@ unit:
 
 # bench reports, each as a ratio in one run: pod start against bare runc,
 # image load against tar -x of the same layers, image pull from a local
-# registry against skopeo copy of the same image, and apply and delete of
-# 20 pods against one (-args -podrun.bench-pods=100 for more).
+# registry against skopeo copy of the same image, apply and delete of
+# 20 pods against one (-args -podrun.bench-pods=100 for more), and a DNS
+# lookup from a pod against one of a bare loopback server.
 bench: deps
 	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench . -benchtime 10x ./cmd/podrun/
 
