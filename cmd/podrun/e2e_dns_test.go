@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podrun/podrun/runner/objects"
@@ -122,7 +124,42 @@ func TestClusterDNS(t *testing.T) {
 	e.getentInPod(t, "client", "web.default", "10.96.0.50")
 	e.getentInPod(t, "client", "web.default.svc.cluster.local", "10.96.0.50")
 	e.getentInPod(t, "client", "outside.test", "192.0.2.77")
+
+	// A headless Service's ready endpoints, by the Service's name and by
+	// a StatefulSet pod's hostname.
+	db := clusterIPService("db", corev1.ClusterIPNone)
+	db.Spec.ClusterIPs = nil
+	e.storeService(t, db)
+	ready := true
+	if _, err := objects.Open(filepath.Join(e.runRoot, "objects")).EndpointSlices.Put(&discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: "default", Name: "db-x1", Labels: map[string]string{discoveryv1.LabelServiceName: "db"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{e.subnet + "200"}, Hostname: ptrTo("db-0"),
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.getentInPod(t, "client", "db", e.subnet+"200")
+	e.getentInPod(t, "client", "db-0.db", e.subnet+"200")
+
+	// Go's own resolver, from the pod's network namespace: an address and
+	// the SRV record of a named port.
+	nsPath := filepath.Join(e.runRoot, "pods", "default_client", "ns", "net")
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialInNetns(nsPath, network, "10.96.0.10:53")
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if addrs, err := r.LookupHost(ctx, "web.default.svc.cluster.local"); err != nil || len(addrs) != 1 || addrs[0] != "10.96.0.50" {
+		t.Errorf("Go's resolver: web = %v, %v; want [10.96.0.50]", addrs, err)
+	}
+	if _, srvs, err := r.LookupSRV(ctx, "http", "tcp", "web.default.svc.cluster.local"); err != nil || len(srvs) != 1 ||
+		srvs[0].Port != 80 || srvs[0].Target != "web.default.svc.cluster.local." {
+		t.Errorf("Go's resolver: SRV _http._tcp.web = %v, %v; want port 80 at web.default.svc.cluster.local.", srvs, err)
+	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // getentInPod runs the host's glibc getent in pod's network namespace,
 // with the pod's resolv.conf over /etc/resolv.conf in a mount namespace
