@@ -312,3 +312,44 @@ func TestForwardTruncated(t *testing.T) {
 		t.Errorf("got %d records (truncated %v) after %d TCP queries; want 50 whole after 1", len(m.Answer), m.Truncated, tcpQueries)
 	}
 }
+
+// TestServeTruncates: served over UDP, an answer too big for the client
+// is cut with TC set, so that the client asks again over TCP, where it is
+// whole.
+func TestServeTruncates(t *testing.T) {
+	var eps []discoveryv1.Endpoint
+	for i := range 60 {
+		eps = append(eps, ep("10.88.1."+strconv.Itoa(i+1), "", true))
+	}
+	big := NewCluster([]*corev1.Service{svc("default", "big", corev1.ClusterIPNone)}, []*discoveryv1.EndpointSlice{slice("default", "big", nil, eps...)})
+	h := &Handler{Source: Static{big}, Domain: "cluster.local"}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		pc.Close()
+		t.Fatal(err)
+	}
+	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}} {
+		go func() { _ = s.ActivateAndServe() }()
+		t.Cleanup(func() { _ = s.Shutdown() })
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("big.default.svc.cluster.local.", dns.TypeA)
+	m, _, err := (&dns.Client{Net: "udp"}).Exchange(q, pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Truncated || len(m.Answer) >= 60 {
+		t.Errorf("over UDP: truncated %v with %d records, want TC and fewer than 60", m.Truncated, len(m.Answer))
+	}
+	m, _, err = (&dns.Client{Net: "tcp"}).Exchange(q, l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Truncated || len(m.Answer) != 60 {
+		t.Errorf("over TCP: truncated %v with %d records, want all 60", m.Truncated, len(m.Answer))
+	}
+}
