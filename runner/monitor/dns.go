@@ -1,12 +1,14 @@
 package monitor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	goruntime "runtime"
+	"syscall"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -74,8 +76,9 @@ func (m *monitor) serveDNS(d *state.DNS) (stop func(), err error) {
 }
 
 // addLoopbackAddr adds addr, as a host address, to the loopback device
-// of the network namespace pinned at nsPath. It is there already when a
-// monitor serves a pod a second time.
+// of the network namespace pinned at nsPath, and sets the device up (as
+// CNI's loopback plugin does; a network configuration may lack it). The
+// address is there already when a monitor serves a pod a second time.
 func addLoopbackAddr(nsPath string, addr netip.Addr) error {
 	ns, err := netns.GetFromPath(nsPath)
 	if err != nil {
@@ -90,6 +93,9 @@ func addLoopbackAddr(nsPath string, addr netip.Addr) error {
 	lo, err := h.LinkByName("lo")
 	if err != nil {
 		return fmt.Errorf("finding the pod's loopback device: %w", err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("setting the pod's loopback device up: %w", err)
 	}
 	ipn := &net.IPNet{IP: net.IP(addr.AsSlice()), Mask: net.CIDRMask(addr.BitLen(), addr.BitLen())}
 	if err := h.AddrAdd(lo, &netlink.Addr{IPNet: ipn}); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -113,10 +119,11 @@ func listenDNS(nsPath, addr string) (net.PacketConn, net.Listener, error) {
 		var r result
 		restored, err := inNetns(nsPath, func() error {
 			var err error
-			if r.pc, err = net.ListenPacket("udp", addr); err != nil {
+			lc := net.ListenConfig{Control: shareable}
+			if r.pc, err = lc.ListenPacket(context.Background(), "udp", addr); err != nil {
 				return err
 			}
-			if r.l, err = net.Listen("tcp", addr); err != nil {
+			if r.l, err = lc.Listen(context.Background(), "tcp", addr); err != nil {
 				r.pc.Close()
 				return err
 			}
@@ -130,6 +137,27 @@ func listenDNS(nsPath, addr string) (net.PacketConn, net.Listener, error) {
 	}()
 	r := <-done
 	return r.pc, r.l, r.err
+}
+
+// shareable sets SO_REUSEADDR and SO_REUSEPORT on a resolver socket, so
+// that a container of the pod can still bind port 53 on every address
+// (0.0.0.0:53) when it sets one of them (UDP) or SO_REUSEPORT (TCP), as
+// CoreDNS does: in a cluster the pod's network has no cluster DNS
+// address to collide with. The kernel still gives queries to the cluster
+// DNS address to the socket bound to it.
+func shareable(network, address string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		for _, opt := range []int{unix.SO_REUSEADDR, unix.SO_REUSEPORT} {
+			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, 1); serr != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
 }
 
 // inNetns runs fn on the current (locked) thread inside the namespace at
