@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -32,6 +33,11 @@ type Handler struct {
 	// Timeout bounds one query's whole answer; zero is 5 s, glibc's
 	// timeout.
 	Timeout time.Duration
+
+	// warned is when an upstream failure was last logged as a warning:
+	// one a minute, lest a pod asking an unreachable upstream in a loop
+	// fill the monitor's log.
+	warned atomic.Int64
 }
 
 // ServeDNS answers r on w, over the transport w's socket has.
@@ -121,7 +127,11 @@ func (h *Handler) forward(ctx context.Context, r *dns.Msg, network string) *dns.
 	}
 	m, err := h.Forward.Exchange(ctx, r, network)
 	if err != nil {
-		h.log().Warn("forwarding a DNS query", "name", question(r), "err", err)
+		level := slog.LevelDebug
+		if now, last := time.Now().Unix(), h.warned.Load(); now-last >= 60 && h.warned.CompareAndSwap(last, now) {
+			level = slog.LevelWarn
+		}
+		h.log().Log(ctx, level, "forwarding a DNS query; answering SERVFAIL", "name", question(r), "err", err)
 		return reply(r, dns.RcodeServerFailure)
 	}
 	return m
@@ -138,6 +148,9 @@ func (h *Handler) cluster(ctx context.Context, r *dns.Msg, name string, qtype ui
 	m.Authoritative = true
 	res := h.lookup(ctx, c, name, qtype, 0)
 	m.Answer, m.Extra = res.answer, res.extra
+	if r.IsEdns0() != nil {
+		m.SetEdns0(dns.DefaultMsgSize, false)
+	}
 	switch {
 	case !res.exists:
 		m.Rcode = dns.RcodeNameError

@@ -353,3 +353,16 @@ func TestServeTruncates(t *testing.T) {
 		t.Errorf("over TCP: truncated %v with %d records, want all 60", m.Truncated, len(m.Answer))
 	}
 }
+
+// TestEDNS: a query with EDNS gets an OPT record back, beside the SRV
+// additional records, and a large UDP answer whole.
+func TestEDNS(t *testing.T) {
+	h := &Handler{Source: Static{testCluster()}, Domain: "cluster.local"}
+	q := new(dns.Msg)
+	q.SetQuestion("_http._tcp.web.default.svc.cluster.local.", dns.TypeSRV)
+	q.SetEdns0(4096, false)
+	m := h.Answer(context.Background(), q, "udp")
+	if m.IsEdns0() == nil || len(m.Answer) != 1 || len(m.Extra) != 2 {
+		t.Errorf("EDNS answer: OPT %v, %d answers, %d extra; want OPT, 1, 2 (A and OPT)", m.IsEdns0(), len(m.Answer), len(m.Extra))
+	}
+}

@@ -54,7 +54,7 @@ func (m *monitor) serveDNS(d *state.DNS) (stop func(), err error) {
 		Forward: &dns.Forwarder{Servers: dns.Upstreams(resolv, addr)},
 		Log:     m.cfg.Log,
 	}
-	servers := []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}}
+	servers := []*mdns.Server{{PacketConn: pc, Handler: h, UDPSize: mdns.DefaultMsgSize}, {Listener: l, Handler: h}}
 	for _, s := range servers {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
