@@ -120,13 +120,9 @@ func (s *Store) Cluster() (*Cluster, error) {
 }
 
 // fresh says no directory changed since the last reading, and none had
-// changed just before it.
+// changed just before it. A new namespace's directory changes its
+// bucket's.
 func (s *Store) fresh() bool {
-	for _, dir := range []string{s.store.Services.Dir(), s.store.EndpointSlices.Dir()} {
-		if t, _ := mtime(dir); !t.Equal(s.stamps[dir]) {
-			return false
-		}
-	}
 	for dir, was := range s.stamps {
 		t, _ := mtime(dir)
 		if !t.Equal(was) || s.read.Sub(t) < settle {
