@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,4 +108,21 @@ func inNS(t *testing.T, nsPath string, fn func() error) error {
 		done <- err
 	}()
 	return <-done
+}
+
+// TestServeDNSFails: a pod whose network namespace is gone, or whose
+// state names no address, gets an error that says what failed, and no
+// resolver; a pod without cluster DNS gets nothing to stop.
+func TestServeDNSFails(t *testing.T) {
+	m := &monitor{netns: filepath.Join(t.TempDir(), "gone"), cfg: Config{Log: slog.New(slog.DiscardHandler)}}
+	for _, d := range []*state.DNS{{Addr: "10.96.0.10"}, {Addr: "not-an-address"}} {
+		if stop, err := m.serveDNS(d); err == nil || stop != nil || !strings.Contains(err.Error(), "serving cluster DNS") {
+			t.Errorf("serveDNS(%+v) = stop %v, %v; want an error naming cluster DNS", d, stop != nil, err)
+		}
+	}
+	stop, err := m.serveDNS(nil)
+	if err != nil || stop == nil {
+		t.Fatalf("serveDNS(nil) = %v; want no resolver and no error", err)
+	}
+	stop()
 }
