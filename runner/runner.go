@@ -52,6 +52,9 @@ type Config struct {
 	// the cluster DNS address (kube.ClusterDNSIP); "" is
 	// kube.DefaultServiceCIDR.
 	ServiceCIDR string
+	// PublishAddress is where LoadBalancer Services are published, their
+	// status.loadBalancer.ingress; "" is DefaultPublishAddress.
+	PublishAddress string
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
