@@ -54,6 +54,9 @@ pdb, hpa, netpol, crd, ...).`,
 				}
 				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces, sel)
 			}
+			if isServiceKind(args[0]) && !watch {
+				return getServices(cmd, g, args[1:], output, allNamespaces, sel)
+			}
 			if !isPodKind(args[0]) {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
