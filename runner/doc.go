@@ -8,7 +8,10 @@
 // runner and the monitor apply. What is left here is the order of things:
 // a manifest set is applied objects first, then pods (manifest.go), and a
 // pod whose ConfigMap, Secret or claim is missing waits for it, as the
-// kubelet's pod does. Before a pod is recorded (or rendered), admit
+// kubelet's pod does. Services are allocated their ClusterIPs and
+// nodePorts as the API server's registry would (services.go,
+// services_alloc.go), under one lock in the run root, every Service of a
+// set before any of its objects is applied. Before a pod is recorded (or rendered), admit
 // (admission.go) does what the API server's admission plugins would,
 // with kube's pure functions. One function, planPod (verdict.go), takes a
 // pod to its verdict (refused, waiting for a volume source, or created

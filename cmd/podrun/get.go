@@ -26,14 +26,15 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
 		Short: "List pods and their status, or the other objects applied, as kubectl does",
-		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
-secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
+		Long: `get lists pods, or the objects of any other kind podrun has stored: services,
+configmaps, secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
 custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
 pdb, hpa, netpol, crd, ...).`,
 		Example: `  podrun get pods
   podrun get pods -o wide
   podrun get pod hello -o yaml
   podrun get pods -w
+  podrun get svc -o wide
   podrun get sa
   podrun get sa/robot -o yaml
   podrun get configmaps -A
