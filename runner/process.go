@@ -38,6 +38,7 @@ func (r *Runner) processInput(in *translate.Input) error {
 	if in.Services, err = store.Services.Items(in.Pod.Namespace); err != nil {
 		return err
 	}
+	in.Services = withServices(in.Services, r.unstoredServices, in.Pod.Namespace)
 	addUnstored(in, r.unstored)
 	if err := r.addRootCA(in); err != nil {
 		return err

@@ -67,6 +67,9 @@ type Runner struct {
 	// unstored are ConfigMaps and Secrets of the input that are not
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
+	// unstoredServices are the Services of unstored as apply would
+	// allocate them, whose variables Render gives the pods.
+	unstoredServices []*corev1.Service
 	// rendered are the pods Render admitted so far, which ResourceQuota
 	// counts as apply would count them recorded.
 	rendered []*corev1.Pod

@@ -125,16 +125,41 @@ func (r *Runner) checkServiceRange(record bool) (netip.Prefix, error) {
 // nothing: ApplySet calls it first, so that a Service that cannot be
 // stored stops the set before any of its objects is applied.
 func (r *Runner) checkServices(ctx context.Context, services []kube.Service) error {
+	_, err := r.previewServices(ctx, services)
+	return err
+}
+
+// previewServices allocates services as ApplyServices would, storing
+// nothing, for Render.
+func (r *Runner) previewServices(ctx context.Context, services []kube.Service) ([]*corev1.Service, error) {
 	if len(services) == 0 {
-		return nil
+		return nil, nil
 	}
 	unlock, err := r.lockServices(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
-	_, err = r.allocateServices(services, false)
-	return err
+	return r.allocateServices(services, false)
+}
+
+// withServices is stored, the Services of namespace, with those of
+// extra in that namespace in place of stored ones of the same name,
+// sorted by name.
+func withServices(stored, extra []*corev1.Service, namespace string) []*corev1.Service {
+	out := slices.Clone(stored)
+	for _, s := range extra {
+		if s.Namespace != namespace {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(o *corev1.Service) bool { return o.Name == s.Name }); i >= 0 {
+			out[i] = s
+		} else {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *corev1.Service) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // ApplyServices allocates the ClusterIPs and nodePorts of services and

@@ -370,3 +370,38 @@ func TestServicesConcurrent(t *testing.T) {
 		t.Errorf("%d Services stored, want %d", len(all), workers*each)
 	}
 }
+
+// TestPreviewServices: render's allocation stores nothing and records no
+// range; its Services replace stored ones of their name in the pod's
+// namespace.
+func TestPreviewServices(t *testing.T) {
+	r := newServiceRunner(t, t.TempDir(), "")
+	if _, err := applyServices(t, r, svcYAML("db", "  ports: [{port: 5432}]\n")+"---\n"+svcYAML("web", "  ports: [{port: 80}]\n")); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := r.Services("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview, err := r.previewServices(context.Background(), loadServices(t, "", svcYAML("web", "  ports: [{port: 8080}]\n")+"---\n"+svcYAML("api", "  ports: [{port: 81}]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Objects().Services.Get("default", "api"); !errors.Is(err, objects.ErrNotFound) {
+		t.Errorf("preview stored api: %v", err)
+	}
+	got := withServices(stored, preview, "default")
+	var names []string
+	for _, s := range got {
+		names = append(names, fmt.Sprintf("%s:%d", s.Name, s.Spec.Ports[0].Port))
+	}
+	if strings.Join(names, ",") != "api:81,db:5432,web:8080" {
+		t.Errorf("services %v", names)
+	}
+	if got[2].Spec.ClusterIP != stored[1].Spec.ClusterIP {
+		t.Errorf("preview of web has %s, stored %s", got[2].Spec.ClusterIP, stored[1].Spec.ClusterIP)
+	}
+	if len(withServices(stored, preview, "shop")) != 2 {
+		t.Errorf("another namespace's preview added")
+	}
+}
