@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -403,5 +404,34 @@ func TestPreviewServices(t *testing.T) {
 	}
 	if len(withServices(stored, preview, "shop")) != 2 {
 		t.Errorf("another namespace's preview added")
+	}
+}
+
+// TestServiceQuota: a ResourceQuota of the namespace counts Services and
+// their nodePorts, as the API server's admission does.
+func TestServiceQuota(t *testing.T) {
+	r := newServiceRunner(t, t.TempDir(), "")
+	q := &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+		corev1.ResourceServices: resource.MustParse("2"), corev1.ResourceServicesNodePorts: resource.MustParse("0")}}}
+	q.Namespace, q.Name = "default", "q"
+	if _, err := r.Objects().ResourceQuotas.Put(q); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := applyServices(t, r, svcYAML("a", "  ports: [{port: 80}]\n")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := applyServices(t, r, svcYAML("np", "  type: NodePort\n  ports: [{port: 80}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "exceeded quota: q") || !strings.Contains(err.Error(), "services.nodeports") {
+		t.Errorf("NodePort over quota: %v", err)
+	}
+	if _, err := applyServices(t, r, svcYAML("b", "  ports: [{port: 80}]\n")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = applyServices(t, r, svcYAML("c", "  ports: [{port: 80}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "exceeded quota: q") {
+		t.Errorf("third Service: %v", err)
+	}
+	if _, err := r.Objects().Services.Get("default", "c"); !errors.Is(err, objects.ErrNotFound) {
+		t.Errorf("refused Service stored: %v", err)
 	}
 }
