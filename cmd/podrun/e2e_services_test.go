@@ -91,6 +91,13 @@ func TestServices(t *testing.T) {
 		}
 	}
 
+	if wide := e.must("get", "svc", "web", "-o", "wide"); !regexp.MustCompile(`SELECTOR\n.*\s+app=web\n$`).MatchString(wide) {
+		t.Errorf("get svc web -o wide:\n%s", wide)
+	}
+	if got := e.must("get", "svc", "-l", "tier=none", "-o", "name"); got != "" {
+		t.Errorf("get svc -l matching none: %q", got)
+	}
+
 	// The pod started after the Services has their variables.
 	envOut := e.must("exec", "client", "--", "env")
 	wantLines(t, "the pod's env", envOut,
