@@ -24,6 +24,11 @@ const (
 	// here, the endpointslice controller's.
 	ManagedByController = "endpointslice-controller.k8s.io"
 	LabelHeadless       = corev1.IsHeadlessService // service.kubernetes.io/headless
+	// LabelEndpointsManagedBy marks the Endpoints the endpoints controller
+	// writes (EndpointsManagedBy): the user's own, of a Service without a
+	// selector, have not it.
+	LabelEndpointsManagedBy = "endpoints.kubernetes.io/managed-by"
+	EndpointsManagedBy      = "endpoint-controller"
 )
 
 // ServiceEndpoints is what the endpoints and endpointslice controllers
@@ -82,6 +87,10 @@ func ComputeEndpoints(svc *corev1.Service, pods []corev1.Pod) ServiceEndpoints {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Endpoints"},
 		ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: endpointLabels(svc)},
 	}
+	if ep.Labels == nil {
+		ep.Labels = map[string]string{}
+	}
+	ep.Labels[LabelEndpointsManagedBy] = EndpointsManagedBy
 	subsets := map[string]*corev1.EndpointSubset{} // by port set
 	groups := map[string]*discoveryv1.EndpointSlice{}
 	var pnra = svc.Spec.PublishNotReadyAddresses
