@@ -17,6 +17,7 @@ import (
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/services"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -52,6 +53,9 @@ type Config struct {
 	// the cluster DNS address (kube.ClusterDNSIP); "" is
 	// kube.DefaultServiceCIDR.
 	ServiceCIDR string
+	// DataPlane, if set, carries Services and their endpoints into the
+	// network (the service proxy); it is told each time they change.
+	DataPlane services.DataPlane
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
