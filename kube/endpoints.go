@@ -300,7 +300,7 @@ func newSlice(svc *corev1.Service, family discoveryv1.AddressType, ports []disco
 	return &discoveryv1.EndpointSlice{
 		TypeMeta: metav1.TypeMeta{APIVersion: "discovery.k8s.io/v1", Kind: "EndpointSlice"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      SliceName(svc, string(family)+"|"+portsKey(ports)),
+			Name:      sliceName(svc.Namespace, svc.Name, string(svc.UID), string(family)+"|"+portsKey(ports)),
 			Namespace: svc.Namespace,
 			Labels:    l,
 			OwnerReferences: []metav1.OwnerReference{{
@@ -326,17 +326,18 @@ func portsKey(ports []discoveryv1.EndpointPort) string {
 // no vowels, no look-alikes.
 const sliceAlphabet = "bcdfghjklmnpqrstvwxz2456789"
 
-// SliceName is the name of svc's slice for key: the generateName the
-// endpointslice controller uses (the Service's name and "-", cut to 58
-// characters) and five characters derived from the Service and key, so
-// that the same slice keeps its name from one sync to the next.
-func SliceName(svc *corev1.Service, key string) string {
-	base := svc.Name + "-"
+// sliceName is the name of the slice for key of the Service (or
+// Endpoints) namespace/name: the generateName the controllers use (the
+// name and "-", cut to 58 characters) and five characters derived from
+// the object and key, so that the same slice keeps its name from one sync
+// to the next.
+func sliceName(namespace, name, uid, key string) string {
+	base := name + "-"
 	if len(base) > 58 {
 		base = base[:58]
 	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", svc.Namespace, svc.Name, svc.UID, key)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", namespace, name, uid, key)
 	sum := h.Sum64()
 	var suffix [5]byte
 	for i := range suffix {

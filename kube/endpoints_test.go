@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	intstrpkg "k8s.io/apimachinery/pkg/util/intstr"
@@ -268,5 +269,50 @@ func TestMissingPortMessage(t *testing.T) {
 	m := se.Missing[0]
 	if m.Reason != "FailedToFindPort" || m.Ref.Name != "a" || !strings.Contains(m.Message, `port named "http" with protocol TCP`) || !strings.Contains(m.Message, "default/web") {
 		t.Errorf("missing port: %+v", m)
+	}
+}
+
+func TestMirrorEndpoints(t *testing.T) {
+	svc := epService(func(s *corev1.Service) { s.Spec.Selector = nil })
+	ep := &corev1.Endpoints{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "ep-uid", Labels: map[string]string{"team": "a"}},
+		Subsets: []corev1.EndpointSubset{
+			{Addresses: []corev1.EndpointAddress{{IP: "192.168.1.9"}, {IP: "not-an-ip"}, {IP: "192.168.1.2", Hostname: "db"}},
+				NotReadyAddresses: []corev1.EndpointAddress{{IP: "192.168.1.5"}},
+				Ports:             []corev1.EndpointPort{{Name: "pg", Port: 5432}}},
+			{Addresses: []corev1.EndpointAddress{{IP: "fd00::9"}}, Ports: []corev1.EndpointPort{{Name: "pg", Port: 5432}}},
+		},
+	}
+	got := summary(ServiceEndpoints{Slices: MirrorEndpoints(svc, ep)})
+	want := "slice IPv4 ports=pg:5432 192.168.1.2[r=true s=true t=false] 192.168.1.5[r=false s=false t=false] 192.168.1.9[r=true s=true t=false]\n" +
+		"slice IPv6 ports=pg:5432 fd00::9[r=true s=true t=false]\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	var s *discoveryv1.EndpointSlice
+	for _, sl := range MirrorEndpoints(svc, ep) {
+		if sl.AddressType == discoveryv1.AddressTypeIPv4 {
+			s = sl
+		}
+	}
+	if s.Labels[LabelManagedBy] != ManagedByMirroring || s.Labels[LabelServiceName] != "web" || s.Labels["team"] != "a" ||
+		s.OwnerReferences[0].Kind != "Endpoints" || s.OwnerReferences[0].UID != "ep-uid" || *s.Ports[0].Protocol != corev1.ProtocolTCP {
+		t.Errorf("mirrored slice: %+v", s)
+	}
+	if s.Endpoints[0].Hostname == nil || *s.Endpoints[0].Hostname != "db" {
+		t.Errorf("hostname not mirrored: %+v", s.Endpoints[0])
+	}
+	for name, tc := range map[string]struct {
+		svc *corev1.Service
+		ep  *corev1.Endpoints
+	}{
+		"selector":   {epService(), ep},
+		"skip label": {svc, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{LabelSkipMirror: "true"}}, Subsets: ep.Subsets}},
+		"controller": {svc, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{LabelEndpointsManagedBy: EndpointsManagedBy}}, Subsets: ep.Subsets}},
+		"none":       {svc, nil},
+	} {
+		if got := MirrorEndpoints(tc.svc, tc.ep); len(got) != 0 {
+			t.Errorf("%s: mirrored %d slices", name, len(got))
+		}
 	}
 }

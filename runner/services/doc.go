@@ -17,7 +17,9 @@
 //     leaves an unchanged file alone: resolvers and the proxy read them),
 //     and deletes the controllers' objects of Services that are gone.
 //     The Endpoints of a Service without a selector are the user's and
-//     are never touched.
+//     are never touched: they are mirrored into slices (managed by the
+//     endpointslicemirroring controller), as the API server's
+//     controllers do, so that readers of slices see them.
 //   - When something changed (or a Service did: ServicesChanged) it
 //     calls Config.DataPlane, if any, with every namespace's Services and
 //     slices: the proxy renders all rules at once.

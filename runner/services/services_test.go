@@ -207,7 +207,7 @@ func storedFiles(t *testing.T, root string) []string {
 
 // TestSyncDeletesGone: the controllers' objects of a Service deleted go
 // at the next sync; the user's Endpoints of a Service without a selector
-// stay.
+// stay, mirrored into a slice while the Service exists.
 func TestSyncDeletesGone(t *testing.T) {
 	f := newFixture(t)
 	f.putService(t, service("default", "web"))
@@ -233,13 +233,15 @@ func TestSyncDeletesGone(t *testing.T) {
 	if _, err := f.cfg.Objects.Endpoints.Get("default", "web"); !errors.Is(err, objects.ErrNotFound) {
 		t.Errorf("the endpoints of a deleted service: %v", err)
 	}
-	if sl, _ := f.cfg.Objects.EndpointSlices.Items("default"); len(sl) != 0 {
-		t.Errorf("slices of a deleted service: %d", len(sl))
+	// What is left is the slice mirroring the user's Endpoints.
+	if sl, _ := f.cfg.Objects.EndpointSlices.Items("default"); len(sl) != 1 || sl[0].Labels[kube.LabelServiceName] != "manual" ||
+		sl[0].Labels[kube.LabelManagedBy] != kube.ManagedByMirroring || sl[0].Endpoints[0].Addresses[0] != "10.9.9.9" {
+		t.Errorf("slices after web's deletion: %+v", sl)
 	}
 	if got, err := f.cfg.Objects.Endpoints.Get("default", "manual"); err != nil || got.Subsets[0].Addresses[0].IP != "10.9.9.9" {
 		t.Errorf("the user's endpoints: %+v, %v", got, err)
 	}
-	if len(f.dp.slices) != 0 || len(f.dp.services) != 1 {
+	if len(f.dp.slices) != 1 || len(f.dp.services) != 1 {
 		t.Errorf("data plane after the delete: %d services, %d slices", len(f.dp.services), len(f.dp.slices))
 	}
 	// The last Service gone, the next sync is idle again.
@@ -251,7 +253,10 @@ func TestSyncDeletesGone(t *testing.T) {
 	}
 	calls := f.dp.calls
 	f.sync(t, "")
-	if f.dp.calls != calls || len(f.dp.services) != 0 {
+	if sl, _ := f.cfg.Objects.EndpointSlices.Items("default"); len(sl) != 0 {
+		t.Errorf("slices of no service: %d", len(sl))
+	}
+	if f.dp.calls != calls || len(f.dp.services) != 0 || len(f.dp.slices) != 0 {
 		t.Errorf("after the last service went: %d calls then %d, %d services", calls, f.dp.calls, len(f.dp.services))
 	}
 }

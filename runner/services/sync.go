@@ -2,10 +2,12 @@ package services
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/objects"
@@ -67,6 +69,13 @@ func (s *syncer) syncNamespace(ctx context.Context, ns string) error {
 	wantEndpoints, wantSlices := map[string]bool{}, map[string]bool{}
 	for _, svc := range svcs {
 		se := kube.ComputeEndpoints(svc, pods)
+		if svc.Spec.Selector == nil {
+			mirrored, err := s.mirror(svc)
+			if err != nil {
+				return err
+			}
+			se.Slices = mirrored
+		}
 		if se.Endpoints != nil {
 			wantEndpoints[svc.Name] = true
 			if err := put(s, s.cfg.Objects.Endpoints, se.Endpoints); err != nil {
@@ -109,7 +118,8 @@ func (s *syncer) prune(ns string, wantEndpoints, wantSlices map[string]bool) err
 		return fmt.Errorf("syncing service endpoints: %w", err)
 	}
 	for _, sl := range slices {
-		if sl.Labels[kube.LabelManagedBy] != kube.ManagedByController || wantSlices[sl.Name] {
+		managed := sl.Labels[kube.LabelManagedBy] == kube.ManagedByController || sl.Labels[kube.LabelManagedBy] == kube.ManagedByMirroring
+		if !managed || wantSlices[sl.Name] {
 			continue
 		}
 		if err := s.cfg.Objects.EndpointSlices.Delete(ns, sl.Name); err != nil {
@@ -131,4 +141,17 @@ func (s *syncer) prune(ns string, wantEndpoints, wantSlices map[string]bool) err
 		s.changed = true
 	}
 	return nil
+}
+
+// mirror returns the slices mirroring the user's Endpoints of svc, a
+// Service without a selector.
+func (s *syncer) mirror(svc *corev1.Service) ([]*discoveryv1.EndpointSlice, error) {
+	ep, err := s.cfg.Objects.Endpoints.Get(svc.Namespace, svc.Name)
+	if errors.Is(err, objects.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("syncing service endpoints: %w", err)
+	}
+	return kube.MirrorEndpoints(svc, ep), nil
 }
