@@ -4,6 +4,7 @@ package main
 // pods' readiness and existence, with no daemon running.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podrun/podrun/runner/objects"
+	"github.com/podrun/podrun/runner/services"
 )
 
 // endpointsPod is a pod labelled app=web declaring port http, ready
@@ -40,6 +42,20 @@ spec:
       periodSeconds: 1
       failureThreshold: 1
 `, name, lifeImage)
+}
+
+// storeService stores svc and syncs its endpoints as apply of a Service
+// does (runner.ServicesChanged), before the test has any pod.
+func storeService(t *testing.T, e *env, svc *corev1.Service) {
+	t.Helper()
+	store := objects.Open(filepath.Join(e.runRoot, "objects"))
+	if _, err := store.Services.Put(svc); err != nil {
+		t.Fatal(err)
+	}
+	noPods := func(context.Context, string) ([]corev1.Pod, error) { return nil, nil }
+	if err := services.ServicesChanged(context.Background(), services.Config{RunRoot: e.runRoot, Objects: store, Pods: noPods}, svc.Namespace); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // readyEndpoints are the ready addresses of Endpoints web, "ip:port".
@@ -83,8 +99,6 @@ func waitEndpoints(t *testing.T, e *env, within time.Duration, want ...string) t
 // when ready again, and a deleted pod is gone once delete returns.
 func TestEndpointsFollowPods(t *testing.T) {
 	e := lifeEnv(t)
-	// Stored as svc-objects' apply stores it; apply's sync of the pods
-	// then finds it.
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "web-uid"},
 		Spec: corev1.ServiceSpec{
@@ -92,9 +106,7 @@ func TestEndpointsFollowPods(t *testing.T) {
 			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromString("http")}},
 		},
 	}
-	if _, err := objects.Open(filepath.Join(e.runRoot, "objects")).Services.Put(svc); err != nil {
-		t.Fatal(err)
-	}
+	storeService(t, e, svc)
 	e.must("apply", "-f", e.manifest("pods.yaml", endpointsPod("web-1")+"---\n"+endpointsPod("web-2")))
 	ip1, ip2 := e.pod("web-1").Status.PodIP, e.pod("web-2").Status.PodIP
 	if ip1 == "" || ip2 == "" {
@@ -142,4 +154,36 @@ func TestEndpointsFollowPods(t *testing.T) {
 	if out := e.must("get", "endpoints", "web"); !strings.Contains(out, "<none>") {
 		t.Errorf("endpoints with no pod left:\n%s", out)
 	}
+}
+
+// TestEndpointsFollowDeployment: the pods a Deployment's supervisor
+// creates and deletes enter and leave its Service's endpoints: the
+// controller's path through apply and delete syncs too.
+func TestEndpointsFollowDeployment(t *testing.T) {
+	e := lifeEnv(t)
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "web-uid"},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "web"},
+			Ports:    []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}},
+		},
+	}
+	storeService(t, e, svc)
+	path := e.manifest("web.yaml", deploymentYAML("web", 2, "v1"))
+	t.Cleanup(func() { e.run("delete", "-f", path) })
+	e.must("apply", "-f", path)
+	count := func(want int) {
+		t.Helper()
+		eventually(t, 30*time.Second, func() error {
+			if got := readyEndpoints(e); len(got) != want {
+				return fmt.Errorf("ready endpoints %v, want %d", got, want)
+			}
+			return nil
+		})
+	}
+	count(2)
+	e.must("scale", "deployment/web", "--replicas", "1")
+	count(1)
+	e.must("delete", "-f", path)
+	count(0)
 }
