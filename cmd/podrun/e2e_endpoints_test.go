@@ -31,7 +31,7 @@ metadata:
   name: %s
   labels: {app: web}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: 4
   containers:
   - name: web
     image: %s
@@ -96,7 +96,8 @@ func waitEndpoints(t *testing.T, e *env, within time.Duration, want ...string) t
 
 // TestEndpointsFollowPods: a Service's endpoints list its Ready pods, a
 // pod turning unready leaves them within one probe period and comes back
-// when ready again, and a deleted pod is gone once delete returns.
+// when ready again, and a deleted pod is terminating (out of the ready
+// endpoints) during its grace period and gone once delete returns.
 func TestEndpointsFollowPods(t *testing.T) {
 	e := lifeEnv(t)
 	svc := &corev1.Service{
@@ -146,7 +147,28 @@ func TestEndpointsFollowPods(t *testing.T) {
 	e.must("exec", "web-1", "--", "touch", "/tmp/ready")
 	waitEndpoints(t, e, bound, both...)
 
-	e.must("delete", "pod", "web-2")
+	// sleep ignores SIGTERM: web-2 terminates for its grace period, out
+	// of the ready endpoints but listed as terminating, still serving.
+	deleted := make(chan error, 1)
+	go func() { _, _, err := e.run("delete", "pod", "web-2"); deleted <- err }()
+	eventually(t, 3*time.Second, func() error {
+		var list struct{ Items []discoveryv1.EndpointSlice }
+		if err := json.Unmarshal([]byte(e.must("get", "endpointslices", "-o", "json")), &list); err != nil {
+			return err
+		}
+		for _, ep := range list.Items[0].Endpoints {
+			if c := ep.Conditions; ep.Addresses[0] == ip2 && *c.Terminating && *c.Serving && !*c.Ready {
+				return nil
+			}
+		}
+		return fmt.Errorf("web-2 is not terminating and serving in %+v", list.Items[0].Endpoints)
+	})
+	if got := readyEndpoints(e); !slices.Equal(got, []string{ip1 + ":8080"}) {
+		t.Errorf("while web-2 terminates the endpoints are %v", got)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatalf("delete pod web-2: %v", err)
+	}
 	if got := readyEndpoints(e); !slices.Equal(got, []string{ip1 + ":8080"}) {
 		t.Errorf("once web-2 is deleted the endpoints are %v", got)
 	}
