@@ -79,7 +79,7 @@ type MissingPort struct {
 // store's to set.
 func ComputeEndpoints(svc *corev1.Service, pods []corev1.Pod) ServiceEndpoints {
 	var out ServiceEndpoints
-	if svc.Spec.Selector == nil {
+	if !Selects(svc) {
 		return out
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
@@ -145,6 +145,13 @@ func ComputeEndpoints(svc *corev1.Service, pods []corev1.Pod) ServiceEndpoints {
 	}
 	slices.SortFunc(out.Slices, func(a, b *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// Selects reports whether svc's endpoints are the controllers' to
+// compute: it has a selector (an empty one is none, as the API server
+// stores it) and is not of type ExternalName, which is a DNS name only.
+func Selects(svc *corev1.Service) bool {
+	return len(svc.Spec.Selector) > 0 && svc.Spec.Type != corev1.ServiceTypeExternalName
 }
 
 // servesEndpoints is the controllers' test of a pod that may be an

@@ -32,7 +32,7 @@ const maxMirrored = 1000
 // here to the same value and terminating to false, which is what a
 // reader assumes of a missing one.
 func MirrorEndpoints(svc *corev1.Service, ep *corev1.Endpoints) []*discoveryv1.EndpointSlice {
-	if svc.Spec.Selector != nil || ep == nil || ep.Labels[LabelEndpointsManagedBy] == EndpointsManagedBy || ep.Labels[LabelSkipMirror] == "true" {
+	if Selects(svc) || svc.Spec.Type == corev1.ServiceTypeExternalName || ep == nil || ep.Labels[LabelEndpointsManagedBy] == EndpointsManagedBy || ep.Labels[LabelSkipMirror] == "true" {
 		return nil
 	}
 	groups := map[string]*discoveryv1.EndpointSlice{}

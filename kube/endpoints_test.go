@@ -189,6 +189,20 @@ func TestComputeEndpoints(t *testing.T) {
 			want: "",
 		},
 		{
+			name: "empty selector: user-managed",
+			svc:  epService(func(s *corev1.Service) { s.Spec.Selector = map[string]string{} }),
+			pods: []corev1.Pod{epPod("a", "10.1.0.2", true)},
+			want: "",
+		},
+		{
+			name: "ExternalName: a DNS name only",
+			svc: epService(func(s *corev1.Service) {
+				s.Spec.Type, s.Spec.ExternalName = corev1.ServiceTypeExternalName, "db.example"
+			}),
+			pods: []corev1.Pod{epPod("a", "10.1.0.2", true)},
+			want: "",
+		},
+		{
 			name: "IPv6 pod",
 			svc:  epService(),
 			pods: []corev1.Pod{epPod("a", "fd00::2", true)},

@@ -56,7 +56,7 @@ func (s *syncer) syncNamespace(ctx context.Context, ns string) error {
 	for _, svc := range s.services {
 		if svc.Namespace == ns {
 			svcs = append(svcs, svc)
-			selecting = selecting || svc.Spec.Selector != nil
+			selecting = selecting || kube.Selects(svc)
 		}
 	}
 	var pods []corev1.Pod
@@ -69,7 +69,7 @@ func (s *syncer) syncNamespace(ctx context.Context, ns string) error {
 	wantEndpoints, wantSlices := map[string]bool{}, map[string]bool{}
 	for _, svc := range svcs {
 		se := kube.ComputeEndpoints(svc, pods)
-		if svc.Spec.Selector == nil {
+		if !kube.Selects(svc) {
 			mirrored, err := s.mirror(svc)
 			if err != nil {
 				return err
