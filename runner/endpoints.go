@@ -7,6 +7,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/services"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // servicesConfig is what services.Sync reads and writes here.
@@ -54,4 +55,11 @@ func podNamespaces(pods []kube.Pod) []string {
 		out = append(out, p.Pod.Namespace)
 	}
 	return out
+}
+
+// ServiceEvents returns the events recorded for Service namespace/name,
+// oldest first: a Warning FailedToFindPort for each selected pod left out
+// of a port (services.Events), for describe.
+func (r *Runner) ServiceEvents(namespace, name string) ([]corev1.Event, error) {
+	return services.Events(r.cfg.RunRoot, namespace, name)
 }

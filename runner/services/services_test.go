@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -308,5 +309,28 @@ func TestSyncEvents(t *testing.T) {
 	f.sync(t, "default")
 	if events, err := Events(f.cfg.RunRoot, "default", "web"); err != nil || len(events) != 0 {
 		t.Errorf("events once resolved: %+v, %v", events, err)
+	}
+}
+
+// TestSyncConcurrent: syncs from many callers at once (monitors of the
+// pods of one Service) serialise on the lock and agree.
+func TestSyncConcurrent(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.DataPlane = nil
+	f.putService(t, service("default", "web"))
+	for i := range 20 {
+		f.pods = append(f.pods, pod("default", fmt.Sprintf("p%d", i), "web", fmt.Sprintf("10.1.0.%d", i+2), i%2 == 0))
+	}
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() { errs <- Sync(context.Background(), f.cfg, "default") }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := readyAddresses(t, f, "default", "web"); len(got) != 10 {
+		t.Errorf("ready addresses: %v", got)
 	}
 }
