@@ -29,6 +29,7 @@ import (
 // world outside. Every namespace is deleted at cleanup.
 type lab struct {
 	node string
+	out  string
 	pods []string
 	ips  []netip.Addr
 }
@@ -61,6 +62,7 @@ func newLab(t testing.TB, npods int) *lab {
 	id := fmt.Sprintf("px%d-%d", os.Getpid(), labSeq.Add(1))
 	l := &lab{node: id + "-node"}
 	out := id + "-out"
+	l.out = out
 	for _, ns := range []string{l.node, out} {
 		ip(t, "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
@@ -83,6 +85,7 @@ func newLab(t testing.TB, npods int) *lab {
 	}
 	ip(t, "-n", out, "addr", "add", "192.0.2.2/24", "dev", "eth0")
 	ip(t, "-n", out, "link", "set", "eth0", "up")
+	ip(t, "-n", out, "link", "set", "lo", "up")
 	sysctl(t, l.node, "net.ipv4.ip_forward", "1")
 	for i := range npods {
 		pod := fmt.Sprintf("%s-pod%d", id, i)

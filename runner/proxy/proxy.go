@@ -122,7 +122,7 @@ func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*
 	if err := p.restore(ctx, in); err != nil {
 		return fmt.Errorf("applying the service rules of instance %s: %w", p.cfg.Instance, err)
 	}
-	if p.cfg.PublishAddress.IsLoopback() {
+	if p.cfg.PublishAddress.IsLoopback() || p.cfg.PublishAddress.IsUnspecified() {
 		if err := routeLocalnet(ports); err != nil {
 			return fmt.Errorf("publishing service ports on %s: %w", p.cfg.PublishAddress, err)
 		}

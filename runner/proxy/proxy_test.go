@@ -89,6 +89,12 @@ func TestRejectedAtOnceAndNothingLeaves(t *testing.T) {
 	if _, err := fetch(l.pods[0], "10.96.0.20:80"); err != nil {
 		t.Fatalf("the Service with an endpoint: %v", err)
 	}
+	// As the CNI firewall plugin does on its first ADD, someone puts an
+	// ACCEPT for the pods first in FORWARD: the next Sync goes back above.
+	ip(t, "netns", "exec", l.node, "iptables", "-I", "FORWARD", "1", "-s", "10.200.0.0/24", "-j", "ACCEPT")
+	p.sync(t, svcSet{}.
+		with(l.web("web", "10.96.0.20", "0")).
+		with(l.web("empty", "10.96.0.21", "0!")))
 	before := l.uplinkPackets(t)
 	for _, ns := range []string{l.pods[0], l.node} {
 		refusedAtOnce(t, ns, "10.96.0.21:80")  // no ready endpoint
@@ -193,6 +199,32 @@ func TestNodePortAndLoadBalancerOnLocalhost(t *testing.T) {
 	refusedAtOnce(t, l.node, "127.0.0.1:30082")
 	// Published on 127.0.0.1 only: the node's other address is not.
 	refusedAtOnce(t, l.node, "192.0.2.1:30080")
+}
+
+func TestPublishOnAllAddresses(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	p := l.proxy(t, Config{PublishAddress: netip.MustParseAddr("0.0.0.0")})
+	np := service("np", "10.96.0.50", corev1.ServiceTypeNodePort,
+		corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080})
+	p.sync(t, svcSet{}.with(np, slice("np", "http", corev1.ProtocolTCP, 8080, l.ips[0].String())))
+	for ns, addr := range map[string]string{l.out: "192.0.2.1:30080", l.node: "127.0.0.1:30080"} {
+		if who, err := fetch(ns, addr); err != nil || who != "pod0" {
+			t.Errorf("from %s to %s: got %q, %v; want pod0", ns, addr, who, err)
+		}
+	}
+}
+
+func TestLocalhostPublishingIsNotReachableFromOutside(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	p := l.proxy(t, Config{})
+	np := service("np", "10.96.0.50", corev1.ServiceTypeNodePort,
+		corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080})
+	p.sync(t, svcSet{}.with(np, slice("np", "http", corev1.ProtocolTCP, 8080, l.ips[0].String())))
+	if who, err := fetch(l.out, "192.0.2.1:30080"); err == nil {
+		t.Errorf("a NodePort published on 127.0.0.1 answered from outside: %q", who)
+	}
 }
 
 func TestTeardownRestoresTables(t *testing.T) {

@@ -71,7 +71,10 @@ func (n names) jumps() []jump {
 // renderSync is the iptables-restore --noflush input that makes the
 // instance's rules exactly p, given what cur says is there now: its
 // chains are declared (which flushes them) and refilled, chains no longer
-// needed are deleted, and missing jumps are inserted. One input, applied
+// needed are deleted, and missing jumps are inserted first in their
+// chains. A jump that a rule of someone else's has since come before (the
+// firewall plugin inserts its own first, once) is moved back to the top,
+// so that the service range is rejected before anything accepts it. One input, applied
 // by the kernel as one transaction.
 func renderSync(p plan, cur saved) []byte {
 	n := names(p.Instance)
@@ -91,7 +94,7 @@ func renderSync(p plan, cur saved) []byte {
 		renderPort(&nat, &filter, n, p.Publish, sp)
 	}
 	nat.add("-A %s -m addrtype --dst-type LOCAL -j %s", n.services(), n.nodePorts())
-	if p.Publish.IsLoopback() {
+	if p.Publish.IsLoopback() || p.Publish.IsUnspecified() {
 		// route_localnet lets 127.0.0.1 be DNATed to a pod; as kube-proxy
 		// does, drop what it would otherwise let in from outside.
 		filter.add("-A %s -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment %q -j DROP",
@@ -200,9 +203,17 @@ func writeTable(b *strings.Builder, table string, r ruleSet, cur saved, n names)
 		b.WriteString(rule + "\n")
 	}
 	for _, j := range n.jumps() {
-		if j.Table == table && !cur.hasJump(j) {
-			fmt.Fprintf(b, "-I %s 1 -m comment --comment %q -j %s\n", j.From, n.comment(), j.To)
+		if j.Table != table {
+			continue
 		}
+		st, line := cur.jump(j)
+		if st == jumpFirst {
+			continue
+		}
+		if st == jumpLate {
+			b.WriteString("-D " + strings.TrimPrefix(line, "-A ") + "\n")
+		}
+		fmt.Fprintf(b, "-I %s 1 -m comment --comment %q -j %s\n", j.From, n.comment(), j.To)
 	}
 	for _, c := range stale {
 		fmt.Fprintf(b, "-X %s\n", c)

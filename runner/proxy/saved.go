@@ -59,15 +59,39 @@ func (s saved) refsTo(table, prefix string) []string {
 	return out
 }
 
-// hasJump reports whether j's rule is in place.
-func (s saved) hasJump(j jump) bool {
+// jumpState is where a jump rule stands in its built-in chain.
+type jumpState int
+
+const (
+	jumpMissing jumpState = iota
+	// jumpLate: a rule of someone else's comes before it, which could
+	// accept (or otherwise decide) a packet before the instance sees it.
+	jumpLate
+	// jumpFirst: only other podrun instances' jumps, which decide nothing
+	// for this instance's addresses, come before it.
+	jumpFirst
+)
+
+// jump finds j's rule: its state, and its saved line.
+func (s saved) jump(j jump) (jumpState, string) {
+	late := false
 	for _, r := range s.rules[j.Table] {
 		f := strings.Fields(r)
-		if len(f) > 1 && f[1] == j.From && target(f) == j.To {
-			return true
+		if len(f) < 2 || f[1] != j.From {
+			continue
+		}
+		t := target(f)
+		if t == j.To {
+			if late {
+				return jumpLate, r
+			}
+			return jumpFirst, r
+		}
+		if !strings.HasPrefix(t, "PODRUN-") {
+			late = true
 		}
 	}
-	return false
+	return jumpMissing, ""
 }
 
 // target is the chain a rule's fields jump or go to, or "".
