@@ -117,7 +117,10 @@ func goldenServices() ([]*corev1.Service, []*discoveryv1.EndpointSlice) {
 		corev1.ServicePort{Name: "http", Port: 8081, Protocol: corev1.ProtocolTCP, NodePort: 31000})
 	empty := service("empty", "10.96.0.50", corev1.ServiceTypeNodePort,
 		corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080})
-	return []*corev1.Service{web, dns, sticky, lb, empty}, []*discoveryv1.EndpointSlice{
+	sctp := service("sig", "10.96.0.60", corev1.ServiceTypeClusterIP,
+		corev1.ServicePort{Name: "sig", Port: 3868, Protocol: corev1.ProtocolSCTP})
+	return []*corev1.Service{web, dns, sticky, lb, empty, sctp}, []*discoveryv1.EndpointSlice{
+		slice("sig", "sig", corev1.ProtocolSCTP, 3868, "10.90.0.8"),
 		slice("web", "http", corev1.ProtocolTCP, 8080, "10.90.0.2", "10.90.0.3", "10.90.0.4"),
 		slice("dns", "dns", corev1.ProtocolUDP, 5353, "10.90.0.5"),
 		slice("sticky", "", corev1.ProtocolTCP, 80, "10.90.0.2", "10.90.0.3"),
