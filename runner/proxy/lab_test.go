@@ -254,6 +254,16 @@ func (l *lab) tables(t testing.TB) string {
 	return strings.Join(keep, "\n")
 }
 
+// routes is the node's IPv4 routing tables and rules.
+func (l *lab) routes(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", "ip -n "+l.node+" -4 route show table all; ip -n "+l.node+" -4 rule").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip route: %v: %s", err, out)
+	}
+	return string(out)
+}
+
 var counters = regexp.MustCompile(`\[\d+:\d+\]`)
 
 // uplinkPackets is how many packets the node sent out of its uplink.

@@ -122,6 +122,9 @@ func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*
 	if err := p.restore(ctx, in); err != nil {
 		return fmt.Errorf("applying the service rules of instance %s: %w", p.cfg.Instance, err)
 	}
+	if err := ensureRoute(p.cfg.Instance, p.cfg.ServiceCIDR, ports); err != nil {
+		return err
+	}
 	if p.cfg.PublishAddress.IsLoopback() || p.cfg.PublishAddress.IsUnspecified() {
 		if err := routeLocalnet(ports); err != nil {
 			return fmt.Errorf("publishing service ports on %s: %w", p.cfg.PublishAddress, err)
@@ -150,6 +153,9 @@ func (p *Proxy) teardown(ctx context.Context) error {
 		if err := p.restore(ctx, in); err != nil {
 			return fmt.Errorf("removing the service rules of instance %s: %w", p.cfg.Instance, err)
 		}
+	}
+	if err := removeRoute(p.cfg.Instance, p.cfg.ServiceCIDR); err != nil {
+		return err
 	}
 	return p.clearStaleFlows(nil)
 }

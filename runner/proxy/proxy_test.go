@@ -109,6 +109,22 @@ func TestRejectedAtOnceAndNothingLeaves(t *testing.T) {
 	}
 }
 
+func TestHostReachesClusterIPWithoutDefaultRoute(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	ip(t, "-n", l.node, "route", "del", "default")
+	p := l.proxy(t, Config{})
+	p.sync(t, svcSet{}.with(l.web("web", "10.96.0.20", "0")))
+	if who, err := fetch(l.node, "10.96.0.20:80"); err != nil || who != "pod0" {
+		t.Fatalf("from an offline host: got %q, %v; want pod0", who, err)
+	}
+	refusedAtOnce(t, l.node, "10.96.0.99:80")
+	p.teardown(t)
+	if r := l.routes(t); strings.Contains(r, "10.96.0.0/16") {
+		t.Errorf("the service range's route outlived Teardown:\n%s", r)
+	}
+}
+
 func TestHairpin(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, 2)
@@ -233,7 +249,7 @@ func TestTeardownRestoresTables(t *testing.T) {
 	// Rules of others, as the CNI plugins write them, stay as they are.
 	ip(t, "netns", "exec", l.node, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.200.0.0/24", "!", "-d", "10.200.0.0/24", "-j", "MASQUERADE")
 	ip(t, "netns", "exec", l.node, "iptables", "-A", "FORWARD", "-i", "br0", "-j", "ACCEPT")
-	before := l.tables(t)
+	before, routesBefore := l.tables(t), l.routes(t)
 	p := l.proxy(t, Config{})
 	np := service("np", "10.96.0.50", corev1.ServiceTypeNodePort,
 		corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080})
@@ -255,6 +271,9 @@ func TestTeardownRestoresTables(t *testing.T) {
 	p.teardown(t) // idempotent
 	if d := cmp.Diff(before, l.tables(t)); d != "" {
 		t.Errorf("tables after Teardown differ from before (-before +after):\n%s", d)
+	}
+	if d := cmp.Diff(routesBefore, l.routes(t)); d != "" {
+		t.Errorf("routes after Teardown differ from before (-before +after):\n%s", d)
 	}
 	// Sync with nothing is Teardown.
 	p.sync(t, all)
