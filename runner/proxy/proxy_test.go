@@ -213,6 +213,14 @@ func TestNodePortAndLoadBalancerOnLocalhost(t *testing.T) {
 		}
 	}
 	refusedAtOnce(t, l.node, "127.0.0.1:30082")
+	var published []PublishedPort
+	if err := in(l.node, func() (err error) { published, err = PublishedPorts(context.Background(), nil); return err }); err != nil {
+		t.Fatal(err)
+	}
+	want := []PublishedPort{{"t", "TCP", 8081}, {"t", "TCP", 30080}, {"t", "TCP", 30081}, {"t", "TCP", 30082}}
+	if d := cmp.Diff(want, published); d != "" {
+		t.Errorf("PublishedPorts (-want +got):\n%s", d)
+	}
 	// Published on 127.0.0.1 only: the node's other address is not.
 	refusedAtOnce(t, l.node, "192.0.2.1:30080")
 }
@@ -318,5 +326,4 @@ func TestNewRefusesBadConfig(t *testing.T) {
 			t.Errorf("New(%+v) succeeded, want an error", cfg)
 		}
 	}
-	_ = context.Background
 }

@@ -128,7 +128,7 @@ func renderPort(nat, filter *ruleSet, n names, publish netip.Addr, sp servicePor
 	if len(sp.Endpoints) == 0 {
 		filter.add("-A %s -d %s/32 %s --dport %d -m comment --comment %q -j REJECT", n.filter(), sp.VIP, match, sp.Port, sp.Name+" has no endpoints")
 		for _, hp := range hostPorts {
-			filter.add("-A %s %s %s --dport %d -m comment --comment %q -j REJECT", n.filter(), dst, match, hp, sp.Name+" has no endpoints")
+			filter.add("-A %s %s %s --dport %d -m comment --comment %q -j REJECT", n.filter(), dst, match, hp, sp.Name+" host port has no endpoints")
 		}
 		return
 	}

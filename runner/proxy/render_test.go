@@ -196,3 +196,31 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s (-want +got):\n%s", path, d)
 	}
 }
+
+func TestInstanceName(t *testing.T) {
+	a, b := InstanceName("/run/podrun"), InstanceName("/run/podrun/")
+	if a != b || !instanceRE.MatchString(a) {
+		t.Errorf("InstanceName: %q and %q, want one valid name", a, b)
+	}
+	if InstanceName("/tmp/x") == a {
+		t.Errorf("two run roots share instance %s", a)
+	}
+}
+
+func TestPublishedPorts(t *testing.T) {
+	svcs, eps := goldenServices()
+	ports := buildPorts(svcs, eps, true, discard())
+	in := renderSync(plan{Instance: "t1", CIDR: netip.MustParsePrefix("10.96.0.0/16"),
+		Publish: netip.MustParseAddr("127.0.0.1"), Ports: ports}, saved{})
+	// As iptables-save prints it: the rendered -A lines are the same form.
+	got := publishedPorts(parseSave(string(in)))
+	want := []PublishedPort{
+		{"t1", corev1.ProtocolTCP, 8081},
+		{"t1", corev1.ProtocolUDP, 30053},
+		{"t1", corev1.ProtocolTCP, 30080},
+		{"t1", corev1.ProtocolTCP, 31000},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("published ports (-want +got):\n%s", d)
+	}
+}
