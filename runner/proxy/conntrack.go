@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/runner/state"
@@ -130,7 +131,7 @@ func (p *Proxy) writeUDPPorts(ports []uint16) error {
 	}
 	path := filepath.Join(p.cfg.StateDir, udpPortsFile)
 	if len(ports) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTDIR) {
 			return fmt.Errorf("updating the service proxy's state: %w", err)
 		}
 		return nil

@@ -13,6 +13,12 @@
 // instance's chains and then the chains, so that iptables-save afterwards
 // is what it was before the first Sync.
 //
+// Locally originated packets to the service range are routed to the
+// pods' interface by a routing rule and table of the instance's, so the
+// host reaches ClusterIPs even with no default route. PublishedPorts lists
+// the host ports of every instance (what a NodePort allocator avoids), and
+// InstanceName derives an instance from a run root.
+//
 // The whole service range is rejected in the filter table for anything
 // not DNATed, so no packet to it leaves the machine. Every connection
 // through a Service is masqueraded (the endpoint may share the client's

@@ -103,9 +103,12 @@ func haveSCTP() bool {
 // Sync makes the instance's rules serve exactly services through slices
 // (all of the run root's, every time), in one iptables-restore
 // transaction, then removes UDP conntrack entries that point at endpoints
-// no longer ready. With no Service left it is Teardown.
+// no longer ready. With no Service left it is Teardown. The rules go in
+// as one transaction or not at all; a failure after them (the route, the
+// conntrack clean-up) leaves them applied, as they are what is wanted, and
+// the next Sync or Teardown completes the rest.
 func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*discoveryv1.EndpointSlice) error {
-	unlock, err := p.lock(ctx)
+	unlock, err := p.lock(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -134,9 +137,12 @@ func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*
 }
 
 // Teardown removes every rule and chain of the instance and the UDP
-// conntrack entries it made. What is already gone is success.
+// conntrack entries it made, and the routing rule and table of the
+// instance. What is already gone is success; it needs nothing but the
+// kernel's tables, so it works after a crash of everything. It creates
+// nothing: a StateDir already removed stays removed.
 func (p *Proxy) Teardown(ctx context.Context) error {
-	unlock, err := p.lock(ctx)
+	unlock, err := p.lock(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -160,9 +166,13 @@ func (p *Proxy) teardown(ctx context.Context) error {
 	return p.clearStaleFlows(nil)
 }
 
-// lock takes the instance's lock in StateDir, if there is one.
-func (p *Proxy) lock(ctx context.Context) (func(), error) {
+// lock takes the instance's lock in StateDir, if there is one, making the
+// directory if create.
+func (p *Proxy) lock(ctx context.Context, create bool) (func(), error) {
 	if p.cfg.StateDir == "" {
+		return func() {}, nil
+	}
+	if _, err := os.Stat(p.cfg.StateDir); err != nil && !create {
 		return func() {}, nil
 	}
 	if err := os.MkdirAll(p.cfg.StateDir, 0o700); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,13 @@ func TestTeardownRestoresTables(t *testing.T) {
 	}
 	p.teardown(t)
 	p.teardown(t) // idempotent
+	if err := os.RemoveAll(p.p.cfg.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	p.teardown(t) // the run root is gone: nothing to do, nothing made
+	if _, err := os.Stat(p.p.cfg.StateDir); err == nil {
+		t.Errorf("Teardown made the removed state directory again")
+	}
 	if d := cmp.Diff(before, l.tables(t)); d != "" {
 		t.Errorf("tables after Teardown differ from before (-before +after):\n%s", d)
 	}
