@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,5 +223,20 @@ func TestPublishedPorts(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("published ports (-want +got):\n%s", d)
+	}
+}
+
+// A named targetPort can resolve to a different number in each pod: the
+// slices then carry one port set each, and each endpoint keeps its own.
+func TestBuildPortsNamedTargetPortPerPod(t *testing.T) {
+	svc := service("web", "10.96.0.20", corev1.ServiceTypeClusterIP,
+		corev1.ServicePort{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP})
+	a := slice("web", "http", corev1.ProtocolTCP, 8080, "10.90.0.2")
+	b := slice("web", "http", corev1.ProtocolTCP, 9090, "10.90.0.3")
+	b.Name = "web-y"
+	got := buildPorts([]*corev1.Service{svc}, []*discoveryv1.EndpointSlice{a, b}, true, discard())
+	want := []netip.AddrPort{netip.MustParseAddrPort("10.90.0.2:8080"), netip.MustParseAddrPort("10.90.0.3:9090")}
+	if len(got) != 1 || !slices.Equal(got[0].Endpoints, want) {
+		t.Errorf("endpoints: got %+v, want %v", got, want)
 	}
 }
