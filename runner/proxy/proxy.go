@@ -39,6 +39,10 @@ type Config struct {
 	// (the UDP host ports published). Empty: no lock, and UDP flows to host
 	// ports of Services deleted since are left to time out.
 	StateDir string
+	// Interface is the pods' interface on the host (the CNI bridge), where
+	// the host's own packets to the service range are routed. Empty: the
+	// interface that reaches the first endpoint, once there is one.
+	Interface string
 	// Log receives what the proxy skips and cleans; nil discards.
 	Log *slog.Logger
 	// Exec runs iptables-save and iptables-restore; nil runs them with
@@ -125,7 +129,7 @@ func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*
 	if err := p.restore(ctx, in); err != nil {
 		return fmt.Errorf("applying the service rules of instance %s: %w", p.cfg.Instance, err)
 	}
-	if err := ensureRoute(p.cfg.Instance, p.cfg.ServiceCIDR, ports); err != nil {
+	if err := ensureRoute(p.cfg.Instance, p.cfg.ServiceCIDR, p.cfg.Interface, ports); err != nil {
 		return err
 	}
 	if p.cfg.PublishAddress.IsLoopback() || p.cfg.PublishAddress.IsUnspecified() {

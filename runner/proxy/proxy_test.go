@@ -121,6 +121,11 @@ func TestHostReachesClusterIPWithoutDefaultRoute(t *testing.T) {
 	}
 	refusedAtOnce(t, l.node, "10.96.0.99:80")
 	p.teardown(t)
+	// Told its interface, the proxy routes the range with no endpoint yet.
+	p = l.proxy(t, Config{Interface: "br0"})
+	p.sync(t, svcSet{}.with(l.web("web", "10.96.0.20", "0!")))
+	refusedAtOnce(t, l.node, "10.96.0.20:80")
+	p.teardown(t)
 	if r := l.routes(t); strings.Contains(r, "10.96.0.0/16") {
 		t.Errorf("the service range's route outlived Teardown:\n%s", r)
 	}

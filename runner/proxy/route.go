@@ -35,23 +35,13 @@ func routeTable(instance string) int {
 // packet routed back out the bridge it came in on would earn the pod an
 // ICMP redirect (sent before the FORWARD hook), after which the pod would
 // ARP for the ClusterIP itself instead of being rejected.
-func ensureRoute(instance string, cidr netip.Prefix, ports []servicePort) error {
-	var ep netip.Addr
-	for _, sp := range ports {
-		if len(sp.Endpoints) > 0 {
-			ep = sp.Endpoints[0].Addr()
-			break
-		}
-	}
-	if !ep.IsValid() {
-		return nil
-	}
-	routes, err := netlink.RouteGet(ep.AsSlice())
-	if err != nil || len(routes) == 0 {
-		return fmt.Errorf("finding the route to endpoint %s: %v", ep, err)
+func ensureRoute(instance string, cidr netip.Prefix, dev string, ports []servicePort) error {
+	link, err := podsLink(dev, ports)
+	if err != nil || link == 0 {
+		return err
 	}
 	table := routeTable(instance)
-	r := &netlink.Route{Dst: ipNet(cidr), LinkIndex: routes[0].LinkIndex, Scope: netlink.SCOPE_LINK,
+	r := &netlink.Route{Dst: ipNet(cidr), LinkIndex: link, Scope: netlink.SCOPE_LINK,
 		Protocol: routeProto, Table: table}
 	if err := netlink.RouteReplace(r); err != nil {
 		return fmt.Errorf("routing the service range %s to the pods' interface: %w", cidr, err)
@@ -67,6 +57,30 @@ func ensureRoute(instance string, cidr netip.Prefix, ports []servicePort) error 
 		return fmt.Errorf("adding the routing rule for the service range %s: %w", cidr, err)
 	}
 	return nil
+}
+
+// podsLink is the index of interface dev, or else of the one reaching the
+// first endpoint of ports; 0 when there is neither.
+func podsLink(dev string, ports []servicePort) (int, error) {
+	if dev != "" {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return 0, fmt.Errorf("finding the pods' interface %s: %w", dev, err)
+		}
+		return l.Attrs().Index, nil
+	}
+	for _, sp := range ports {
+		if len(sp.Endpoints) == 0 {
+			continue
+		}
+		ep := sp.Endpoints[0].Addr()
+		routes, err := netlink.RouteGet(ep.AsSlice())
+		if err != nil || len(routes) == 0 {
+			return 0, fmt.Errorf("finding the route to endpoint %s: %v", ep, err)
+		}
+		return routes[0].LinkIndex, nil
+	}
+	return 0, nil
 }
 
 // ourRules are the instance's routing rules.
