@@ -20,5 +20,11 @@
 // failure, tears down what it set up. Teardown is idempotent and works from what is on disk, so a
 // command killed at any point leaves a pod that the next delete removes.
 //
+// Whatever changes a pod's readiness or existence here (Apply, delete,
+// the monitor through its Endpoints hook, a Pending pod started) then
+// brings the endpoints of its namespace's Services up to date
+// (endpoints.go, runner/services), and ServicesChanged does it after a
+// Service changes.
+//
 // Nothing here prints; progress and warnings go to the injected logger.
 package runner

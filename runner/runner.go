@@ -17,6 +17,7 @@ import (
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/services"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	// PublishAddress is where LoadBalancer Services are published, their
 	// status.loadBalancer.ingress; "" is DefaultPublishAddress.
 	PublishAddress string
+	// DataPlane, if set, carries Services and their endpoints into the
+	// network (the service proxy); it is told each time they change.
+	DataPlane services.DataPlane
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at

@@ -27,12 +27,13 @@ import (
 const DefaultPublishAddress = "127.0.0.1"
 
 // servicesChanged is called, with the services lock released, after the
-// Services of a namespace were stored, changed or deleted. A failure is
-// logged: the Services stay stored.
-//
-// TODO(svc-endpoints): plug runner/services' Sync in here, so that the
-// Endpoints and EndpointSlices of the namespace follow its Services.
-var servicesChanged = func(ctx context.Context, r *Runner, namespace string) error { return nil }
+// Services of a namespace were stored, changed or deleted: the
+// namespace's Endpoints and EndpointSlices follow them, and the data
+// plane is told. A failure is logged: the Services stay stored. Tests
+// replace it.
+var servicesChanged = func(ctx context.Context, r *Runner, namespace string) error {
+	return r.ServicesChanged(ctx, namespace)
+}
 
 // serviceKind allocates, stores and deletes Services (services_alloc.go
 // allocates their ClusterIPs and nodePorts).

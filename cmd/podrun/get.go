@@ -49,6 +49,9 @@ pdb, hpa, netpol, crd, ...).`,
 			if err != nil {
 				return fmt.Errorf("--selector %q: %w", selector, err)
 			}
+			if _, ok := endpointKinds[args[0]]; ok && !watch {
+				return getEndpoints(cmd, g, args[0], args[1:], output, allNamespaces, sel)
+			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
