@@ -101,7 +101,7 @@ var Fields = []Field{
 	{StructPodSpec, "dnsConfig", Supported, ""},
 	{StructPodSpec, "readinessGates", Unsupported, "nothing would ever set the conditions"},
 	{StructPodSpec, "runtimeClassName", Unsupported, "choose the OCI runtime with --runtime"},
-	{StructPodSpec, "enableServiceLinks", Supported, "no Services yet, so no variables"},
+	{StructPodSpec, "enableServiceLinks", Supported, "the kubelet's variables for the Services of the pod's namespace stored when its bundles are made (services.md)"},
 	{StructPodSpec, "preemptionPolicy", Ignored, scheduler},
 	{StructPodSpec, "overhead", Unsupported, "set by RuntimeClass admission on a cluster"},
 	{StructPodSpec, "topologySpreadConstraints", Ignored, scheduler},

@@ -70,6 +70,7 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 		}()
 	}
 	wg.Wait()
+	r.syncEndpoints(ctx, podNamespaces(pods)...)
 	var done []Outcome
 	rolledBack := false
 	for i, o := range outcomes {

@@ -17,6 +17,7 @@ import (
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/services"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -57,6 +58,12 @@ type Config struct {
 	// pods its search domains, and their resolver forwards to its
 	// nameservers; "" is /etc/resolv.conf.
 	ResolvConf string
+	// PublishAddress is where LoadBalancer Services are published, their
+	// status.loadBalancer.ingress; "" is DefaultPublishAddress.
+	PublishAddress string
+	// DataPlane, if set, carries Services and their endpoints into the
+	// network (the service proxy); it is told each time they change.
+	DataPlane services.DataPlane
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
@@ -69,6 +76,9 @@ type Runner struct {
 	// unstored are ConfigMaps and Secrets of the input that are not
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
+	// unstoredServices are the Services of unstored as apply would
+	// allocate them, whose variables Render gives the pods.
+	unstoredServices []*corev1.Service
 	// rendered are the pods Render admitted so far, which ResourceQuota
 	// counts as apply would count them recorded.
 	rendered []*corev1.Pod

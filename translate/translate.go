@@ -82,6 +82,11 @@ type Input struct {
 	// name, that its containers' env and envFrom may read.
 	ConfigMaps map[string]*corev1.ConfigMap
 	Secrets    map[string]*corev1.Secret
+	// Services are the Services of the pod's namespace, by name, as they
+	// are when the pod's bundles are made: their variables are in every
+	// container's environment (serviceEnv). The kubelet reads them at each
+	// container start instead.
+	Services []*corev1.Service
 	// SeccompProfiles are the Localhost profiles the pod names, by their
 	// localhostProfile path.
 	SeccompProfiles map[string]*SeccompProfile
