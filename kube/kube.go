@@ -63,6 +63,9 @@ type Options struct {
 	// applies: custom resources of their kinds are accepted, besides
 	// those of definitions in the same objects.
 	Definitions []*apiextv1.CustomResourceDefinition
+	// ServiceCIDR is the range Services' ClusterIPs are in (runner's
+	// Config.ServiceCIDR); "" is DefaultServiceCIDR.
+	ServiceCIDR string
 
 	// definitions are Definitions and those of the objects expanded.
 	definitions []*apiextv1.CustomResourceDefinition

@@ -26,14 +26,15 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
 		Short: "List pods and their status, or the other objects applied, as kubectl does",
-		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
-secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
+		Long: `get lists pods, or the objects of any other kind podrun has stored: services,
+configmaps, secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
 custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
 pdb, hpa, netpol, crd, ...).`,
 		Example: `  podrun get pods
   podrun get pods -o wide
   podrun get pod hello -o yaml
   podrun get pods -w
+  podrun get svc -o wide
   podrun get sa
   podrun get sa/robot -o yaml
   podrun get configmaps -A
@@ -48,11 +49,17 @@ pdb, hpa, netpol, crd, ...).`,
 			if err != nil {
 				return fmt.Errorf("--selector %q: %w", selector, err)
 			}
+			if _, ok := endpointKinds[args[0]]; ok && !watch {
+				return getEndpoints(cmd, g, args[0], args[1:], output, allNamespaces, sel)
+			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
 				}
 				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces, sel)
+			}
+			if isServiceKind(args[0]) && !watch {
+				return getServices(cmd, g, args[1:], output, allNamespaces, sel)
 			}
 			if !isPodKind(args[0]) {
 				if watch {
