@@ -321,6 +321,10 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 	if err != nil {
 		return nil, err
 	}
+	dns, err := r.podDNS(pod)
+	if err != nil {
+		return nil, err
+	}
 	st := &state.Pod{
 		UID:       string(pod.UID),
 		Namespace: pod.Namespace,
@@ -334,7 +338,7 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 		NetNS:     sandbox.NetNS,
 		Ports:     statePorts(sandbox.Ports),
 		Pin:       stateNamespaces(sandbox.Pin),
-		DNS:       r.podDNS(pod),
+		DNS:       dns,
 	}
 	if prior != nil {
 		st.Events = prior.Events

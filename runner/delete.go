@@ -72,6 +72,7 @@ func (r *Runner) deletePod(ctx context.Context, namespace, name string, opts Del
 	if err != nil {
 		return fmt.Errorf("deleting pod %s: %w", k, err)
 	}
+	r.releaseProxy(ctx)
 	if err := r.releaseUnusedClaims(); err != nil {
 		return fmt.Errorf("releasing the claims pod %s kept: %w", k, err)
 	}

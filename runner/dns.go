@@ -18,13 +18,15 @@ import (
 // Config.ResolvConf is empty, as the kubelet's --resolv-conf default.
 const DefaultResolvConf = "/etc/resolv.conf"
 
-// clusterDNSIP is the cluster DNS address of the run's service range.
-func (r *Runner) clusterDNSIP() string {
-	cidr, err := kube.ParseServiceCIDR(r.cfg.ServiceCIDR)
-	if err != nil { // checked by New
-		cidr, _ = kube.ParseServiceCIDR(kube.DefaultServiceCIDR)
+// clusterDNSIP is the cluster DNS address of the service range in use
+// under the run root (the one its Services were stored with, else the
+// configured one).
+func (r *Runner) clusterDNSIP() (string, error) {
+	cidr, err := r.ServiceCIDR()
+	if err != nil {
+		return "", err
 	}
-	return kube.ClusterDNSIP(cidr).String()
+	return kube.ClusterDNSIP(cidr).String(), nil
 }
 
 // hostDNS replaces the host facts' resolver configuration with that of
@@ -35,20 +37,28 @@ func (r *Runner) hostDNS(facts *translate.Host) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading the host's resolver configuration %s (--resolv-conf): %w", r.cfg.ResolvConf, err)
 	}
+	dnsIP, err := r.clusterDNSIP()
+	if err != nil {
+		return err
+	}
 	facts.ResolvConf = data
-	facts.ClusterDNS = []string{r.clusterDNSIP()}
+	facts.ClusterDNS = []string{dnsIP}
 	return nil
 }
 
 // podDNS is what the pod's monitor needs to serve cluster DNS, for a pod
 // whose resolver is the cluster's; nil for others.
-func (r *Runner) podDNS(pod *corev1.Pod) *state.DNS {
+func (r *Runner) podDNS(pod *corev1.Pod) (*state.DNS, error) {
 	if !translate.ClusterDNS(&pod.Spec) {
-		return nil
+		return nil, nil
+	}
+	addr, err := r.clusterDNSIP()
+	if err != nil {
+		return nil, err
 	}
 	return &state.DNS{
-		Addr:       r.clusterDNSIP(),
+		Addr:       addr,
 		Objects:    filepath.Join(r.cfg.RunRoot, "objects"),
 		ResolvConf: r.cfg.ResolvConf,
-	}
+	}, nil
 }

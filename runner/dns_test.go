@@ -33,7 +33,11 @@ func TestPodDNS(t *testing.T) {
 		{corev1.DNSNone, false, nil},
 	} {
 		pod := &corev1.Pod{Spec: corev1.PodSpec{DNSPolicy: tt.policy, HostNetwork: tt.hostNet}}
-		if diff := cmp.Diff(tt.want, r.podDNS(pod)); diff != "" {
+		got, err := r.podDNS(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("policy %q hostNetwork %v (-want +got):\n%s", tt.policy, tt.hostNet, diff)
 		}
 	}

@@ -16,7 +16,7 @@ func (r *Runner) servicesConfig() services.Config {
 		RunRoot:   r.cfg.RunRoot,
 		Objects:   r.Objects(),
 		Pods:      r.List,
-		DataPlane: r.cfg.DataPlane,
+		DataPlane: r.dataPlane(),
 		Log:       r.cfg.Log,
 	}
 }

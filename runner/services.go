@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -117,6 +118,56 @@ func (r *Runner) checkServiceRange(record bool) (netip.Prefix, error) {
 	if record && (got != want || !exists(r.serviceRangeFile())) {
 		if err := state.WriteFile(r.serviceRangeFile(), []byte(want.String()+"\n"), 0o644); err != nil {
 			return netip.Prefix{}, fmt.Errorf("recording the service range: %w", err)
+		}
+	}
+	return want, nil
+}
+
+// publishAddressFile records where a run root's NodePort and
+// LoadBalancer Services are published.
+func (r *Runner) publishAddressFile() string { return filepath.Join(r.cfg.RunRoot, "publish-address") }
+
+// PublishAddress is where the run root's NodePort and LoadBalancer
+// Services are published: the address the first Service stored
+// recorded, else Config.PublishAddress, else DefaultPublishAddress.
+func (r *Runner) PublishAddress() (netip.Addr, error) {
+	s := cmp.Or(r.cfg.PublishAddress, DefaultPublishAddress)
+	if data, err := os.ReadFile(r.publishAddressFile()); err == nil {
+		s = strings.TrimSpace(string(data))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return netip.Addr{}, fmt.Errorf("reading the publish address: %w", err)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("publish address %q: want an IPv4 address, 0.0.0.0 for every address of this machine", s)
+	}
+	return a, nil
+}
+
+// checkPublishAddress returns the publish address of the Services to be
+// stored: Config.PublishAddress, if given, must be the recorded one while
+// Services are stored (stored counts them), as LoadBalancer statuses name
+// it. With record, it is recorded for later commands (monitors and
+// supervisors, which sync the data plane, get no flags). The caller
+// holds the services lock.
+func (r *Runner) checkPublishAddress(record bool, stored int) (netip.Addr, error) {
+	got, err := r.PublishAddress()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	want := got
+	if r.cfg.PublishAddress != "" {
+		if want, err = netip.ParseAddr(r.cfg.PublishAddress); err != nil || !want.Is4() {
+			return netip.Addr{}, fmt.Errorf("--publish-address %q: want an IPv4 address, 0.0.0.0 for every address of this machine", r.cfg.PublishAddress)
+		}
+	}
+	if want != got && stored > 0 && exists(r.publishAddressFile()) {
+		return netip.Addr{}, fmt.Errorf("the Services under %s are published on %s, not --publish-address=%s: "+
+			"run podrun with --publish-address=%s, or delete every Service before changing it", r.cfg.RunRoot, got, want, got)
+	}
+	if record && (want != got || !exists(r.publishAddressFile())) {
+		if err := state.WriteFile(r.publishAddressFile(), []byte(want.String()+"\n"), 0o644); err != nil {
+			return netip.Addr{}, fmt.Errorf("recording the publish address: %w", err)
 		}
 	}
 	return want, nil
@@ -245,8 +296,12 @@ func (r *Runner) allocateServices(services []kube.Service, record bool) ([]*core
 	if err != nil {
 		return nil, err
 	}
+	publish, err := r.checkPublishAddress(record, len(stored))
+	if err != nil {
+		return nil, err
+	}
 	a := newAllocator(cidr, stored)
-	a.publish = r.cfg.PublishAddress
+	a.publish = publish.String()
 	a.hostPorts = r.podHostPorts
 	a.portFree = network.CheckPortFree
 	var out []*corev1.Service

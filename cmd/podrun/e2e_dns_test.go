@@ -88,11 +88,11 @@ func TestClusterDNS(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
 	conf := dnsUpstream(t, e)
-	e.storeService(t, clusterIPService("web", "10.96.0.50"))
+	e.storeService(t, clusterIPService("web", e.svcAddr(50)))
 	e.must("--resolv-conf", conf, "apply", "-f", e.manifest("pod.yaml", podYAML("client", "", container("c", "exec sleep 300", ""))))
 	defer e.must("delete", "pod", "client", "--grace-period", "0")
 
-	want := "search default.svc.cluster.local svc.cluster.local cluster.local example.test\nnameserver 10.96.0.10\noptions ndots:5\n"
+	want := "search default.svc.cluster.local svc.cluster.local cluster.local example.test\nnameserver " + e.svcAddr(10) + "\noptions ndots:5\n"
 	if got := e.must("exec", "client", "--", "cat", "/etc/resolv.conf"); got != want {
 		t.Errorf("resolv.conf = %q, want %q", got, want)
 	}
@@ -106,7 +106,7 @@ func TestClusterDNS(t *testing.T) {
 	}
 	for _, name := range []string{"web", "web.default.svc.cluster.local"} {
 		out, _ := lookup(name)
-		if !strings.Contains(out, "Name:\tweb.default.svc.cluster.local\nAddress: 10.96.0.50\n") {
+		if !strings.Contains(out, "Name:\tweb.default.svc.cluster.local\nAddress: "+e.svcAddr(50)+"\n") {
 			t.Errorf("nslookup %s:\n%s", name, out)
 		}
 	}
@@ -116,13 +116,13 @@ func TestClusterDNS(t *testing.T) {
 	if out, err := lookup("outside.test"); err != nil || !strings.Contains(out, "192.0.2.77") {
 		t.Errorf("nslookup outside.test (the test's upstream): %v\n%s", err, out)
 	}
-	e.storeService(t, clusterIPService("late", "10.96.0.51"))
-	if out, _ := lookup("late"); !strings.Contains(out, "Name:\tlate.default.svc.cluster.local\nAddress: 10.96.0.51\n") {
+	e.storeService(t, clusterIPService("late", e.svcAddr(51)))
+	if out, _ := lookup("late"); !strings.Contains(out, "Name:\tlate.default.svc.cluster.local\nAddress: "+e.svcAddr(51)+"\n") {
 		t.Errorf("nslookup of a Service stored after the pod started:\n%s", out)
 	}
-	e.getentInPod(t, "client", "web", "10.96.0.50")
-	e.getentInPod(t, "client", "web.default", "10.96.0.50")
-	e.getentInPod(t, "client", "web.default.svc.cluster.local", "10.96.0.50")
+	e.getentInPod(t, "client", "web", e.svcAddr(50))
+	e.getentInPod(t, "client", "web.default", e.svcAddr(50))
+	e.getentInPod(t, "client", "web.default.svc.cluster.local", e.svcAddr(50))
 	e.getentInPod(t, "client", "outside.test", "192.0.2.77")
 
 	// A headless Service's ready endpoints, by the Service's name and by
@@ -146,12 +146,12 @@ func TestClusterDNS(t *testing.T) {
 	// the SRV record of a named port.
 	nsPath := filepath.Join(e.runRoot, "pods", "default_client", "ns", "net")
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return dialInNetns(nsPath, network, "10.96.0.10:53")
+		return dialInNetns(nsPath, network, e.svcAddr(10)+":53")
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if addrs, err := r.LookupHost(ctx, "web.default.svc.cluster.local"); err != nil || len(addrs) != 1 || addrs[0] != "10.96.0.50" {
-		t.Errorf("Go's resolver: web = %v, %v; want [10.96.0.50]", addrs, err)
+	if addrs, err := r.LookupHost(ctx, "web.default.svc.cluster.local"); err != nil || len(addrs) != 1 || addrs[0] != e.svcAddr(50) {
+		t.Errorf("Go's resolver: web = %v, %v; want [%s]", addrs, err, e.svcAddr(50))
 	}
 	if _, srvs, err := r.LookupSRV(ctx, "http", "tcp", "web.default.svc.cluster.local"); err != nil || len(srvs) != 1 ||
 		srvs[0].Port != 80 || srvs[0].Target != "web.default.svc.cluster.local." {
@@ -188,11 +188,11 @@ func BenchmarkDNSLookup(b *testing.B) {
 	e := newEnv(b)
 	e.loadDemo()
 	conf := dnsUpstream(b, e)
-	e.storeService(b, clusterIPService("web", "10.96.0.50"))
+	e.storeService(b, clusterIPService("web", e.svcAddr(50)))
 	e.must("--resolv-conf", conf, "apply", "-f", e.manifest("pod.yaml", podYAML("client", "", container("c", "exec sleep 300", ""))))
 	defer e.must("delete", "pod", "client", "--grace-period", "0")
 	nsPath := filepath.Join(e.runRoot, "pods", "default_client", "ns", "net")
-	conn, err := dialInNetns(nsPath, "udp", "10.96.0.10:53")
+	conn, err := dialInNetns(nsPath, "udp", e.svcAddr(10)+":53")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestDNSMemory(t *testing.T) {
 	e := newEnv(t)
 	e.loadDemo()
 	conf := dnsUpstream(t, e)
-	e.storeService(t, clusterIPService("web", "10.96.0.50"))
+	e.storeService(t, clusterIPService("web", e.svcAddr(50)))
 	e.must("--resolv-conf", conf, "apply", "-f", e.manifest("pods.yaml",
 		podYAML("with", "", container("c", "exec sleep 300", ""))+"---\n"+
 			podYAML("without", "  dnsPolicy: Default\n", container("c", "exec sleep 300", ""))))

@@ -86,8 +86,8 @@ func TestServices(t *testing.T) {
 		t.Errorf("get svc:\n%s", table)
 	}
 	for _, s := range []corev1.Service{web, np, lb} {
-		if !strings.HasPrefix(s.Spec.ClusterIP, "10.96.") {
-			t.Errorf("%s: ClusterIP %q not of the default range", s.Name, s.Spec.ClusterIP)
+		if !strings.HasPrefix(s.Spec.ClusterIP, strings.TrimSuffix(e.serviceCIDR, "0/24")) {
+			t.Errorf("%s: ClusterIP %q not of the test's range %s", s.Name, s.Spec.ClusterIP, e.serviceCIDR)
 		}
 	}
 

@@ -21,8 +21,11 @@ import (
 )
 
 // The Service tests run pods behind Services, on the test's own bridge and
-// service range, and reach them from client pods (wget, nslookup, getent,
-// netecho) and from the host, only at addresses the test made.
+// service range, and reach them from client pods (netecho's HTTP client
+// with Go's resolver, busybox's nslookup, the host's glibc getent in the
+// pod's network with its resolv.conf) and from the host, only at
+// addresses the test made. (Debian's static busybox wget crashes, in pods
+// and out: netecho stands in for it.)
 
 var (
 	netechoOnce sync.Once
@@ -32,7 +35,7 @@ var (
 
 // netecho builds testdata/netecho once, into a directory of its own
 // beside the podrun binary, that pods mount at /tools.
-func netecho(t *testing.T) string {
+func netecho(t testing.TB) string {
 	t.Helper()
 	testenv.RequireBinary(t, "go")
 	netechoOnce.Do(func() {
@@ -58,8 +61,9 @@ func toolsVolume(dir string) string {
 const toolsMount = "    volumeMounts: [{name: tools, mountPath: /tools, readOnly: true}]\n"
 
 // webPod serves its own name over HTTP on its port named "http" (8080),
-// ready while /tmp/ready exists (checked every second).
-func webPod(name, labels string) string {
+// ready while /tmp/ready exists (checked every second), with netecho at
+// /tools.
+func (e *env) webPod(name, labels string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata:
@@ -67,7 +71,7 @@ metadata:
   labels: {%[2]s}
 spec:
   terminationGracePeriodSeconds: 1
-  containers:
+%[3]s  containers:
   - name: web
     image: localhost/podrun/busybox:demo
     command: ["sh", "-c", "mkdir -p /www && echo %[1]s > /www/index.html && touch /tmp/ready && exec httpd -f -p 8080 -h /www"]
@@ -77,12 +81,13 @@ spec:
       exec: {command: ["test", "-f", "/tmp/ready"]}
       periodSeconds: 1
       failureThreshold: 1
-`, name, labels)
+%[4]s`, name, labels, toolsVolume(netecho(e.t)), toolsMount)
 }
 
-// clientPod sleeps, for the test to exec into.
-func clientPod(name, extra string) string {
-	return podYAML(name, "  terminationGracePeriodSeconds: 1\n"+extra, container("client", "exec sleep 3600", ""))
+// clientPod sleeps, for the test to exec into, with netecho at /tools.
+func (e *env) clientPod(name, extra string) string {
+	return podYAML(name, "  terminationGracePeriodSeconds: 1\n"+extra+toolsVolume(netecho(e.t)),
+		container("client", "exec sleep 3600", toolsMount))
 }
 
 func serviceYAML(name, spec string) string {
@@ -133,15 +138,19 @@ func (e *env) inPod(pod, script string) (string, error) {
 	return out, nil
 }
 
-// responders fetches url n times from the client pod and counts who
-// answered.
+// responders fetches url n times from a pod, each time on a new
+// connection (netecho get: Go's resolver), and counts who answered;
+// failures count as "FAILED".
 func (e *env) responders(client, url string, n int) (map[string]int, error) {
-	out, err := e.inPod(client, fmt.Sprintf("for i in $(seq %d); do wget -q -T 2 -O- %s || echo FAILED; done", n, url))
+	out, err := e.inPod(client, fmt.Sprintf("/tools/netecho get %s %d", url, n))
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]int{}
-	for _, line := range strings.Fields(out) {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(line, "FAILED") {
+			line = "FAILED"
+		}
 		seen[line]++
 	}
 	return seen, nil
@@ -166,9 +175,9 @@ func TestServiceClusterIP(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
 	docs := []string{
-		webPod("web-0", "app: web"), webPod("web-1", "app: web"), webPod("web-2", "app: web"),
+		e.webPod("web-0", "app: web"), e.webPod("web-1", "app: web"), e.webPod("web-2", "app: web"),
 		serviceYAML("web", "  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: http}\n"),
-		clientPod("client", ""),
+		e.clientPod("client", ""),
 	}
 	e.must("apply", "-f", e.manifest("web.yaml", strings.Join(docs, "---\n")))
 	e.waitReady("web-0", "web-1", "web-2", "client")
@@ -191,11 +200,16 @@ func TestServiceClusterIP(t *testing.T) {
 			t.Errorf("%s answered by %v, want web-0, web-1 and web-2 and no failure", url, seen)
 		}
 	}
-	for _, cmd := range []string{"nslookup web", "nslookup web.default.svc.cluster.local", "getent hosts web", "getent hosts web.default"} {
-		out, err := e.inPod("client", cmd)
-		if err != nil || !strings.Contains(out, ip) {
-			t.Errorf("%s: %v\n%s (want %s)", cmd, err, out, ip)
+	// busybox's nslookup asks every search domain at once and exits 1 for
+	// the NXDOMAIN ones, as in a cluster: its answer is what tells.
+	for _, name := range []string{"web", "web.default.svc.cluster.local"} {
+		out, errOut, _ := e.run("exec", "client", "--", "nslookup", name)
+		if !strings.Contains(out, "Name:\tweb.default.svc.cluster.local\nAddress: "+ip+"\n") {
+			t.Errorf("nslookup %s:\n%s%s (want %s)", name, out, errOut, ip)
 		}
+	}
+	for _, name := range []string{"web", "web.default", "web.default.svc.cluster.local"} {
+		e.getentInPod(t, "client", name, ip)
 	}
 
 	// Unready: out of the endpoints within one probe period (1 s; the
@@ -246,14 +260,14 @@ func TestServiceClusterIP(t *testing.T) {
 func TestServiceAppliedLater(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
-	e.must("apply", "-f", e.manifest("client.yaml", clientPod("early", "")))
+	e.must("apply", "-f", e.manifest("client.yaml", e.clientPod("early", "")))
 	e.waitReady("early")
-	e.must("apply", "-f", e.manifest("web.yaml", webPod("late-web", "app: late")+"---\n"+
+	e.must("apply", "-f", e.manifest("web.yaml", e.webPod("late-web", "app: late")+"---\n"+
 		serviceYAML("late", "  selector: {app: late}\n  ports:\n  - {port: 8081, targetPort: 8080}\n")))
 	e.waitReady("late-web")
 	ip := e.service("late").Spec.ClusterIP
 	eventually(t, 5*time.Second, func() error {
-		out, err := e.inPod("early", "wget -q -T 2 -O- http://late:8081/")
+		out, err := e.inPod("early", "/tools/netecho get http://late:8081/ 1")
 		if err == nil && strings.TrimSpace(out) != "late-web" {
 			err = fmt.Errorf("late answered %q", out)
 		}
@@ -263,8 +277,8 @@ func TestServiceAppliedLater(t *testing.T) {
 	if err != nil || strings.Contains(env, "LATE_SERVICE_HOST") {
 		t.Errorf("a pod started before the Service has its variables: %v\n%s", err, env)
 	}
-	e.must("apply", "-f", e.manifest("later.yaml", clientPod("after", "")+"---\n"+
-		clientPod("unlinked", "  enableServiceLinks: false\n")))
+	e.must("apply", "-f", e.manifest("later.yaml", e.clientPod("after", "")+"---\n"+
+		e.clientPod("unlinked", "  enableServiceLinks: false\n")))
 	e.waitReady("after", "unlinked")
 	env, err = e.inPod("after", "env")
 	for _, want := range []string{
@@ -290,9 +304,9 @@ func TestServiceHeadless(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
 	pod := func(name string) string {
-		return strings.Replace(webPod(name, "app: hl"), "spec:\n", "spec:\n  hostname: "+name+"\n  subdomain: hl\n", 1)
+		return strings.Replace(e.webPod(name, "app: hl"), "spec:\n", "spec:\n  hostname: "+name+"\n  subdomain: hl\n", 1)
 	}
-	path := e.manifest("hl.yaml", strings.Join([]string{pod("h0"), pod("h1"), clientPod("client", ""),
+	path := e.manifest("hl.yaml", strings.Join([]string{pod("h0"), pod("h1"), e.clientPod("client", ""),
 		serviceYAML("hl", "  clusterIP: None\n  selector: {app: hl}\n  ports:\n  - {name: http, port: 8080}\n")}, "---\n"))
 	e.must("apply", "-f", path)
 	e.waitReady("h0", "h1", "client")
@@ -309,7 +323,7 @@ func TestServiceHeadless(t *testing.T) {
 		if err != nil || !strings.Contains(out, ip) {
 			t.Errorf("%s.hl: %v\n%s (want %s)", name, err, out, ip)
 		}
-		out, err = e.inPod("client", "wget -q -T 2 -O- http://"+name+".hl:8080/")
+		out, err = e.inPod("client", "/tools/netecho get http://"+name+".hl:8080/ 1")
 		if err != nil || strings.TrimSpace(out) != name {
 			t.Errorf("http://%s.hl:8080/: %v %q", name, err, out)
 		}
@@ -332,7 +346,7 @@ func TestServiceNodePortAndLoadBalancer(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
 	np, lb := e.portBase+5, e.portBase+6
-	path := e.manifest("np.yaml", strings.Join([]string{webPod("np-web", "app: np"),
+	path := e.manifest("np.yaml", strings.Join([]string{e.webPod("np-web", "app: np"),
 		serviceYAML("np", fmt.Sprintf("  type: NodePort\n  selector: {app: np}\n  ports:\n  - {port: 80, targetPort: 8080, nodePort: %d}\n", np)),
 		serviceYAML("lb", fmt.Sprintf("  type: LoadBalancer\n  selector: {app: np}\n  ports:\n  - {port: %d, targetPort: http}\n", lb)),
 	}, "---\n"))
@@ -370,15 +384,15 @@ func TestServiceNodePortAndLoadBalancer(t *testing.T) {
 func TestServiceRejects(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
-	path := e.manifest("empty.yaml", clientPod("client", "")+"---\n"+
+	path := e.manifest("empty.yaml", e.clientPod("client", "")+"---\n"+
 		serviceYAML("empty", "  selector: {app: nobody}\n  ports:\n  - {port: 80}\n"))
 	e.must("apply", "-f", path)
 	e.waitReady("client")
 	ip := e.service("empty").Spec.ClusterIP
 	refused := func() {
 		t.Helper()
-		out, err := e.inPod("client", "wget -q -T 5 -O- http://"+ip+"/ 2>&1; echo rc=$?")
-		if err != nil || !strings.Contains(out, "refused") {
+		out, err := e.inPod("client", "/tools/netecho get http://"+ip+"/ 1")
+		if err != nil || !strings.Contains(out, "connection refused") {
 			t.Errorf("a pod connecting to %s: %v %q, want refused (not a timeout)", ip, err, out)
 		}
 		_, err = net.DialTimeout("tcp", ip+":80", 5*time.Second)
@@ -452,23 +466,34 @@ spec:
 	e.must("delete", "service", "dnsish")
 }
 
-// TestServiceRulesGo: deleting a Service removes its rules; monitors
-// killed with -9 and the pods then deleted leave no rule either (the leak
-// check of newEnv looks for every rule of the test's range and instance).
+// TestServiceRulesGo: deleting a Service removes its rules, the range
+// staying rejected while the run root has pods; the last pod deleted
+// takes the rest. Monitors killed with -9 and everything then deleted
+// leave no rule either (the leak check of newEnv looks for every rule,
+// chain and routing rule of the test's range and instance).
 func TestServiceRulesGo(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
-	path := e.manifest("web.yaml", webPod("rw", "app: rw")+"---\n"+
+	path := e.manifest("web.yaml", e.webPod("rw", "app: rw")+"---\n"+
 		serviceYAML("rw", "  type: NodePort\n  selector: {app: rw}\n  ports:\n  - {port: 80, targetPort: 8080}\n"))
 	e.must("apply", "-f", path)
 	e.waitReady("rw")
 	ip := e.service("rw").Spec.ClusterIP
-	if rules := e.serviceRules(); !strings.Contains(rules, ip) {
-		t.Fatalf("no rule names %s:\n%s", ip, rules)
+	np := e.service("rw").Spec.Ports[0].NodePort
+	if rules := e.serviceRules(); !strings.Contains(rules, ip) || !strings.Contains(rules, fmt.Sprint(np)) {
+		t.Fatalf("no rule names %s and node port %d:\n%s", ip, np, rules)
 	}
+	// The Service's rules go with it; while a pod of the run root lives,
+	// the range stays rejected (the rules that name no Service), so that
+	// the address just freed is refused here, never routed out.
 	e.must("delete", "service", "rw")
+	if rules := e.serviceRules(); strings.Contains(rules, ip) || strings.Contains(rules, fmt.Sprint(np)) ||
+		!strings.Contains(rules, "service range stays on this machine") {
+		t.Errorf("rules after delete service, want none of the Service's and the range rejected:\n%s", rules)
+	}
+	e.must("delete", "pod", "rw", "--grace-period", "0")
 	if rules := e.serviceRules(); rules != "" {
-		t.Errorf("rules left after delete service:\n%s", rules)
+		t.Errorf("rules left after the last Service and pod were deleted:\n%s", rules)
 	}
 	e.must("apply", "-f", path)
 	e.waitReady("rw")

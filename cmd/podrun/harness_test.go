@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,6 +119,7 @@ func newEnv(t testing.TB) *env {
 
 		serviceCIDR: fmt.Sprintf("10.%d.%d.0/24", 200+os.Getpid()%50, n),
 	}
+	e.proxyInstance = runner.ProxyInstance(e.runRoot)
 	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +136,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	snap := leakcheck.Take(t, leakcheck.Options{
-		Roots:    []string{dir},
-		Markers:  []string{e.subnet, e.bridge, e.network, e.runRoot},
-		Bridge:   e.bridge,
-		RuncRoot: filepath.Join(e.runRoot, "runtime"),
+		Roots: []string{dir},
+		Markers: []string{e.subnet, e.bridge, e.network, e.runRoot,
+			strings.TrimSuffix(e.serviceCIDR, "0/24"), "PODRUN-" + e.proxyInstance + "-", "podrun " + e.proxyInstance},
+		VirtualRanges: []netip.Prefix{netip.MustParsePrefix(e.serviceCIDR)},
+		Bridge:        e.bridge,
+		RuncRoot:      filepath.Join(e.runRoot, "runtime"),
 	})
 	// Cleanups run last-in first-out: the leak check runs after teardown.
 	t.Cleanup(func() { snap.Check(t) })
@@ -170,9 +174,17 @@ func (e *env) checkSupervisors() {
 	}
 }
 
-// deleteAll removes whatever pods a test left, so one failure does not
-// leak into the next test's leak check.
+// deleteAll removes whatever Services and pods a test left, so one
+// failure does not leak into the next test's leak check.
 func (e *env) deleteAll() {
+	if out, _, err := e.run("get", "services", "-A", "-o", "json"); err == nil {
+		var svcs corev1.ServiceList
+		if json.Unmarshal([]byte(out), &svcs) == nil {
+			for _, s := range svcs.Items {
+				e.run("delete", "service", s.Name, "-n", s.Namespace)
+			}
+		}
+	}
 	out, _, err := e.run("get", "pods", "-A", "-o", "json")
 	if err != nil {
 		return
@@ -197,6 +209,11 @@ func (e *env) failingRuntime() string {
 		e.t.Fatal(err)
 	}
 	return wrapper
+}
+
+// svcAddr is the address ending in last of the test's service range.
+func (e *env) svcAddr(last int) string {
+	return strings.TrimSuffix(e.serviceCIDR, "0/24") + strconv.Itoa(last)
 }
 
 // run runs podrun with the test's roots and network.

@@ -112,13 +112,25 @@ func haveSCTP() bool {
 // conntrack clean-up) leaves them applied, as they are what is wanted, and
 // the next Sync or Teardown completes the rest.
 func (p *Proxy) Sync(ctx context.Context, services []*corev1.Service, slices []*discoveryv1.EndpointSlice) error {
+	return p.sync(ctx, services, slices, false)
+}
+
+// Guard is Sync with no Service, keeping the rules that serve none: the
+// service range rejected, so that a packet to a ClusterIP of a Service
+// just deleted is refused here and never routed out, while the run root
+// still has pods that might send one.
+func (p *Proxy) Guard(ctx context.Context) error {
+	return p.sync(ctx, nil, nil, true)
+}
+
+func (p *Proxy) sync(ctx context.Context, services []*corev1.Service, slices []*discoveryv1.EndpointSlice, guard bool) error {
 	unlock, err := p.lock(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	ports := buildPorts(services, slices, p.sctp, p.cfg.Log)
-	if len(ports) == 0 {
+	if len(ports) == 0 && !guard {
 		return p.teardown(ctx)
 	}
 	cur, err := p.save(ctx)

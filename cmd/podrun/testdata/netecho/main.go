@@ -8,6 +8,10 @@
 //	                            from one socket (one conntrack entry), send
 //	                            MSG every 200 ms forever, printing each
 //	                            answer or "timeout"
+//	netecho get URL N           GET URL N times (2 s timeout each), printing
+//	                            each body's first line, or "FAILED: error"
+//	                            (Go's own resolver: busybox's static wget
+//	                            crashes in Debian's build)
 //	netecho connect ADDR:PORT N connect N times, each time reading until EOF,
 //	                            and print the mean time of one, in microseconds
 //	netecho lookup NAME N       resolve NAME N times through /etc/resolv.conf
@@ -20,8 +24,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -49,6 +55,19 @@ func run(args []string) error {
 			return errors.New("usage: netecho udp ADDR MSG")
 		}
 		return udpAsk(args[1], args[2])
+	case "get":
+		if len(args) != 3 {
+			return errors.New("usage: netecho get URL N")
+		}
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 {
+			return fmt.Errorf("count %q: want a positive number", args[2])
+		}
+		c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		for range n {
+			fmt.Println(get(c, args[1]))
+		}
+		return nil
 	case "connect", "lookup":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: netecho %s TARGET N", args[0])
@@ -159,6 +178,22 @@ func connect(addr string) error {
 	}
 	_, err = io.Copy(io.Discard, conn)
 	return err
+}
+
+// get fetches url with a fresh connection and returns the body's first
+// line, or "FAILED: " and why.
+func get(c *http.Client, url string) string {
+	resp, err := c.Get(url)
+	if err != nil {
+		return "FAILED: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "FAILED: " + err.Error()
+	}
+	line, _, _ := strings.Cut(string(body), "\n")
+	return line
 }
 
 func lookup(name string) error {
