@@ -70,6 +70,9 @@ type Options struct {
 	// create: GeneratedName is what kubectl create gets. Nil refuses
 	// generateName, as kubectl apply does.
 	GenerateName func(base string) string
+	// ServiceCIDR is the range Services' ClusterIPs are in (runner's
+	// Config.ServiceCIDR); "" is DefaultServiceCIDR.
+	ServiceCIDR string
 
 	// definitions are Definitions and those of the objects expanded.
 	definitions []*apiextv1.CustomResourceDefinition

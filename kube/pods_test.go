@@ -205,11 +205,11 @@ a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": suppo
 	}, {
 		name: "kinds and apiVersions",
 		in: []string{
-			"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+			"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: d}\n---\napiVersion: v1\nkind: PodTemplate\nmetadata: {name: s}\n",
 			"apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
 		},
-		want: `a.yaml:1: kind ReplicationController (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
-a.yaml:5: kind Service (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
+		want: `a.yaml:1: kind ReplicationController (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
+a.yaml:5: kind PodTemplate (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
 b.yaml:1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`,
 	}, {
 		name: "namespace differing from --namespace",

@@ -26,8 +26,8 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
 		Short: "List pods and their status, or the other objects applied, as kubectl does",
-		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
-secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
+		Long: `get lists pods, or the objects of any other kind podrun has stored: services,
+configmaps, secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
 custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
 pdb, hpa, netpol, crd, ...). Several kinds at once, as kubectl: deploy,rs,
 TYPE/NAME of different kinds, or all; each kind's table on its own, names
@@ -36,6 +36,7 @@ prefixed by their kind. -o name prints kind.group/name.`,
   podrun get pods -o wide
   podrun get pod hello -o yaml
   podrun get pods -w
+  podrun get svc -o wide
   podrun get sa
   podrun get sa/robot -o yaml
   podrun get deploy,rs -l app=web
@@ -62,11 +63,17 @@ prefixed by their kind. -o name prints kind.group/name.`,
 			if args, err = kindAndNames(args); err != nil {
 				return err
 			}
+			if _, ok := endpointKinds[args[0]]; ok && !watch {
+				return getEndpoints(cmd, g, args[0], args[1:], output, allNamespaces, sel)
+			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
 				}
 				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces, sel)
+			}
+			if isServiceKind(args[0]) && !watch {
+				return getServices(cmd, g, args[1:], output, allNamespaces, sel)
 			}
 			if !isPodKind(args[0]) {
 				if watch {
