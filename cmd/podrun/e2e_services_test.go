@@ -91,6 +91,11 @@ func TestServices(t *testing.T) {
 		}
 	}
 
+	// get all lists them with the other kinds, in the same columns.
+	if all := e.must("get", "all"); !regexp.MustCompile(`(?m)^NAME\s+TYPE\s+CLUSTER-IP.*\nservice/web\s+ClusterIP\s+`+
+		regexp.QuoteMeta(web.Spec.ClusterIP)+`\s+<none>\s+80/TCP`).MatchString(all) || !strings.Contains(all, "pod/client") {
+		t.Errorf("get all:\n%s", all)
+	}
 	if wide := e.must("get", "svc", "web", "-o", "wide"); !regexp.MustCompile(`SELECTOR\n.*\s+app=web\n$`).MatchString(wide) {
 		t.Errorf("get svc web -o wide:\n%s", wide)
 	}

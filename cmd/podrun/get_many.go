@@ -35,7 +35,7 @@ type kindLister struct {
 // listerFinders find the lister of a name get is given, in turn; the
 // stored objects' lister comes after them. A kind with its own printer
 // plugs in here with one entry.
-var listerFinders = []func(name string) *kindLister{podLister, workloadLister}
+var listerFinders = []func(name string) *kindLister{podLister, workloadLister, serviceLister}
 
 // allCategory is kubectl's "all": the kinds get all lists, in its order.
 // Those podrun does not know are left out.

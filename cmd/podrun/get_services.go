@@ -14,9 +14,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podrun/podrun/kube"
+	"github.com/podrun/podrun/runner"
 )
 
 // isServiceKind says whether get or describe is given Services: services,
@@ -289,4 +291,49 @@ func endpointsText(ep *corev1.Endpoints, port *string) string {
 		return fmt.Sprintf("%s + %d more...", strings.Join(list, ","), count-most)
 	}
 	return strings.Join(list, ",")
+}
+
+// serviceLister lists Services for get of several kinds (get_many.go),
+// printed as get services prints them.
+func serviceLister(name string) *kindLister {
+	if !isServiceKind(name) {
+		return nil
+	}
+	return &kindLister{
+		printed: "service",
+		list: func(_ context.Context, r *runner.Runner, ns string, names []string, sel k8slabels.Selector) ([]map[string]any, error) {
+			all, err := r.Services(ns)
+			if err != nil {
+				return nil, err
+			}
+			list, err := pickServices(all, names)
+			var out []map[string]any
+			for _, s := range list {
+				if !sel.Matches(k8slabels.Set(s.Labels)) {
+					continue
+				}
+				s.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}
+				obj, convErr := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
+				if convErr != nil {
+					return nil, fmt.Errorf("reading service %s/%s: %w", s.Namespace, s.Name, convErr)
+				}
+				out = append(out, obj)
+			}
+			return out, err
+		},
+		table: func(w io.Writer, objs []map[string]any, wide, withNamespace bool) error {
+			list := make([]*corev1.Service, len(objs))
+			for i, o := range objs {
+				list[i] = &corev1.Service{}
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o, list[i]); err != nil {
+					return err
+				}
+			}
+			output := ""
+			if wide {
+				output = "wide"
+			}
+			return printServices(w, list, output, withNamespace, false)
+		},
+	}
 }
