@@ -97,10 +97,13 @@ unit:
 
 # bench reports, each as a ratio in one run: pod start against bare runc,
 # image load against tar -x of the same layers, image pull from a local
-# registry against skopeo copy of the same image, and apply and delete of
-# 20 pods against one (-args -podrun.bench-pods=100 for more).
+# registry against skopeo copy of the same image, apply and delete of
+# 20 pods against one (-args -podrun.bench-pods=100 for more), a DNS
+# lookup from a pod against one of a bare loopback server, and a
+# connection through a Service's ClusterIP against one to the pod's address.
 bench: deps
 	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench . -benchtime 10x ./cmd/podrun/
+	$(SUDO) env "PATH=$$PATH" $(GO) test -run '^$$' -bench Connect -benchtime 1000x ./runner/proxy/
 
 vet:
 	$(GO) vet ./...

@@ -13,7 +13,9 @@
 // 1.1 scalars: unquoted yes/no/on/off are booleans, 0644 is octal).
 //
 // Expand turns objects into a Set: pods to run and the ConfigMaps,
-// Secrets and PersistentVolumeClaims they read. It applies kubectl's
+// Secrets and PersistentVolumeClaims they read, and Services (their
+// ClusterIPs and nodePorts as asked for, checked against the service
+// range of Options; the runner allocates the others). It applies kubectl's
 // namespace rule, the API server's defaults (pkg/apis/core/v1/defaults.go
 // and the ServiceAccount and Priority admission plugins; stringData merged
 // into a Secret's data) and then its validation with its wording

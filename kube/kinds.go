@@ -199,6 +199,10 @@ var keptKinds = []keptKind{
 	},
 }
 
+// ServiceResource is the Service kind: its ClusterIP and nodePorts are
+// allocated when it is stored.
+var ServiceResource = Resource{Kind: "Service", Versions: []string{"v1"}, Plural: "services", Singular: "service", Short: []string{"svc"}, Namespaced: true}
+
 // Kinds are the resources podrun accepts besides custom resources, in the
 // order `get` lists them: pods and the objects pods use, then the kinds
 // podrun keeps.
@@ -208,6 +212,7 @@ var Kinds = func() []Resource {
 		{Kind: "ConfigMap", Versions: []string{"v1"}, Plural: "configmaps", Singular: "configmap", Short: []string{"cm"}, Namespaced: true},
 		{Kind: "Secret", Versions: []string{"v1"}, Plural: "secrets", Singular: "secret", Namespaced: true},
 		{Kind: "PersistentVolumeClaim", Versions: []string{"v1"}, Plural: "persistentvolumeclaims", Singular: "persistentvolumeclaim", Short: []string{"pvc"}, Namespaced: true},
+		ServiceResource,
 	}
 	for _, k := range keptKinds {
 		rs = append(rs, k.Resource)
@@ -296,7 +301,7 @@ func validateObjectMeta(m metav1.Object, namespaced bool, name apivalidation.Val
 	if m.GetName() != "" || m.GetGenerateName() == "" {
 		return errs
 	}
-	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name")}
+	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name, or use podrun create -f")}
 	for _, e := range errs {
 		if e.Field != p.Child("name").String() {
 			out = append(out, e)

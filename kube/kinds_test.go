@@ -261,8 +261,8 @@ func TestKeptInvalid(t *testing.T) {
 			`a.yaml:16: metadata.name: Invalid value: "C": a lowercase RFC 1123 subdomain`},
 		{"duplicate", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n",
 			`a.yaml:8: metadata.name: Duplicate value: "sa": serviceaccount "sa" in namespace "default" is already defined at a.yaml:1`},
-		{"built-in kind not supported", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
-			`a.yaml:1: kind Service (v1) is not supported yet`},
+		{"built-in kind not supported", "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: s}\n",
+			`a.yaml:1: kind PodTemplate (v1) is not supported yet`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -63,6 +65,14 @@ type Options struct {
 	// applies: custom resources of their kinds are accepted, besides
 	// those of definitions in the same objects.
 	Definitions []*apiextv1.CustomResourceDefinition
+	// GenerateName, when set, names the objects that give
+	// metadata.generateName and no name, as the API server does on
+	// create: GeneratedName is what kubectl create gets. Nil refuses
+	// generateName, as kubectl apply does.
+	GenerateName func(base string) string
+	// ServiceCIDR is the range Services' ClusterIPs are in (runner's
+	// Config.ServiceCIDR); "" is DefaultServiceCIDR.
+	ServiceCIDR string
 
 	// definitions are Definitions and those of the objects expanded.
 	definitions []*apiextv1.CustomResourceDefinition
@@ -141,4 +151,15 @@ func Pods(objs []Object, opts Options) ([]Pod, error) {
 		return nil, err
 	}
 	return set.Pods, nil
+}
+
+// GeneratedName is base followed by five random characters of
+// apimachinery's alphabet, base cut to 58 characters first, as the API
+// server names an object from its generateName.
+func GeneratedName(base string) string {
+	const maxBase = 63 - 5 // the API server's limit
+	if len(base) > maxBase {
+		base = base[:maxBase]
+	}
+	return base + utilrand.String(5)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -32,6 +33,9 @@ type Set struct {
 	ConfigMaps []ConfigMap
 	Secrets    []Secret
 	Claims     []Claim // PersistentVolumeClaims (claims.go)
+	// Services (service.go), their ClusterIPs and nodePorts as asked for:
+	// the runner allocates the others when it stores them.
+	Services []Service
 	// Workloads are Deployments, ReplicaSets, StatefulSets, DaemonSets,
 	// Jobs and CronJobs (workloads.go): their controllers make the pods.
 	Workloads []Workload
@@ -44,7 +48,7 @@ type Set struct {
 }
 
 // accepted lists the kinds Expand accepts, for error messages.
-var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim"}, WorkloadKinds(), keptKindNames(),
+var accepted = slices.Concat([]string{"Pod", "ConfigMap", "Secret", "PersistentVolumeClaim", "Service"}, WorkloadKinds(), keptKindNames(),
 	[]string{"custom resources of their CustomResourceDefinitions"})
 
 // Expand validates and defaults objs, as the API server would, and
@@ -57,6 +61,7 @@ func Expand(objs []Object, opts Options) (*Set, error) {
 	seen := map[string]Source{}
 	opts.definitions = definitions(objs, opts.Definitions)
 	for _, o := range objs {
+		generateName(o, opts)
 		meta, e := expandOne(set, o, opts)
 		errs = append(errs, e...)
 		if meta == nil {
@@ -110,6 +115,13 @@ func expandOne(set *Set, o Object, opts Options) (metav1.Object, ErrorList) {
 		}
 		set.Secrets = append(set.Secrets, Secret{Source: o.Source, Secret: s})
 		return s, nil
+	case "Service":
+		s, errs := service(o, opts)
+		if s == nil {
+			return nil, errs
+		}
+		set.Services = append(set.Services, Service{Source: o.Source, Service: s, Lines: o.Lines})
+		return s, nil
 	case "PersistentVolumeClaim":
 		c, errs := claim(o, opts)
 		if c == nil {
@@ -145,6 +157,8 @@ func (s *Set) drop(gk schema.GroupKind) {
 		s.Secrets = s.Secrets[:len(s.Secrets)-1]
 	case schema.GroupKind{Kind: "PersistentVolumeClaim"}:
 		s.Claims = s.Claims[:len(s.Claims)-1]
+	case schema.GroupKind{Kind: "Service"}:
+		s.Services = s.Services[:len(s.Services)-1]
 	case schema.GroupKind{Kind: "Pod"}:
 		s.Pods = s.Pods[:len(s.Pods)-1]
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"}, schema.GroupKind{Group: "apps", Kind: "ReplicaSet"},
@@ -309,4 +323,17 @@ func validateKeys[V any](data map[string]V, p *field.Path) field.ErrorList {
 		}
 	}
 	return sortedByField(errs)
+}
+
+// generateName names o from its metadata.generateName when opts say so
+// (create), before it is validated; under apply, validation refuses it.
+func generateName(o Object, opts Options) {
+	if opts.GenerateName == nil {
+		return
+	}
+	m, err := meta.Accessor(o.Object)
+	if err != nil || m.GetName() != "" || m.GetGenerateName() == "" {
+		return
+	}
+	m.SetName(opts.GenerateName(m.GetGenerateName()))
 }

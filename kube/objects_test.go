@@ -2,11 +2,13 @@ package kube
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func expand(t *testing.T, opts Options, inputs ...string) (*Set, error) {
@@ -246,4 +248,46 @@ func hasJSONField(rt reflect.Type, name string) bool {
 		}
 	}
 	return false
+}
+
+func TestGenerateName(t *testing.T) {
+	in := `apiVersion: v1
+kind: Pod
+metadata: {generateName: web-}
+spec:
+  containers: [{name: a, image: busybox}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {generateName: migrate-}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: busybox}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {generateName: Bad_}
+`
+	if _, err := expand(t, Options{}, in); err == nil || !strings.Contains(err.Error(), "a.yaml:3: metadata.generateName: Forbidden: cannot use generate name with apply") {
+		t.Errorf("apply: %v", err)
+	}
+	_, err := expand(t, Options{GenerateName: GeneratedName}, in)
+	if err == nil || !strings.Contains(err.Error(), `metadata.generateName: Invalid value: "Bad_"`) {
+		t.Fatalf("a bad generateName: %v", err)
+	}
+	set, err := expand(t, Options{GenerateName: GeneratedName}, in[:strings.LastIndex(in, "---")])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Pods) != 1 || !regexp.MustCompile(`^web-[bcdfghjklmnpqrstvwxz2456789]{5}$`).MatchString(set.Pods[0].Pod.Name) {
+		t.Errorf("pods %v", set.Pods)
+	}
+	if len(set.Workloads) != 1 || !regexp.MustCompile(`^migrate-[bcdfghjklmnpqrstvwxz2456789]{5}$`).MatchString(set.Workloads[0].Object.(metav1.Object).GetName()) {
+		t.Errorf("workloads %v", set.Workloads)
+	}
+	if n := GeneratedName(strings.Repeat("a", 70)); len(n) != 63 {
+		t.Errorf("a long base gives %q", n)
+	}
 }

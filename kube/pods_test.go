@@ -60,7 +60,7 @@ a.yaml:7: metadata.annotations: Invalid value: "-x": name part must consist of a
 			"apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec:\n  containers: [{name: c, image: busybox}]\n",
 		},
 		want: `a.yaml:4: metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')
-b.yaml:4: metadata.generateName: Forbidden: cannot use generate name with apply; set metadata.name`,
+b.yaml:4: metadata.generateName: Forbidden: cannot use generate name with apply; set metadata.name, or use podrun create -f`,
 	}, {
 		name: "no containers",
 		in:   []string{podHead + "  restartPolicy: Never\n"},
@@ -205,11 +205,11 @@ a.yaml:13: spec.containers[0].imagePullPolicy: Unsupported value: "Maybe": suppo
 	}, {
 		name: "kinds and apiVersions",
 		in: []string{
-			"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+			"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: d}\n---\napiVersion: v1\nkind: PodTemplate\nmetadata: {name: s}\n",
 			"apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
 		},
-		want: `a.yaml:1: kind ReplicationController (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
-a.yaml:5: kind Service (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
+		want: `a.yaml:1: kind ReplicationController (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
+a.yaml:5: kind PodTemplate (v1) is not supported yet; podrun accepts: Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Namespace, CustomResourceDefinition, ServiceAccount, LimitRange, ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, Ingress, IngressClass, PriorityClass, custom resources of their CustomResourceDefinitions
 b.yaml:1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`,
 	}, {
 		name: "namespace differing from --namespace",

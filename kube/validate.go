@@ -32,7 +32,7 @@ func validateMeta(m *metav1.ObjectMeta, p *field.Path) field.ErrorList {
 	if m.Name != "" || m.GenerateName == "" {
 		return errs
 	}
-	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name")}
+	out := field.ErrorList{field.Forbidden(p.Child("generateName"), "cannot use generate name with apply; set metadata.name, or use podrun create -f")}
 	for _, e := range errs {
 		if e.Field != p.Child("name").String() {
 			out = append(out, e)

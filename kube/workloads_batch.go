@@ -48,8 +48,9 @@ const (
 	// A CronJob's Jobs are named "<cronjob>-<minutes>", 11 characters
 	// more, and a Job's name must fit in a label value.
 	maxCronJobName = validation.DNS1035LabelMaxLength - 11
-	// jobController is the only spec.managedBy podrun can honour.
-	jobController = "kubernetes.io/job-controller"
+	// JobController is the spec.managedBy of the Jobs the built-in
+	// controller, podrun's, runs; it leaves the others alone.
+	JobController = "kubernetes.io/job-controller"
 )
 
 // setJobDefaults applies pkg/apis/batch/v1 SetDefaults_Job.
@@ -239,9 +240,17 @@ func (c *workloadCheck) managedBy(v *string, p *field.Path) {
 	if len(*v) > maxManagedByLength {
 		c.add(field.TooLong(p, "", maxManagedByLength))
 	}
-	if *v != jobController {
-		c.add(field.Forbidden(p, "podrun runs the built-in Job controller only ("+jobController+")"))
+}
+
+// JobManagedElsewhere is the spec.managedBy of a Job that another
+// controller than the built-in one runs, which podrun's Job controller
+// leaves alone as the built-in controller does; empty for the Jobs it
+// runs.
+func JobManagedElsewhere(j *batchv1.Job) string {
+	if j.Spec.ManagedBy == nil || *j.Spec.ManagedBy == JobController {
+		return ""
 	}
+	return *j.Spec.ManagedBy
 }
 
 func (c *workloadCheck) completionMode(s *batchv1.JobSpec, p *field.Path) {

@@ -685,3 +685,38 @@ spec:
 		})
 	}
 }
+
+func TestJobManagedBy(t *testing.T) {
+	job := func(managedBy string) string {
+		return `apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  managedBy: ` + managedBy + `
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: busybox}]
+`
+	}
+	for _, tc := range []struct{ managedBy, err, elsewhere string }{
+		{"kubernetes.io/job-controller", "", ""},
+		{"example.com/queue", "", "example.com/queue"},
+		{"queue", "spec.managedBy: Invalid value", ""},
+		{"example.com/" + strings.Repeat("q", 60), "spec.managedBy: Too long", ""},
+	} {
+		set, err := expand(t, Options{}, job(tc.managedBy))
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want %s", tc.managedBy, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.managedBy, err)
+		default:
+			if got := JobManagedElsewhere(set.Workloads[0].Object.(*batchv1.Job)); got != tc.elsewhere {
+				t.Errorf("%s: managed elsewhere %q", tc.managedBy, got)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 		}()
 	}
 	wg.Wait()
+	r.syncEndpoints(ctx, podNamespaces(pods)...)
 	var done []Outcome
 	rolledBack := false
 	for i, o := range outcomes {
@@ -320,6 +321,10 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 	if err != nil {
 		return nil, err
 	}
+	dns, err := r.podDNS(pod)
+	if err != nil {
+		return nil, err
+	}
 	st := &state.Pod{
 		UID:       string(pod.UID),
 		Namespace: pod.Namespace,
@@ -333,6 +338,7 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 		NetNS:     sandbox.NetNS,
 		Ports:     statePorts(sandbox.Ports),
 		Pin:       stateNamespaces(sandbox.Pin),
+		DNS:       dns,
 	}
 	if prior != nil {
 		st.Events = prior.Events
@@ -351,6 +357,9 @@ func (r *Runner) recordPod(dir *state.PodDir, p kube.Pod, pod *corev1.Pod, sandb
 func (r *Runner) plan(pod *corev1.Pod, l translate.Layout, podIP string, images map[string]*image.Image, users map[string]fs.FS, vols map[string]string) (*translate.Plan, error) {
 	facts, err := host.Facts()
 	if err != nil {
+		return nil, err
+	}
+	if err := r.hostDNS(&facts); err != nil {
 		return nil, err
 	}
 	pauseLibs, err := r.pauseLibs()

@@ -67,13 +67,18 @@ func (c daemonSetController) Sync(ctx context.Context, w *supervise.Workload, en
 	if err != nil {
 		return 0, err
 	}
+	adopted, adoptErr := adoptDaemonOrphans(ctx, &ds, node, env)
+	if adopted {
+		// The next step, woken by the pods' change, counts them.
+		return time.Second, nil
+	}
 	now := env.Now()
 	res := kcontrollers.DaemonSet(&ds, node, observedPods(env.Pods()), now, c.rand)
 	if res.Unschedulable != "" && (before == nil || before.DesiredNumberScheduled != 0) {
 		env.Event(corev1.EventTypeWarning, "FailedPlacement",
 			fmt.Sprintf("failed to place pod on %q: %s", node.Name, res.Unschedulable))
 	}
-	var errs []error
+	errs := []error{adoptErr}
 	if len(res.Create) > 0 {
 		err := env.CreatePods(ctx, res.Create...)
 		if err != nil {
@@ -94,4 +99,24 @@ func (c daemonSetController) Sync(ctx context.Context, w *supervise.Workload, en
 	}
 	errs = append(errs, env.SetStatus(res.DaemonSet.Status))
 	return requeueAfter(res.RequeueAt, now), errors.Join(errs...)
+}
+
+// adoptDaemonOrphans adopts the pods left by a delete --cascade=orphan
+// of the set that its selector matches, as the controller claims them,
+// instead of making a second pod beside them. It reports whether it
+// adopted any; when adopting fails, the set goes on as without them.
+func adoptDaemonOrphans(ctx context.Context, ds *appsv1.DaemonSet, node kcontrollers.Node, env supervise.Env) (bool, error) {
+	oe, ok := env.(supervise.OrphanEnv)
+	if !ok {
+		return false, nil
+	}
+	pods := kcontrollers.DaemonSetAdoptions(ds, node, oe.Orphans())
+	if len(pods) == 0 {
+		return false, nil
+	}
+	if err := env.CreatePods(ctx, pods...); err != nil {
+		env.Event(corev1.EventTypeWarning, "FailedAdopt", fmt.Sprintf("Error adopting pod %s: %v", pods[0].Name, err))
+		return false, fmt.Errorf("adopting pod %s: %w", pods[0].Name, err)
+	}
+	return true, nil
 }

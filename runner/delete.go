@@ -67,9 +67,12 @@ func (r *Runner) deletePod(ctx context.Context, namespace, name string, opts Del
 	}
 	// teardown kills what is left.
 	ctx = context.WithoutCancel(ctx)
-	if err := r.teardown(ctx, h); err != nil {
+	err = r.teardown(ctx, h)
+	r.syncEndpoints(ctx, namespace) // gone, or half gone: not ready
+	if err != nil {
 		return fmt.Errorf("deleting pod %s: %w", k, err)
 	}
+	r.releaseProxy(ctx)
 	if err := r.releaseUnusedClaims(); err != nil {
 		return fmt.Errorf("releasing the claims pod %s kept: %w", k, err)
 	}
@@ -136,6 +139,7 @@ func (r *Runner) stopByMonitor(ctx context.Context, dir *state.PodDir, st *state
 	}); err != nil {
 		return false
 	}
+	r.syncEndpoints(ctx, st.Namespace) // terminating: no new connections
 	if err := st.Monitor.Signal(syscall.SIGTERM); err != nil {
 		return false
 	}

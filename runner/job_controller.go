@@ -12,6 +12,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podrun/podrun/kube"
 	kc "github.com/podrun/podrun/kube/controllers"
 	"github.com/podrun/podrun/runner/supervise"
 )
@@ -43,6 +44,11 @@ func (jobController) Sync(ctx context.Context, w *supervise.Workload, env superv
 	job, err := decodeJob(w.Object, w.Status)
 	if err != nil {
 		return 0, err
+	}
+	if kube.JobManagedElsewhere(job) != "" {
+		// Another controller's, as the built-in controller leaves it:
+		// no pods, no status.
+		return 0, nil
 	}
 	now := env.Now()
 	pods := env.Pods()

@@ -194,6 +194,9 @@ func (r *Runner) keptServiceAccount(namespace, name string) (*corev1.ServiceAcco
 // errors.Is, worded `serviceaccounts "x" not found`) when it is not
 // stored. A definition takes its custom resources with it.
 func (r *Runner) DeleteStored(res kube.Resource, namespace, name string) error {
+	if res.Group == "" && res.Kind == kube.ServiceResource.Kind {
+		return r.DeleteService(context.Background(), namespace, name)
+	}
 	if !res.Namespaced {
 		namespace = ""
 	}
@@ -236,7 +239,8 @@ func (r *Runner) NamespaceObjects(namespace string) ([]runtime.Object, error) {
 	add(objectsOf(s.ServiceAccounts.Items(namespace)))
 	add(objectsOf(s.LimitRanges.Items(namespace)))
 	add(objectsOf(s.ResourceQuotas.Items(namespace)))
-	typed := []string{"pods", "persistentvolumeclaims", "configmaps", "secrets", "serviceaccounts", "limitranges", "resourcequotas"}
+	add(objectsOf(s.Services.Items(namespace)))
+	typed := []string{"pods", "persistentvolumeclaims", "configmaps", "secrets", "serviceaccounts", "limitranges", "resourcequotas", "services"}
 	resources := slices.Clone(kube.Kinds)
 	defs, err := r.Definitions()
 	errs = append(errs, err)

@@ -30,6 +30,12 @@ type Manifests struct {
 	// the CustomResourceDefinitions stored there serve the manifests'
 	// custom resources. Empty: only definitions in the manifests do.
 	RunRoot string
+	// GenerateNames names the objects that give metadata.generateName,
+	// as create does; apply refuses them.
+	GenerateNames bool
+	// ServiceCIDR is the range Services' ClusterIPs must be in
+	// (Config.ServiceCIDR); "" is kube.DefaultServiceCIDR.
+	ServiceCIDR string
 }
 
 // Load reads the manifests, standard input at most once, and validates
@@ -46,12 +52,17 @@ func (m Manifests) Load() (*kube.Set, error) {
 	if n := slices.Index(m.Paths, "-"); n >= 0 && slices.Contains(m.Paths[n+1:], "-") {
 		return nil, errors.New("reading the manifests: - (standard input) is given twice, and can be read once")
 	}
-	return kube.LoadSet(m.Paths, m.Stdin, kube.Options{Namespace: m.Namespace, Definitions: defs})
+	opts := kube.Options{Namespace: m.Namespace, Definitions: defs, ServiceCIDR: m.ServiceCIDR}
+	if m.GenerateNames {
+		opts.GenerateName = kube.GeneratedName
+	}
+	return kube.LoadSet(m.Paths, m.Stdin, opts)
 }
 
 // Load is m.Load with the objects stored under the runner's run root.
 func (r *Runner) Load(m Manifests) (*kube.Set, error) {
 	m.RunRoot = r.cfg.RunRoot
+	m.ServiceCIDR = r.cfg.ServiceCIDR
 	return m.Load()
 }
 
@@ -82,8 +93,9 @@ var (
 	// CustomResourceDefinitions that other objects may be of, then what
 	// pods use, the claims (storage outliving pods and objects) first,
 	// then the other kept kinds, which admission reads (LimitRanges,
-	// ResourceQuotas, ServiceAccounts).
-	objectKinds = []kind{keptKind{first: true}, claimKind{}, configMapKind, secretKind, keptKind{}}
+	// ResourceQuotas, ServiceAccounts), then the Services, which pods
+	// started after them see (their environment variables).
+	objectKinds = []kind{keptKind{first: true}, claimKind{}, configMapKind, secretKind, keptKind{}, serviceKind{}}
 	// workloadKinds run, once the objects they use are applied.
 	workloadKinds = []kind{podKind{}, workloadKind{}}
 	// kinds are every kind in the order ApplySet applies them; DeleteSet
@@ -97,12 +109,18 @@ var (
 // that now exists). A kind that fails stops the apply before the kinds
 // after it, so no pod starts without the objects it uses.
 func (r *Runner) ApplySet(ctx context.Context, set *kube.Set) ([]Outcome, error) {
+	if err := r.checkServices(ctx, set.Services); err != nil {
+		return nil, err
+	}
 	return r.applyKinds(ctx, set, kinds)
 }
 
 // ApplyObjects applies the objects of set that pods use, and starts no
 // pod: for `up`, which starts its pods itself.
 func (r *Runner) ApplyObjects(ctx context.Context, set *kube.Set) ([]Outcome, error) {
+	if err := r.checkServices(ctx, set.Services); err != nil {
+		return nil, err
+	}
 	return r.applyKinds(ctx, set, objectKinds)
 }
 

@@ -84,7 +84,7 @@ func TestKindsOrder(t *testing.T) {
 	for _, k := range kinds {
 		got = append(got, k.resource())
 	}
-	if want := []string{"namespace+customresourcedefinition", "persistentvolumeclaim", "configmap", "secret", "kept", "pod", "workload"}; !slices.Equal(got, want) {
+	if want := []string{"namespace+customresourcedefinition", "persistentvolumeclaim", "configmap", "secret", "kept", "service", "pod", "workload"}; !slices.Equal(got, want) {
 		t.Errorf("kinds = %v, want %v", got, want)
 	}
 }

@@ -158,6 +158,7 @@ func (r *Runner) Monitor(ctx context.Context, namespace, name string, opts Monit
 		RefreshTokens: func(ctx context.Context) error {
 			return r.refreshPod(ctx, k, holdsToken)
 		},
+		Endpoints: func(ctx context.Context) { r.syncEndpoints(ctx, namespace) },
 	})
 }
 

@@ -33,6 +33,12 @@ func (r *Runner) processInput(in *translate.Input) error {
 	if in.Secrets, _, err = store.Secrets.List(in.Pod.Namespace); err != nil {
 		return err
 	}
+	// The Services as they are now: their variables are fixed when the
+	// bundles are made, where the kubelet reads them at each start.
+	if in.Services, err = store.Services.Items(in.Pod.Namespace); err != nil {
+		return err
+	}
+	in.Services = withServices(in.Services, r.unstoredServices, in.Pod.Namespace)
 	addUnstored(in, r.unstored)
 	if err := r.addRootCA(in); err != nil {
 		return err

@@ -59,6 +59,9 @@ func (r *Runner) Render(ctx context.Context, set *kube.Set, outDir string) ([]Re
 	rr := *r
 	rr.unstored = set
 	rr.dryRun = true
+	if rr.unstoredServices, err = r.previewServices(ctx, set.Services); err != nil {
+		return nil, err
+	}
 	return rr.render(ctx, append(slices.Clone(set.Pods), pods...), outDir)
 }
 

@@ -45,6 +45,15 @@ func (replicaSetController) Sync(ctx context.Context, w *supervise.Workload, env
 // kubectl describe shows); it returns the status counted and when to
 // look again.
 func syncReplicaSet(ctx context.Context, env supervise.Env, rs *appsv1.ReplicaSet, pods []kc.Pod, now time.Time, r kc.Rand, events bool) (appsv1.ReplicaSetStatus, time.Time, error) {
+	adopted, adoptErr := adoptReplicaSetOrphans(ctx, env, rs)
+	if adopted {
+		// The next step, woken by the pods' change, counts them.
+		st, _ := kc.ReplicaSetStatus(rs, pods, now)
+		return st, now.Add(time.Second), nil
+	}
+	if adoptErr != nil && events {
+		env.Event(corev1.EventTypeWarning, "FailedAdopt", adoptErr.Error())
+	}
 	res := kc.ReplicaSet(rs, pods, now, r)
 	event := func(typ, reason, msg string) {
 		if events {
@@ -69,6 +78,26 @@ func syncReplicaSet(ctx context.Context, env supervise.Env, rs *appsv1.ReplicaSe
 		}
 	}
 	return res.Status, res.RequeueAt, nil
+}
+
+// adoptReplicaSetOrphans adopts the pods a delete --cascade=orphan of
+// a Deployment left that rs, the same ReplicaSet made again, would make
+// (kc.ReplicaSetAdoptions), instead of making new ones beside them. It
+// reports whether it adopted any; when adopting fails, the set goes on as
+// without them.
+func adoptReplicaSetOrphans(ctx context.Context, env supervise.Env, rs *appsv1.ReplicaSet) (bool, error) {
+	oe, ok := env.(supervise.OrphanEnv)
+	if !ok {
+		return false, nil
+	}
+	pods := kc.ReplicaSetAdoptions(rs, oe.Orphans())
+	if len(pods) == 0 {
+		return false, nil
+	}
+	if err := env.CreatePods(ctx, pods...); err != nil {
+		return false, fmt.Errorf("replicaset %s: adopting pod %s: %w", rs.Name, pods[0].Name, err)
+	}
+	return true, nil
 }
 
 // podsOwnedBy are the pods whose controller reference names uid.

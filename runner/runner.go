@@ -17,6 +17,7 @@ import (
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/runtime"
+	"github.com/podrun/podrun/runner/services"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -52,6 +53,17 @@ type Config struct {
 	// the cluster DNS address (kube.ClusterDNSIP); "" is
 	// kube.DefaultServiceCIDR.
 	ServiceCIDR string
+	// ResolvConf is the host's resolver configuration (the kubelet's
+	// --resolv-conf): pods with dnsPolicy Default get it, ClusterFirst
+	// pods its search domains, and their resolver forwards to its
+	// nameservers; "" is /etc/resolv.conf.
+	ResolvConf string
+	// PublishAddress is where LoadBalancer Services are published, their
+	// status.loadBalancer.ingress; "" is DefaultPublishAddress.
+	PublishAddress string
+	// DataPlane, if set, carries Services and their endpoints into the
+	// network (the service proxy); it is told each time they change.
+	DataPlane services.DataPlane
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at
@@ -64,6 +76,9 @@ type Runner struct {
 	// unstored are ConfigMaps and Secrets of the input that are not
 	// stored: Render plans pods as if apply had stored them.
 	unstored *kube.Set
+	// unstoredServices are the Services of unstored as apply would
+	// allocate them, whose variables Render gives the pods.
+	unstoredServices []*corev1.Service
 	// rendered are the pods Render admitted so far, which ResourceQuota
 	// counts as apply would count them recorded.
 	rendered []*corev1.Pod
@@ -91,13 +106,16 @@ func New(cfg Config) (*Runner, error) {
 	if _, err := kube.ParseServiceCIDR(cfg.ServiceCIDR); err != nil {
 		return nil, err
 	}
+	if cfg.ResolvConf == "" {
+		cfg.ResolvConf = DefaultResolvConf
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = runtime.Default()
 	}
-	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot} {
+	for _, dir := range []*string{&cfg.Root, &cfg.RunRoot, &cfg.ResolvConf} {
 		abs, err := filepath.Abs(*dir)
 		if err != nil {
 			return nil, err

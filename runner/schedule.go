@@ -404,6 +404,7 @@ func (r *Runner) startPending(ctx context.Context, q pending, images map[string]
 		return false, nil // deleted, started or replaced meanwhile
 	}
 	u, err := r.createPod(ctx, h, q.pod, images, net, turn{}, st)
+	defer r.syncEndpoints(ctx, k.Namespace())
 	if err != nil {
 		err = podError(q.pod, err)
 		if terr := r.teardown(context.WithoutCancel(ctx), h); terr != nil {

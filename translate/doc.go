@@ -28,7 +28,8 @@
 //     its place.
 //   - kubeEnv, expand: envFrom and valueFrom from Input.ConfigMaps and
 //     Secrets and the downward API; $(VAR) as Kubernetes expands it, also
-//     in command and args. A missing required reference is the
+//     in command and args. serviceEnv: the kubelet's variables for the
+//     Services of the pod's namespace (Input.Services), after env. A missing required reference is the
 //     container's ConfigError, not an error of the pod.
 //   - effectiveSecurity: the container's securityContext over the pod's;
 //     userString, processUser, checkRunAsNonRoot, capabilities,

@@ -25,8 +25,9 @@ func configErrorf(format string, args ...any) error {
 
 // kubeEnv is the environment the kubelet makes for container c, in order:
 // every envFrom source in turn (its keys sorted, with its prefix), then
-// env. Each env value has its $(VAR) references expanded against what
-// comes before it; valueFrom values are not expanded. A later name
+// env, then the Services' variables (serviceEnv) that neither set. Each
+// env value has its $(VAR) references expanded against what comes before
+// it and the Services' variables; valueFrom values are not expanded. A later name
 // replaces an earlier one (mergeEnv), so env wins over envFrom. Keys of
 // an envFrom source that are not valid variable names are skipped, with
 // a warning. A missing required ConfigMap, Secret or key is a
@@ -34,6 +35,12 @@ func configErrorf(format string, args ...any) error {
 // c (whose path is fp) that fails.
 func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env []string, warnings []Warning, err error) {
 	vars := map[string]string{}
+	services := serviceEnv(p.in.Pod, p.in.Services)
+	for _, e := range services {
+		k, v, _ := strings.Cut(e, "=")
+		vars[k] = v
+	}
+	set := map[string]bool{} // by envFrom and env: the Services' variables give way
 	for i, from := range c.EnvFrom {
 		data, name, err := p.envFromData(from)
 		if err != nil {
@@ -48,6 +55,7 @@ func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env []string,
 			}
 			env = append(env, key+"="+data[k])
 			vars[key] = data[k]
+			set[key] = true
 		}
 		if len(skipped) > 0 {
 			warnings = append(warnings, Warning{Field: fp.Child("envFrom").Index(i).String(), Message: fmt.Sprintf(
@@ -72,6 +80,12 @@ func (p *podContext) kubeEnv(c *corev1.Container, fp *field.Path) (env []string,
 		}
 		env = append(env, e.Name+"="+value)
 		vars[e.Name] = value
+		set[e.Name] = true
+	}
+	for _, e := range services {
+		if k, _, _ := strings.Cut(e, "="); !set[k] {
+			env = append(env, e)
+		}
 	}
 	return env, warnings, nil
 }

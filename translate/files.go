@@ -82,7 +82,7 @@ func podFiles(in Input, name string, podIPs []string, hostname, domain string) (
 	if err != nil {
 		return nil, err
 	}
-	resolv, err := resolvConf(&in.Pod.Spec, in.Host.ResolvConf)
+	resolv, err := resolvConf(&in.Pod.Spec, in.Pod.Namespace, in.Host.ResolvConf, in.Host.ClusterDNS)
 	if err != nil {
 		return nil, err
 	}
@@ -200,23 +200,30 @@ const (
 	maxDNSSearchLen       = 253
 )
 
-// resolvConf is the pod's /etc/resolv.conf. podrun has no cluster DNS, so,
-// as the kubelet does when it has none configured, ClusterFirst and
-// ClusterFirstWithHostNet fall back to Default: the host's resolver
-// configuration. None starts empty. spec.dnsConfig is then merged in:
-// nameservers and searches appended without duplicates, options merged by
-// name with the pod's values winning. The kubelet's limits apply (3
-// nameservers, 32 search domains, 2048 characters of search line). Like
-// containerd, an empty result means a copy of the host's file. A value
-// with a control character is refused (refuseControl), the pod's with its
-// field path.
-func resolvConf(spec *corev1.PodSpec, host []byte) ([]byte, error) {
+// resolvConf is the pod's /etc/resolv.conf, as the kubelet makes it.
+// A pod whose resolver is the cluster's (ClusterDNS) names the cluster
+// DNS addresses, searches <namespace>.svc.<domain>, svc.<domain> and
+// <domain> before the host's search domains, and sets ndots:5 in place of
+// the host's options. Default, and ClusterFirst on the host network (or
+// with no cluster DNS), take the host's resolver configuration; None
+// starts empty. spec.dnsConfig is then merged in: nameservers and
+// searches appended without duplicates, options merged by name with the
+// pod's values winning. The kubelet's limits apply (3 nameservers, 32
+// search domains, 2048 characters of search line). Like containerd, an
+// empty result means a copy of the host's file. A value with a control
+// character is refused (refuseControl), the pod's with its field path.
+func resolvConf(spec *corev1.PodSpec, namespace string, host []byte, clusterDNS []string) ([]byte, error) {
 	if err := refuseControls(dnsConfigValues(spec.DNSConfig)...); err != nil {
 		return nil, fmt.Errorf("writing /etc/resolv.conf: %w", err)
 	}
 	var cfg dnsConfig
 	if spec.DNSPolicy != corev1.DNSNone {
 		cfg = parseResolvConf(host)
+	}
+	if ClusterDNS(spec) && len(clusterDNS) > 0 {
+		cfg.Servers = slices.Clone(clusterDNS)
+		cfg.Searches = appendUnique([]string{namespace + ".svc." + ClusterDomain, "svc." + ClusterDomain, ClusterDomain}, cfg.Searches...)
+		cfg.Options = []string{"ndots:5"}
 	}
 	if d := spec.DNSConfig; d != nil {
 		cfg.Servers = appendUnique(cfg.Servers, d.Nameservers...)
@@ -241,6 +248,21 @@ func resolvConf(spec *corev1.PodSpec, host []byte) ([]byte, error) {
 		return slices.Clone(host), nil
 	}
 	return b.Bytes(), nil
+}
+
+// ClusterDNS says a pod's resolver is the cluster's DNS: dnsPolicy
+// ClusterFirst (the default) or ClusterFirstWithHostNet, on a network of
+// its own. The kubelet gives ClusterFirstWithHostNet pods on the host
+// network the cluster DNS too; podrun serves it inside each pod's own
+// network namespace (runner/dns), where a host-network pod is not, so
+// those pods get the host's configuration, as ClusterFirst ones on the
+// host network do.
+func ClusterDNS(spec *corev1.PodSpec) bool {
+	switch spec.DNSPolicy {
+	case corev1.DNSClusterFirst, corev1.DNSClusterFirstWithHostNet, "":
+		return !spec.HostNetwork
+	}
+	return false
 }
 
 // dnsConfigValues are the values of a pod's dnsConfig, named by their

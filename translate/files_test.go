@@ -87,7 +87,7 @@ func TestResolvConfRefusesControlCharacters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, inj := range injections {
-			for _, policy := range []corev1.DNSPolicy{corev1.DNSNone, corev1.DNSDefault} {
+			for _, policy := range []corev1.DNSPolicy{corev1.DNSNone, corev1.DNSDefault, corev1.DNSClusterFirst} {
 				t.Run(tt.name+"/"+inj.name+"/"+string(policy), func(t *testing.T) {
 					two := "2"
 					c := &corev1.PodDNSConfig{
@@ -97,7 +97,7 @@ func TestResolvConfRefusesControlCharacters(t *testing.T) {
 					}
 					tt.inject(c, inj.value)
 					spec := &corev1.PodSpec{DNSPolicy: policy, DNSConfig: c}
-					data, err := resolvConf(spec, []byte("nameserver 192.168.1.1\n"))
+					data, err := resolvConf(spec, "default", []byte("nameserver 192.168.1.1\n"), []string{"10.96.0.10"})
 					checkRefusal(t, data, err, "writing /etc/resolv.conf", tt.field, inj.value)
 				})
 			}
@@ -105,7 +105,7 @@ func TestResolvConfRefusesControlCharacters(t *testing.T) {
 	}
 	t.Run("host's file", func(t *testing.T) {
 		spec := &corev1.PodSpec{DNSPolicy: corev1.DNSDefault}
-		data, err := resolvConf(spec, []byte("nameserver 192.168.1.1\x00\n"))
+		data, err := resolvConf(spec, "default", []byte("nameserver 192.168.1.1\x00\n"), []string{"10.96.0.10"})
 		checkRefusal(t, data, err, "writing /etc/resolv.conf: reading the host's", "nameserver[0]", "192.168.1.1\x00")
 	})
 }
@@ -205,7 +205,7 @@ func TestFilesAcceptValidValues(t *testing.T) {
 		Searches:    []string{"example.com.", "my_corp.example"},
 		Options:     []corev1.PodDNSConfigOption{{Name: "ndots", Value: &two}, {Name: "edns0"}, {Name: "timeout", Value: &empty}},
 	}}
-	got := mustFile(t)(resolvConf(spec, nil))
+	got := mustFile(t)(resolvConf(spec, "default", nil, nil))
 	want := "search example.com. my_corp.example\nnameserver 10.0.0.10\noptions ndots:2 edns0 timeout\n"
 	if got != want {
 		t.Errorf("resolv.conf = %q, want %q", got, want)

@@ -51,6 +51,7 @@ func goldenInput(pod *corev1.Pod) Input {
 			NodeName:       "node1",
 			HostIP:         "192.168.1.10",
 			ResolvConf:     []byte("nameserver 192.168.1.1\nsearch example.com\noptions ndots:2\n"),
+			ClusterDNS:     []string{"10.96.0.10"},
 			Hosts:          []byte("127.0.0.1\tlocalhost\n192.168.1.10\tnode1\n"),
 			SeccompDefault: testSeccomp,
 			SwapAccounting: true,

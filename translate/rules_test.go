@@ -515,6 +515,7 @@ func TestHostsFile(t *testing.T) {
 func TestResolvConf(t *testing.T) {
 	host := "# generated\nnameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch old.example\nsearch example.com. corp.example.com .\noptions ndots:2 edns0\n"
 	hostFmt := "search example.com corp.example.com\nnameserver 192.168.1.1\nnameserver 192.168.1.2\noptions ndots:2 edns0\n"
+	clusterFmt := "search ns1.svc.cluster.local svc.cluster.local cluster.local example.com corp.example.com\nnameserver 10.96.0.10\noptions ndots:5\n"
 	five := "5"
 	podDNS := &corev1.PodDNSConfig{
 		Nameservers: []string{"10.0.0.10", "192.168.1.1"},
@@ -527,10 +528,21 @@ func TestResolvConf(t *testing.T) {
 		hostNW bool
 		config *corev1.PodDNSConfig
 		host   string
-		want   string
+		// noCluster leaves the cluster DNS address out, as a kubelet
+		// without --cluster-dns.
+		noCluster bool
+		want      string
 	}{
-		{name: "ClusterFirst falls back to the host", policy: corev1.DNSClusterFirst, host: host, want: hostFmt},
-		{name: "ClusterFirstWithHostNet", policy: corev1.DNSClusterFirstWithHostNet, hostNW: true, host: host, want: hostFmt},
+		{name: "ClusterFirst names the cluster DNS", policy: corev1.DNSClusterFirst, host: host, want: clusterFmt},
+		{name: "no policy is ClusterFirst", host: host, want: clusterFmt},
+		{
+			name: "ClusterFirst with dnsConfig merged", policy: corev1.DNSClusterFirst, host: host, config: podDNS,
+			want: "search ns1.svc.cluster.local svc.cluster.local cluster.local example.com corp.example.com\n" +
+				"nameserver 10.96.0.10\nnameserver 10.0.0.10\nnameserver 192.168.1.1\noptions ndots:5 single-request\n",
+		},
+		{name: "ClusterFirst without cluster DNS falls back to the host", policy: corev1.DNSClusterFirst, host: host, noCluster: true, want: hostFmt},
+		{name: "ClusterFirstWithHostNet off the host network", policy: corev1.DNSClusterFirstWithHostNet, host: host, want: clusterFmt},
+		{name: "ClusterFirstWithHostNet on the host network", policy: corev1.DNSClusterFirstWithHostNet, hostNW: true, host: host, want: hostFmt},
 		{name: "ClusterFirst on host network", policy: corev1.DNSClusterFirst, hostNW: true, host: host, want: hostFmt},
 		{name: "Default", policy: corev1.DNSDefault, host: host, want: hostFmt},
 		{
@@ -553,7 +565,11 @@ func TestResolvConf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := &corev1.PodSpec{DNSPolicy: tt.policy, HostNetwork: tt.hostNW, DNSConfig: tt.config}
-			if diff := cmp.Diff(tt.want, mustFile(t)(resolvConf(spec, []byte(tt.host)))); diff != "" {
+			cluster := []string{"10.96.0.10"}
+			if tt.noCluster {
+				cluster = nil
+			}
+			if diff := cmp.Diff(tt.want, mustFile(t)(resolvConf(spec, "ns1", []byte(tt.host), cluster))); diff != "" {
 				t.Errorf("resolv.conf (-want +got):\n%s", diff)
 			}
 		})

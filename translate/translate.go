@@ -32,7 +32,12 @@ type Host struct {
 	Rootless   bool
 	NodeName   string // spec.nodeName, the machine's hostname
 	HostIP     string
-	ResolvConf []byte // the host's /etc/resolv.conf, as read
+	ResolvConf []byte // the host's resolv.conf (the kubelet's --resolv-conf), as read
+	// ClusterDNS are the cluster DNS addresses (the kubelet's
+	// --cluster-dns) that pods whose resolver is the cluster's
+	// (ClusterDNS) name; none gives them the host's configuration, as
+	// the kubelet does without cluster DNS.
+	ClusterDNS []string
 	Hosts      []byte // the host's /etc/hosts, for hostNetwork pods
 	// Allocatable is what a limit-less container may use, as the node's
 	// allocatable cpu and memory, for resourceFieldRef and oom_score_adj.
@@ -77,6 +82,11 @@ type Input struct {
 	// name, that its containers' env and envFrom may read.
 	ConfigMaps map[string]*corev1.ConfigMap
 	Secrets    map[string]*corev1.Secret
+	// Services are the Services of the pod's namespace, by name, as they
+	// are when the pod's bundles are made: their variables are in every
+	// container's environment (serviceEnv). The kubelet reads them at each
+	// container start instead.
+	Services []*corev1.Service
 	// SeccompProfiles are the Localhost profiles the pod names, by their
 	// localhostProfile path.
 	SeccompProfiles map[string]*SeccompProfile

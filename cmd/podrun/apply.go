@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/podrun/podrun/kube"
 	"github.com/spf13/cobra"
+	batchv1 "k8s.io/api/batch/v1"
 )
 
 func newApplyCommand(g *globals) *cobra.Command {
@@ -24,6 +28,7 @@ func newApplyCommand(g *globals) *cobra.Command {
 			done, err := r.ApplySet(ctx, set)
 			printApplied(cmd, set, done)
 			printPending(cmd, r, set, done)
+			printManagedElsewhere(cmd, set)
 			if err == nil && wait.enabled {
 				err = wait.pods(ctx, cmd, r, done)
 				if err == nil {
@@ -38,4 +43,16 @@ func newApplyCommand(g *globals) *cobra.Command {
 	wait.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
+}
+
+// printManagedElsewhere says, in one line on standard error for each Job
+// whose spec.managedBy names another controller, that podrun's leaves it
+// alone, as the built-in Job controller does.
+func printManagedElsewhere(cmd *cobra.Command, set *kube.Set) {
+	for _, w := range set.Workloads {
+		if j, ok := w.Object.(*batchv1.Job); ok && kube.JobManagedElsewhere(j) != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "job.batch/%s: spec.managedBy is %q: podrun's Job controller leaves it to that controller and runs no pods for it\n",
+				j.Name, kube.JobManagedElsewhere(j))
+		}
+	}
 }

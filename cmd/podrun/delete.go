@@ -47,7 +47,7 @@ and its controller makes another, as in a cluster.`,
 				d := time.Duration(grace) * time.Second
 				opts.GracePeriod = &d
 			}
-			c, err := checkCascade(cascade)
+			c, err := checkCascade(cascade, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,8 @@ and its controller makes another, as in a cluster.`,
 	cmd.Flags().IntVar(&grace, "grace-period", -1, "seconds to wait before killing; -1 uses each pod's terminationGracePeriodSeconds")
 	cmd.Flags().BoolVar(&purgeVolumes, "purge-volumes", false, "with -f, also remove the data of the PersistentVolumeClaims deleted (kept by default, as with the Retain policy)")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat pods or objects that do not exist as deleted")
-	cmd.Flags().StringVar(&cascade, "cascade", "background", "what a workload deleted takes with it: background or foreground (what it owns), orphan (nothing)")
+	cmd.Flags().StringVar(&cascade, "cascade", "background", "what a workload deleted takes with it: background or foreground (what it owns), orphan (nothing); true and false, deprecated, are background and orphan")
+	cmd.Flags().Lookup("cascade").NoOptDefVal = "background"
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -32,11 +33,18 @@ func deleteWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, name
 	return errors.Join(errs...)
 }
 
-// checkCascade checks --cascade as kubectl does.
-func checkCascade(c string) (runner.Cascade, error) {
+// checkCascade checks --cascade as kubectl does, taking its deprecated
+// boolean spellings (true is background, false orphan) with its warning
+// on warn.
+func checkCascade(c string, warn io.Writer) (runner.Cascade, error) {
 	switch v := runner.Cascade(c); v {
 	case runner.CascadeBackground, runner.CascadeForeground, runner.CascadeOrphan:
 		return v, nil
 	}
-	return "", fmt.Errorf(`invalid cascade %q: want "background", "foreground" or "orphan"`, c)
+	replaced := map[string]runner.Cascade{"true": runner.CascadeBackground, "false": runner.CascadeOrphan}
+	if v, ok := replaced[c]; ok {
+		fmt.Fprintf(warn, "warning: --cascade=%s is deprecated (boolean value) and can be replaced with --cascade=%s.\n", c, v)
+		return v, nil
+	}
+	return "", fmt.Errorf(`invalid cascade value (%s): must be "background", "foreground", or "orphan"`, c)
 }

@@ -23,8 +23,11 @@ func newDescribeCommand(g *globals) *cobra.Command {
 			if ok, err := g.describeWorkload(contextOf(cmd), cmd.OutOrStdout(), args[0], args[1]); ok {
 				return err
 			}
+			if isServiceKind(args[0]) {
+				return g.describeServiceNamed(contextOf(cmd), cmd.OutOrStdout(), args[1])
+			}
 			if !isPodKind(args[0]) {
-				return fmt.Errorf("podrun describes pods and workloads: podrun describe pod NAME, podrun describe deployment NAME")
+				return fmt.Errorf("podrun describes pods, workloads and services: podrun describe pod NAME, podrun describe deployment NAME, podrun describe service NAME")
 			}
 			ref, err := g.podRef(args[1])
 			if err != nil {

@@ -26,33 +26,54 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get RESOURCE [NAME...] | RESOURCE/NAME...",
 		Short: "List pods and their status, or the other objects applied, as kubectl does",
-		Long: `get lists pods, or the objects of any other kind podrun has stored: configmaps,
-secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
+		Long: `get lists pods, or the objects of any other kind podrun has stored: services,
+configmaps, secrets, persistentvolumeclaims, serviceaccounts, roles, namespaces, ... and
 custom resources, by kubectl's plural, singular or short names (sa, cm, ns,
-pdb, hpa, netpol, crd, ...).`,
+pdb, hpa, netpol, crd, ...). Several kinds at once, as kubectl: deploy,rs,
+TYPE/NAME of different kinds, or all; each kind's table on its own, names
+prefixed by their kind. -o name prints kind.group/name.`,
 		Example: `  podrun get pods
   podrun get pods -o wide
   podrun get pod hello -o yaml
   podrun get pods -w
+  podrun get svc -o wide
   podrun get sa
   podrun get sa/robot -o yaml
+  podrun get deploy,rs -l app=web
+  podrun get all -A
+  podrun get deploy/web pod/web-5d9c-x7k2p -o name
   podrun get configmaps -A
   podrun get crontabs my-cron -o yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			args, err := kindAndNames(args)
-			if err != nil {
-				return err
-			}
 			sel, err := k8slabels.Parse(selector)
 			if err != nil {
 				return fmt.Errorf("--selector %q: %w", selector, err)
+			}
+			groups, prefixed, err := parseKinds(args, output)
+			if err != nil {
+				return err
+			}
+			if groups != nil {
+				if watch {
+					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
+				}
+				return getMany(cmd, g, groups, prefixed, output, allNamespaces, sel)
+			}
+			if args, err = kindAndNames(args); err != nil {
+				return err
+			}
+			if _, ok := endpointKinds[args[0]]; ok && !watch {
+				return getEndpoints(cmd, g, args[0], args[1:], output, allNamespaces, sel)
 			}
 			if res := findWorkloadResource(args[0]); res != nil {
 				if watch {
 					return fmt.Errorf("podrun watches pods only: podrun get pods -w")
 				}
 				return getWorkloads(cmd, g, res, args[1:], output, allNamespaces, sel)
+			}
+			if isServiceKind(args[0]) && !watch {
+				return getServices(cmd, g, args[1:], output, allNamespaces, sel)
 			}
 			if !isPodKind(args[0]) {
 				if watch {
@@ -93,7 +114,7 @@ pdb, hpa, netpol, crd, ...).`,
 			return printPods(cmd.OutOrStdout(), pods, output, allNamespaces, single)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, name, json or yaml")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list the objects of every namespace")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "only the objects with these labels (app=web,tier!=db, env in (a,b)), as kubectl's -l")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a row again each time a pod changes, until Ctrl-C")

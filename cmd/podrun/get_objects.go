@@ -35,16 +35,10 @@ func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, out
 	if allNamespaces || !res.Namespaced {
 		ns = ""
 	}
-	objs, err := r.Stored(res, ns)
+	objs, err := listStoredObjects(r, res, ns, names, sel)
 	if err != nil {
 		return err
 	}
-	if len(names) > 0 {
-		if objs, err = pickObjects(res, objs, names); err != nil {
-			return err
-		}
-	}
-	objs = slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool { return !sel.Matches(k8slabels.Set(o.GetLabels())) })
 	w := cmd.OutOrStdout()
 	if output == "" {
 		return printObjectTable(w, res, objs, allNamespaces && res.Namespaced)
@@ -54,6 +48,21 @@ func getObjects(cmd *cobra.Command, g *globals, kind string, names []string, out
 		v = objs[0].Object
 	}
 	return printStructured(w, v, output)
+}
+
+// listStoredObjects are the stored objects of res in ns (every namespace
+// when empty), those named if names are given, whose labels sel matches.
+func listStoredObjects(r *runner.Runner, res kube.Resource, ns string, names []string, sel k8slabels.Selector) ([]*unstructured.Unstructured, error) {
+	objs, err := r.Stored(res, ns)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > 0 {
+		if objs, err = pickObjects(res, objs, names); err != nil {
+			return nil, err
+		}
+	}
+	return slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool { return !sel.Matches(k8slabels.Set(o.GetLabels())) }), nil
 }
 
 func items(objs []*unstructured.Unstructured) []any {

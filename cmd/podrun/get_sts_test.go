@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"testing"
 )
@@ -23,7 +24,7 @@ func TestStatefulSetAndDaemonSetColumns(t *testing.T) {
 		{"daemonset", map[string]any{"metadata": map[string]any{"name": "agent"}}, `(?m)^agent\s+0\s+0\s+0\s+0\s+0\s+<none>\s`},
 	} {
 		var b bytes.Buffer
-		if err := printWorkloadTable(&b, findWorkloadResource(tc.kind), []map[string]any{tc.obj}, false); err != nil {
+		if err := printWorkloadTable(&b, findWorkloadResource(tc.kind), []map[string]any{tc.obj}, false, false); err != nil {
 			t.Fatal(err)
 		}
 		if !regexp.MustCompile(tc.want).MatchString(b.String()) {
@@ -34,12 +35,21 @@ func TestStatefulSetAndDaemonSetColumns(t *testing.T) {
 
 func TestCheckCascade(t *testing.T) {
 	for _, c := range []string{"background", "foreground", "orphan"} {
-		if got, err := checkCascade(c); err != nil || string(got) != c {
-			t.Errorf("%s: %v %v", c, got, err)
+		var warn bytes.Buffer
+		if got, err := checkCascade(c, &warn); err != nil || string(got) != c || warn.Len() > 0 {
+			t.Errorf("%s: %v %v %q", c, got, err, warn.String())
 		}
 	}
-	for _, c := range []string{"", "true", "Orphan"} {
-		if _, err := checkCascade(c); err == nil {
+	for c, want := range map[string]string{"true": "background", "false": "orphan"} {
+		var warn bytes.Buffer
+		got, err := checkCascade(c, &warn)
+		if err != nil || string(got) != want ||
+			warn.String() != "warning: --cascade="+c+" is deprecated (boolean value) and can be replaced with --cascade="+want+".\n" {
+			t.Errorf("%s: %v %v %q", c, got, err, warn.String())
+		}
+	}
+	for _, c := range []string{"", "yes", "Orphan"} {
+		if _, err := checkCascade(c, io.Discard); err == nil {
 			t.Errorf("%q accepted", c)
 		}
 	}

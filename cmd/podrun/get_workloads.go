@@ -25,6 +25,8 @@ type workloadResource struct {
 	kind, plural, apiGroup string
 	short                  []string
 	columns                []workloadColumn
+	// wide are the columns -o wide adds after AGE.
+	wide []workloadColumn
 }
 
 type workloadColumn struct {
@@ -64,31 +66,9 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 	if allNamespaces {
 		ns = ""
 	}
-	all, err := r.ListWorkloads(res.kind, ns)
+	objs, err := listWorkloadObjects(r, res, ns, names, sel)
 	if err != nil {
 		return err
-	}
-	list := all
-	if len(names) > 0 {
-		list = nil
-		for _, n := range names {
-			i := slices.IndexFunc(all, func(w runner.Workload) bool { return w.Name == n })
-			if i < 0 {
-				return fmt.Errorf("%s.%s %q not found", res.plural, res.apiGroup, n)
-			}
-			list = append(list, all[i])
-		}
-	}
-	objs := []map[string]any{}
-	for _, w := range list {
-		var obj map[string]any
-		if err := json.Unmarshal(w.Object, &obj); err != nil {
-			return fmt.Errorf("reading %s %s/%s: %w", res.kind, w.Namespace, w.Name, err)
-		}
-		lbls, _, _ := unstructured.NestedStringMap(obj, "metadata", "labels")
-		if sel.Matches(k8slabels.Set(lbls)) {
-			objs = append(objs, obj)
-		}
 	}
 	w := cmd.OutOrStdout()
 	switch output {
@@ -97,7 +77,7 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 			fmt.Fprintf(cmd.ErrOrStderr(), "No resources found in %s namespace.\n", orAll(ns))
 			return nil
 		}
-		return printWorkloadTable(w, res, objs, allNamespaces)
+		return printWorkloadTable(w, res, objs, output == "wide", allNamespaces)
 	case "json", "yaml":
 		var v any = map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": objs}
 		if len(names) == 1 && len(objs) == 1 {
@@ -106,6 +86,38 @@ func getWorkloads(cmd *cobra.Command, g *globals, res *workloadResource, names [
 		return printStructured(w, v, output)
 	}
 	return fmt.Errorf("unknown output format %q: use wide, json or yaml", output)
+}
+
+// listWorkloadObjects are the workloads of res in ns (every namespace
+// when empty), those named if names are given, whose labels sel matches.
+func listWorkloadObjects(r *runner.Runner, res *workloadResource, ns string, names []string, sel k8slabels.Selector) ([]map[string]any, error) {
+	all, err := r.ListWorkloads(res.kind, ns)
+	if err != nil {
+		return nil, err
+	}
+	list := all
+	if len(names) > 0 {
+		list = nil
+		for _, n := range names {
+			i := slices.IndexFunc(all, func(w runner.Workload) bool { return w.Name == n })
+			if i < 0 {
+				return nil, fmt.Errorf("%s.%s %q not found", res.plural, res.apiGroup, n)
+			}
+			list = append(list, all[i])
+		}
+	}
+	objs := []map[string]any{}
+	for _, w := range list {
+		var obj map[string]any
+		if err := json.Unmarshal(w.Object, &obj); err != nil {
+			return nil, fmt.Errorf("reading %s %s/%s: %w", res.kind, w.Namespace, w.Name, err)
+		}
+		lbls, _, _ := unstructured.NestedStringMap(obj, "metadata", "labels")
+		if sel.Matches(k8slabels.Set(lbls)) {
+			objs = append(objs, obj)
+		}
+	}
+	return objs, nil
 }
 
 func orAll(ns string) string {
@@ -133,7 +145,7 @@ func printStructured(w io.Writer, v any, output string) error {
 	return err
 }
 
-func printWorkloadTable(w io.Writer, res *workloadResource, objs []map[string]any, withNamespace bool) error {
+func printWorkloadTable(w io.Writer, res *workloadResource, objs []map[string]any, wide, withNamespace bool) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	var header []string
 	if withNamespace {
@@ -144,6 +156,11 @@ func printWorkloadTable(w io.Writer, res *workloadResource, objs []map[string]an
 		header = append(header, c.header)
 	}
 	header = append(header, "AGE")
+	if wide {
+		for _, c := range res.wide {
+			header = append(header, c.header)
+		}
+	}
 	fmt.Fprintln(tw, join(header))
 	for _, obj := range objs {
 		var row []string
@@ -156,6 +173,11 @@ func printWorkloadTable(w io.Writer, res *workloadResource, objs []map[string]an
 		}
 		created, _ := time.Parse(time.RFC3339, text("metadata", "creationTimestamp")(obj))
 		row = append(row, age(created))
+		if wide {
+			for _, c := range res.wide {
+				row = append(row, c.value(obj))
+			}
+		}
 		fmt.Fprintln(tw, join(row))
 	}
 	return tw.Flush()

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,11 @@ type env struct {
 	subnet   string // "10.P.N."
 	portBase int
 	runtime  string
+	// serviceCIDR is the test's own service range, "10.Q.N.0/24" (Q from
+	// the pid, apart from the pods' subnets), so that two tests' Services
+	// never share an address; proxyInstance names its rules.
+	serviceCIDR   string
+	proxyInstance string
 }
 
 // newEnv needs root, runc, iptables and the CNI plugins, prepares roots and
@@ -110,7 +116,10 @@ func newEnv(t testing.TB) *env {
 		subnet:   fmt.Sprintf("10.%d.%d.", 100+os.Getpid()%100, n),
 		portBase: 32000 + 10*n,
 		runtime:  rt,
+
+		serviceCIDR: fmt.Sprintf("10.%d.%d.0/24", 200+os.Getpid()%50, n),
 	}
+	e.proxyInstance = runner.ProxyInstance(e.runRoot)
 	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +136,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	snap := leakcheck.Take(t, leakcheck.Options{
-		Roots:    []string{dir},
-		Markers:  []string{e.subnet, e.bridge, e.network, e.runRoot},
-		Bridge:   e.bridge,
-		RuncRoot: filepath.Join(e.runRoot, "runtime"),
+		Roots: []string{dir},
+		Markers: []string{e.subnet, e.bridge, e.network, e.runRoot,
+			strings.TrimSuffix(e.serviceCIDR, "0/24"), "PODRUN-" + e.proxyInstance + "-", "podrun " + e.proxyInstance},
+		VirtualRanges: []netip.Prefix{netip.MustParsePrefix(e.serviceCIDR)},
+		Bridge:        e.bridge,
+		RuncRoot:      filepath.Join(e.runRoot, "runtime"),
 	})
 	// Cleanups run last-in first-out: the leak check runs after teardown.
 	t.Cleanup(func() { snap.Check(t) })
@@ -163,9 +174,17 @@ func (e *env) checkSupervisors() {
 	}
 }
 
-// deleteAll removes whatever pods a test left, so one failure does not
-// leak into the next test's leak check.
+// deleteAll removes whatever Services and pods a test left, so one
+// failure does not leak into the next test's leak check.
 func (e *env) deleteAll() {
+	if out, _, err := e.run("get", "services", "-A", "-o", "json"); err == nil {
+		var svcs corev1.ServiceList
+		if json.Unmarshal([]byte(out), &svcs) == nil {
+			for _, s := range svcs.Items {
+				e.run("delete", "service", s.Name, "-n", s.Namespace)
+			}
+		}
+	}
 	out, _, err := e.run("get", "pods", "-A", "-o", "json")
 	if err != nil {
 		return
@@ -192,6 +211,11 @@ func (e *env) failingRuntime() string {
 	return wrapper
 }
 
+// svcAddr is the address ending in last of the test's service range.
+func (e *env) svcAddr(last int) string {
+	return strings.TrimSuffix(e.serviceCIDR, "0/24") + strconv.Itoa(last)
+}
+
 // run runs podrun with the test's roots and network.
 func (e *env) run(args ...string) (stdout, stderr string, err error) {
 	return e.runStdin("", args...)
@@ -200,7 +224,7 @@ func (e *env) run(args ...string) (stdout, stderr string, err error) {
 func (e *env) runStdin(stdin string, args ...string) (string, string, error) {
 	full := append([]string{
 		"--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
-		"--network", e.network, "--cni-config-dir", e.confDir,
+		"--network", e.network, "--cni-config-dir", e.confDir, "--service-cidr", e.serviceCIDR,
 	}, args...)
 	cmd := exec.Command(e.bin, full...)
 	cmd.Stdin = strings.NewReader(stdin)

@@ -16,6 +16,7 @@ import (
 // same command line works with any of the four.
 type manifestFlags struct {
 	files           []string
+	generateNames   bool // create's: name objects from metadata.generateName
 	unsafeHostPaths bool
 	unsafeSysctls   []string
 	pull            pullFlag
@@ -38,7 +39,8 @@ func (m *manifestFlags) bindPull(f *pflag.FlagSet) {
 // and opens the runner with what the flags allow: the first steps of
 // every such verb. Manifests refused leave no trace.
 func (m *manifestFlags) open(cmd *cobra.Command, g *globals) (*kube.Set, *runner.Runner, error) {
-	src := runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace, RunRoot: g.runRoot}
+	src := runner.Manifests{Paths: m.files, Stdin: cmd.InOrStdin(), Namespace: g.namespace, RunRoot: g.runRoot,
+		ServiceCIDR: g.serviceCIDR, GenerateNames: m.generateNames}
 	set, err := src.Load()
 	if err != nil {
 		return nil, nil, err

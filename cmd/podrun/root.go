@@ -28,6 +28,8 @@ type globals struct {
 	logLevel      string
 	insecure      []string
 	serviceCIDR   string
+	publish       string
+	resolvConf    string
 	// progress, set by verbs that pull on a terminal, shows image pulls.
 	progress func(image.Progress)
 }
@@ -55,6 +57,8 @@ each pod is supervised by a small monitor process of its own.`,
 	f.StringVarP(&g.namespace, "namespace", "n", "", "namespace (default \"default\")")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	f.StringVar(&g.serviceCIDR, "service-cidr", kube.DefaultServiceCIDR, "range Services get their ClusterIPs from; the cluster DNS address is its tenth")
+	f.StringVar(&g.resolvConf, "resolv-conf", runner.DefaultResolvConf, "the host's resolver configuration: Default pods get it, ClusterFirst pods its search domains, and the cluster DNS forwards to its nameservers")
+	f.StringVar(&g.publish, "publish-address", "", "address NodePort and LoadBalancer Services are published on, 0.0.0.0 for every address (default 127.0.0.1; fixed while Services exist)")
 	f.StringArrayVar(&g.insecure, "insecure-registry", nil, "registry (HOST or HOST:PORT) that may be reached over plain HTTP; loopback always may (repeatable)")
 
 	cmd.AddCommand(
@@ -75,6 +79,7 @@ each pod is supervised by a small monitor process of its own.`,
 		newScaleCommand(g),
 		newRolloutCommand(g),
 		newCreateCommand(g),
+		newPortForwardCommand(g),
 	)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))
@@ -114,10 +119,12 @@ func (g *globals) config() (runner.Config, error) {
 			ConfDir:    g.cniConfDir,
 			PluginDirs: filepath.SplitList(g.cniPluginDirs),
 		},
-		Self:        self,
-		Log:         g.logger(),
-		Pull:        image.PullOptions{Insecure: g.insecure, Progress: progress},
-		ServiceCIDR: g.serviceCIDR,
+		Self:           self,
+		Log:            g.logger(),
+		Pull:           image.PullOptions{Insecure: g.insecure, Progress: progress},
+		ServiceCIDR:    g.serviceCIDR,
+		PublishAddress: g.publish,
+		ResolvConf:     g.resolvConf,
 	}, nil
 }
 

@@ -13,8 +13,12 @@
 //   - network interfaces: any interface whose master is Options.Bridge,
 //     and any interface new since Take whose name contains a marker (put a
 //     test's bridge name in Markers to check the bridge itself is gone);
-//   - iptables rules: lines of iptables-save (tables nat and filter, and
-//     ip6tables-save when present) new since Take that contain a marker;
+//   - iptables rules and chains: lines of iptables-save (tables nat and
+//     filter, and ip6tables-save when present) new since Take that contain
+//     a marker, and likewise policy routing rules and routes (ip rule,
+//     ip route show table all);
+//   - conntrack: UDP flows to one of Options.VirtualRanges (a service
+//     range), which a service proxy must remove as their endpoints go;
 //   - runc containers still listed under Options.RuncRoot, if set;
 //   - processes other than the test's own whose command line contains a
 //     marker, or whose root or working directory is under Roots.

@@ -51,7 +51,8 @@ func master(name string) string {
 	return filepath.Base(link)
 }
 
-// ruleSet reads the nat and filter rules of iptables and ip6tables.
+// ruleSet reads the nat and filter rules and chains of iptables and
+// ip6tables, and the policy routing rules and routes of every table.
 func ruleSet() (map[string]bool, error) {
 	set := map[string]bool{}
 	for _, cmd := range []string{"iptables-save", "ip6tables-save"} {
@@ -64,13 +65,33 @@ func ruleSet() (map[string]bool, error) {
 				return nil, fmt.Errorf("running %s -t %s: %w", cmd, table, err)
 			}
 			for _, line := range strings.Split(string(out), "\n") {
-				if strings.HasPrefix(line, "-A ") {
-					set[cmd+" -t "+table+" "+line] = true
+				if strings.HasPrefix(line, "-A ") || strings.HasPrefix(line, ":") {
+					set[cmd+" -t "+table+" "+strings.TrimSuffix(chainName(line), " ")] = true
 				}
 			}
 		}
 	}
+	for _, args := range [][]string{{"rule", "show"}, {"route", "show", "table", "all"}} {
+		out, err := exec.Command("ip", args...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("running ip %s: %w", strings.Join(args, " "), err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if line != "" {
+				set["ip "+args[0]+" "+line] = true
+			}
+		}
+	}
 	return set, nil
+}
+
+// chainName keeps of a chain's line (":NAME POLICY [packets:bytes]") its
+// name, as its counters change; other lines are kept whole.
+func chainName(line string) string {
+	if name, _, ok := strings.Cut(line, " "); ok && strings.HasPrefix(line, ":") {
+		return name
+	}
+	return line
 }
 
 // ruleLeaks lists new marked rules.

@@ -2,6 +2,7 @@ package leakcheck
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"sort"
@@ -16,6 +17,9 @@ type Options struct {
 	Markers  []string // strings naming what the test made: pod IDs, pod IPs, its subnet, bridge and network names
 	Bridge   string   // a bridge the test uses: every interface still on it is a leak
 	RuncRoot string   // runc's --root for the test; every container left there is a leak
+	// VirtualRanges are the test's service ranges: a UDP conntrack flow
+	// to one of them is a leak.
+	VirtualRanges []netip.Prefix
 }
 
 // Grace is how long Check waits for teardown the kernel finishes on its own.
@@ -72,7 +76,7 @@ func (s *Snapshot) Check(t testing.TB) {
 func (s *Snapshot) Leaks() []string {
 	var leaks []string
 	for _, find := range []func() ([]string, error){
-		s.mountLeaks, s.interfaceLeaks, s.netnsLeaks, s.ruleLeaks, s.runcLeaks, s.processLeaks,
+		s.mountLeaks, s.interfaceLeaks, s.netnsLeaks, s.ruleLeaks, s.runcLeaks, s.processLeaks, s.conntrackLeaks,
 	} {
 		l, err := find()
 		if err != nil {

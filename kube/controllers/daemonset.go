@@ -1,12 +1,15 @@
 package controllers
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -204,4 +207,36 @@ func daemonStatus(d *appsv1.DaemonSet, fits bool, hash string, pods []Pod, now t
 	st.UpdatedNumberScheduled = one(fits && updated)
 	st.NumberUnavailable = st.DesiredNumberScheduled - st.NumberAvailable
 	return st, next
+}
+
+// DaemonSetAdoptions are the orphans (pods no controller owns) the set
+// adopts, as the controller claims the pods its selector matches: each
+// running one made from the set's current template (its
+// controller-revision-hash is the set's revision), returned as the pod to
+// make again under its own name, with its labels and annotations, the
+// spec the set gives its pods on node, and the set's ownerReference.
+// Made again with the same spec, a running pod is adopted, not replaced.
+// An orphan of an older template is left alone: its spec differs, and a
+// running pod's spec cannot change.
+func DaemonSetAdoptions(ds *appsv1.DaemonSet, node Node, orphans []corev1.Pod) []*corev1.Pod {
+	sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+	if err != nil || sel.Empty() {
+		return nil
+	}
+	hash := DaemonSetRevision(ds)
+	spec := daemonPodSpec(ds)
+	pinToNode(&spec, node)
+	var out []*corev1.Pod
+	for _, o := range orphans {
+		if metav1.GetControllerOfNoCopy(&o) != nil || o.DeletionTimestamp != nil || o.Namespace != ds.Namespace ||
+			o.Status.Phase == corev1.PodSucceeded || o.Status.Phase == corev1.PodFailed ||
+			!sel.Matches(labels.Set(o.Labels)) || o.Labels[LabelControllerRevision] != hash {
+			continue
+		}
+		p := podFromTemplate(&ds.Spec.Template, ds.Namespace, o.Name, OwnerReference("apps/v1", "DaemonSet", &ds.ObjectMeta))
+		p.Labels, p.Annotations = maps.Clone(o.Labels), maps.Clone(o.Annotations)
+		p.Spec = *spec.DeepCopy()
+		out = append(out, p)
+	}
+	return out
 }

@@ -139,3 +139,41 @@ func TestDaemonSetPodAndStatus(t *testing.T) {
 		t.Errorf("misscheduled: %q %+v", res.Unschedulable, res.DaemonSet.Status)
 	}
 }
+
+func TestDaemonSetAdoptions(t *testing.T) {
+	ds := testDaemonSet("img:1")
+	ds.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	made := DaemonSet(ds, thisNode, nil, t0, seeded()).Create[0]
+	orphan := func(name string, mutate func(*corev1.Pod)) corev1.Pod {
+		p := *made.DeepCopy()
+		p.Name, p.OwnerReferences = name, nil
+		p.Status.Phase = corev1.PodRunning
+		if mutate != nil {
+			mutate(&p)
+		}
+		return p
+	}
+	older := testDaemonSet("img:0")
+	orphans := []corev1.Pod{
+		orphan("mine", nil),
+		orphan("owned", func(p *corev1.Pod) { p.OwnerReferences = made.OwnerReferences }),
+		orphan("other-labels", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "db"} }),
+		orphan("older-template", func(p *corev1.Pod) { p.Labels[LabelControllerRevision] = DaemonSetRevision(older) }),
+		orphan("done", func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }),
+		orphan("other-ns", func(p *corev1.Pod) { p.Namespace = "elsewhere" }),
+	}
+	got := DaemonSetAdoptions(ds, thisNode, orphans)
+	if len(got) != 1 || got[0].Name != "mine" {
+		t.Fatalf("adopted %v, want mine only", got)
+	}
+	if diff := cmp.Diff(made.Spec, got[0].Spec); diff != "" {
+		t.Errorf("the adopted pod's spec differs from the one the set makes (-made +adopted):\n%s", diff)
+	}
+	if ref := metav1.GetControllerOf(got[0]); ref == nil || ref.UID != ds.UID || ref.Kind != "DaemonSet" {
+		t.Errorf("owner %v", got[0].OwnerReferences)
+	}
+	ds.Spec.Selector = nil
+	if got := DaemonSetAdoptions(ds, thisNode, orphans); len(got) != 0 {
+		t.Errorf("without a selector, adopted %v", got)
+	}
+}

@@ -1,10 +1,12 @@
 package controllers
 
 import (
+	"maps"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -93,4 +95,33 @@ func replicas(n *int32) int32 {
 		return 1
 	}
 	return *n
+}
+
+// ReplicaSetAdoptions are the orphans (pods no controller owns) a
+// Deployment's ReplicaSet adopts, as the controller claims the pods its
+// selector matches: each running one whose pod-template-hash is the
+// set's, and so made from its template, returned as the pod to make again
+// under its own name, with its labels and annotations, the template's
+// spec and the set's ownerReference. Made again with the same spec, a
+// running pod is adopted, not replaced; surplus pods are then deleted as
+// any. A standalone ReplicaSet, without a pod-template-hash, adopts none:
+// nothing tells that an orphan's spec is its template's.
+func ReplicaSetAdoptions(rs *appsv1.ReplicaSet, orphans []corev1.Pod) []*corev1.Pod {
+	hash := rs.Labels[LabelPodTemplateHash]
+	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if hash == "" || err != nil || sel.Empty() {
+		return nil
+	}
+	var out []*corev1.Pod
+	for _, o := range orphans {
+		if metav1.GetControllerOfNoCopy(&o) != nil || o.DeletionTimestamp != nil || o.Namespace != rs.Namespace ||
+			o.Status.Phase == corev1.PodSucceeded || o.Status.Phase == corev1.PodFailed ||
+			!sel.Matches(labels.Set(o.Labels)) || o.Labels[LabelPodTemplateHash] != hash {
+			continue
+		}
+		p := podFromTemplate(&rs.Spec.Template, rs.Namespace, o.Name, OwnerReference("apps/v1", "ReplicaSet", &rs.ObjectMeta))
+		p.Labels, p.Annotations = maps.Clone(o.Labels), maps.Clone(o.Annotations)
+		out = append(out, p)
+	}
+	return out
 }

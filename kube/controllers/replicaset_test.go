@@ -102,3 +102,40 @@ func withCost(p Pod, cost string) Pod {
 	p.Pod.Annotations = map[string]string{AnnotationDeletionCost: cost}
 	return p
 }
+
+func TestReplicaSetAdoptions(t *testing.T) {
+	rs := testRS(2, 0)
+	rs.Labels = map[string]string{LabelPodTemplateHash: "abc"}
+	rs.Spec.Template.Labels = map[string]string{"app": "web", LabelPodTemplateHash: "abc"}
+	rs.Spec.Selector = &metav1.LabelSelector{MatchLabels: rs.Spec.Template.Labels}
+	made := ReplicaSet(rs, nil, t0, seeded()).Create[0]
+	orphan := func(name string, mutate func(*corev1.Pod)) corev1.Pod {
+		p := *made.DeepCopy()
+		p.Name, p.OwnerReferences = name, nil
+		p.Status.Phase = corev1.PodRunning
+		if mutate != nil {
+			mutate(&p)
+		}
+		return p
+	}
+	orphans := []corev1.Pod{
+		orphan("mine", nil),
+		orphan("owned", func(p *corev1.Pod) { p.OwnerReferences = made.OwnerReferences }),
+		orphan("other-hash", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "web", LabelPodTemplateHash: "def"} }),
+		orphan("failed", func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }),
+	}
+	got := ReplicaSetAdoptions(rs, orphans)
+	if len(got) != 1 || got[0].Name != "mine" {
+		t.Fatalf("adopted %v, want mine only", got)
+	}
+	if diff := cmp.Diff(made.Spec, got[0].Spec); diff != "" {
+		t.Errorf("spec (-made +adopted):\n%s", diff)
+	}
+	if ref := metav1.GetControllerOf(got[0]); ref == nil || ref.UID != rs.UID {
+		t.Errorf("owner %v", got[0].OwnerReferences)
+	}
+	delete(rs.Labels, LabelPodTemplateHash)
+	if got := ReplicaSetAdoptions(rs, orphans); len(got) != 0 {
+		t.Errorf("a standalone ReplicaSet adopted %v", got)
+	}
+}

@@ -37,5 +37,9 @@
 //     never wait on it. Killed, it loses no state: the next command sees
 //     the pod as Unknown/MonitorLost, and delete still stops the
 //     containers and tears down.
+//   - A pod whose state names cluster DNS (state.DNS) gets its resolver
+//     from its monitor (dns.go): runner/dns answering at the cluster DNS
+//     address, on sockets inside the pod's network namespace, from before
+//     the infra starts until the monitor returns.
 //   - It prints nothing: it logs to Config.Log (the pod's monitor.log).
 package monitor

@@ -54,6 +54,11 @@ type Config struct {
 	// TokenRefresh, if set, replaces the kubelet's period of renewing
 	// tokens (80% of their lifetime, at most 24 h): for tests.
 	TokenRefresh time.Duration
+	// Endpoints, if set, is called after a change of the pod's state
+	// that Services see (its Ready condition, phase, address or
+	// deletion) has been written, outside the pod's lock: it brings the
+	// endpoints of the Services selecting the pod up to date.
+	Endpoints func(ctx context.Context)
 }
 
 // Report is the one line written to Config.Ready, and read by the
@@ -93,6 +98,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return report(cfg.Ready, fmt.Errorf("reading the pod's state: %w", err))
 	}
 	done()
+	stopDNS, err := m.serveDNS(st.DNS)
+	if err != nil {
+		return report(cfg.Ready, err)
+	}
+	defer stopDNS()
 	done = m.timeStep("infra")
 	if err := m.startInfra(ctx, *st.Infra); err != nil {
 		return report(cfg.Ready, err)
@@ -585,12 +595,40 @@ func (m *monitor) update(fn func(*state.Pod)) {
 }
 
 func (m *monitor) updateErr(fn func(*state.Pod)) error {
+	var before, after endpointView
 	_, err := m.cfg.Pod.Update(context.Background(), func(s *state.Pod) error {
+		before = viewOf(s)
 		fn(s)
 		syncConditions(s, m.pod, m.halted() || !s.Deleting.IsZero(), time.Now())
+		after = viewOf(s)
 		return nil
 	})
+	if err == nil && before != after && m.cfg.Endpoints != nil {
+		m.cfg.Endpoints(context.Background())
+	}
 	return err
+}
+
+// endpointView is what Services see of a pod's record.
+type endpointView struct {
+	ready    string
+	phase    string
+	podIP    string
+	deleting bool
+	running  int // containers running: all gone, the pod may have finished
+}
+
+func viewOf(s *state.Pod) endpointView {
+	v := endpointView{phase: s.Phase, podIP: s.PodIP, deleting: !s.Deleting.IsZero()}
+	if c := s.FindCondition(string(corev1.PodReady)); c != nil {
+		v.ready = c.Status
+	}
+	for _, c := range s.Containers {
+		if c.State == state.Running {
+			v.running++
+		}
+	}
+	return v
 }
 
 // event records a pod event.

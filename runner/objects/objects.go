@@ -318,3 +318,7 @@ func (b Bucket[T]) All() ([]*T, error) {
 	}
 	return all, nil
 }
+
+// Dir is the directory holding the bucket's objects, one directory per
+// namespace: a reader that caches them watches its modification times.
+func (b Bucket[T]) Dir() string { return b.dir }

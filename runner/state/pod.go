@@ -66,6 +66,10 @@ type Pod struct {
 	CNIResult json.RawMessage `json:"cniResult,omitempty"`
 	PodIP     string          `json:"podIP,omitempty"`
 	HostIP    string          `json:"hostIP,omitempty"`
+	// DNS is the cluster DNS the monitor serves inside the pod's network
+	// namespace, for a pod whose resolver is the cluster's; nil for
+	// others.
+	DNS *DNS `json:"dns,omitempty"`
 
 	// Monitor is the pod's monitor process, zero when none runs.
 	Monitor Process `json:"monitor,omitzero"`
@@ -83,6 +87,21 @@ type Pod struct {
 	// the grace period it asked for (nil: the pod's own).
 	Deleting            time.Time `json:"deleting,omitzero"`
 	DeletionGracePeriod *int64    `json:"deletionGracePeriodSeconds,omitempty"`
+}
+
+// DNS is what a pod's monitor needs to serve cluster DNS, fixed at apply
+// so that the monitor depends on no flag.
+type DNS struct {
+	// Addr is the cluster DNS address (kube.ClusterDNSIP) the pod's
+	// resolv.conf names, which the monitor adds to the pod's loopback
+	// device and answers on.
+	Addr string `json:"addr"`
+	// Objects is the object store holding the Services and
+	// EndpointSlices answered.
+	Objects string `json:"objects"`
+	// ResolvConf is the host resolv.conf whose nameservers the names
+	// outside the cluster are forwarded to (the kubelet's --resolv-conf).
+	ResolvConf string `json:"resolvConf"`
 }
 
 // Port is a published container port (hostPort).

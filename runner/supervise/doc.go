@@ -23,7 +23,9 @@
 //     that name the workload's uid in an ownerReference (from the pods'
 //     state on disk, through World), calls the Controller, which acts
 //     through Env (the runner's own apply and delete paths), and records
-//     the status and events it set. Then it sleeps until inotify says that
+//     the status and events it set. The Env of a step is also an
+//     OrphanEnv: the namespace's pods no controller owns, for a controller
+//     that adopts by selector (the DaemonSet's). Then it sleeps until inotify says that
 //     a pod directory was made or removed, that an owned pod's state file
 //     or the workload's object.json was replaced, or until the
 //     controller's requeue time or the safety resync (DefaultResync).

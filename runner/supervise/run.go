@@ -284,7 +284,7 @@ func (s *supervisor) step(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	e := &env{s: s, w: w, uids: uids, pods: Owned(all, uids...)}
+	e := &env{s: s, w: w, uids: uids, pods: Owned(all, uids...), orphans: orphans(all)}
 	s.watchOwned(e.pods)
 	stepCtx, cancel := stepContext(ctx)
 	defer cancel()
@@ -350,6 +350,27 @@ func Owned(pods []corev1.Pod, uids ...string) []corev1.Pod {
 	return out
 }
 
+// OrphanEnv is an Env that also shows the pods of the namespace that no
+// controller owns, for a controller that adopts those its selector
+// matches (by creating them again with its ownerReference: the apply
+// path adopts a running pod made again with the same spec).
+type OrphanEnv interface {
+	Orphans() []corev1.Pod
+}
+
+// orphans are the pods without a controller, not being deleted.
+func orphans(pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if metav1.GetControllerOfNoCopy(&p) == nil && p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (e *env) Orphans() []corev1.Pod { return e.orphans }
+
 func ownedBy(p *corev1.Pod, uids []string) bool {
 	for _, ref := range p.OwnerReferences {
 		if ref.UID != "" && slices.Contains(uids, string(ref.UID)) {
@@ -361,12 +382,14 @@ func ownedBy(p *corev1.Pod, uids []string) bool {
 
 // env is a step's Env.
 type env struct {
-	s      *supervisor
-	w      *Workload
-	uids   []string // the workload's and its owned objects'
-	pods   []corev1.Pod
-	status json.RawMessage
-	events []state.Event
+	s    *supervisor
+	w    *Workload
+	uids []string // the workload's and its owned objects'
+	pods []corev1.Pod
+	// orphans are the namespace's pods no controller owns (OrphanEnv).
+	orphans []corev1.Pod
+	status  json.RawMessage
+	events  []state.Event
 	// removed is set once the controller removed the workload.
 	removed bool
 }
