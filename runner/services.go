@@ -19,6 +19,7 @@ import (
 	"github.com/podrun/podrun/runner/flock"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/objects"
+	"github.com/podrun/podrun/runner/proxy"
 	"github.com/podrun/podrun/runner/state"
 )
 
@@ -302,7 +303,7 @@ func (r *Runner) allocateServices(services []kube.Service, record bool) ([]*core
 	}
 	a := newAllocator(cidr, stored)
 	a.publish = publish.String()
-	a.hostPorts = r.podHostPorts
+	a.hostPorts = r.hostPortsHeld
 	a.portFree = network.CheckPortFree
 	var out []*corev1.Service
 	var errs []error
@@ -333,7 +334,28 @@ func (r *Runner) podHostPorts() (map[string]string, error) {
 			continue
 		}
 		for _, p := range recordedPorts(e.Pod) {
-			out[fmt.Sprintf("%d/%s", p.HostPort, strings.ToUpper(p.Protocol))] = "pod " + e.Pod.Namespace + "/" + e.Pod.Name
+			out[fmt.Sprintf("%d/%s", p.HostPort, strings.ToUpper(p.Protocol))] = "pod " + e.Pod.Namespace + "/" + e.Pod.Name + " as a hostPort"
+		}
+	}
+	return out, nil
+}
+
+// hostPortsHeld are podHostPorts and the host ports the other run roots
+// on this machine publish Services on (their proxies' rules), which a
+// nodePort here would collide with though no socket holds them.
+func (r *Runner) hostPortsHeld() (map[string]string, error) {
+	out, err := r.podHostPorts()
+	if err != nil {
+		return nil, err
+	}
+	published, err := proxy.PublishedPorts(context.Background(), nil)
+	if err != nil {
+		return nil, err
+	}
+	self := ProxyInstance(r.cfg.RunRoot)
+	for _, p := range published {
+		if p.Instance != self {
+			out[fmt.Sprintf("%d/%s", p.Port, p.Protocol)] = "a Service of another podrun run root (rules PODRUN-" + p.Instance + "-*)"
 		}
 	}
 	return out, nil

@@ -299,7 +299,7 @@ func (a *allocator) usedNodePorts(key string) map[int32]string {
 // "": a pod publishes it as a hostPort, or a process holds it.
 func (a *allocator) hostHeld(hostPorts map[string]string, n int32, proto corev1.Protocol) string {
 	if who, ok := hostPorts[fmt.Sprintf("%d/%s", n, proto)]; ok {
-		return fmt.Sprintf("provided port is already published as a hostPort by %s; leave nodePort out to get a free one, or choose another", who)
+		return fmt.Sprintf("provided port is already published on this machine by %s; leave nodePort out to get a free one, or choose another", who)
 	}
 	if a.portFree == nil {
 		return ""

@@ -125,7 +125,7 @@ func TestAllocateNodePorts(t *testing.T) {
 		{"taken by a Service", "  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 30080\n",
 			"svc.yaml:9: service default/web: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated to service shop/cart"},
 		{"a pod's hostPort", "  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 30090\n",
-			"svc.yaml:9: service default/web: spec.ports[0].nodePort: Invalid value: 30090: provided port is already published as a hostPort by pod default/proxy"},
+			"svc.yaml:9: service default/web: spec.ports[0].nodePort: Invalid value: 30090: provided port is already published on this machine by pod default/proxy"},
 		{"held on the host", "  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 30100\n",
 			"spec.ports[0].nodePort: Invalid value: 30100: provided port cannot be published on this machine: hostPort in use: 30100/TCP is held by pid 42 (nc)"},
 	}
