@@ -19,6 +19,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/podrun/podrun/internal/testenv"
 	"github.com/podrun/podrun/runner/objects"
 )
 
@@ -156,6 +157,20 @@ func TestClusterDNS(t *testing.T) {
 	if _, srvs, err := r.LookupSRV(ctx, "http", "tcp", "web.default.svc.cluster.local"); err != nil || len(srvs) != 1 ||
 		srvs[0].Port != 80 || srvs[0].Target != "web.default.svc.cluster.local." {
 		t.Errorf("Go's resolver: SRV _http._tcp.web = %v, %v; want port 80 at web.default.svc.cluster.local.", srvs, err)
+	}
+
+	// dig (BIND's own resolver library), from the pod's network.
+	testenv.RequireBinary(t, "dig")
+	for q, want := range map[string]string{
+		"web.default.svc.cluster.local":                   e.svcAddr(50),
+		"-t SRV _http._tcp.web.default.svc.cluster.local": "0 100 80 web.default.svc.cluster.local.",
+		"db-0.db.default.svc.cluster.local":               e.subnet + "200",
+	} {
+		args := append([]string{"--net=" + nsPath, "dig", "+short", "+time=2", "@" + e.svcAddr(10)}, strings.Fields(q)...)
+		out, err := exec.Command("nsenter", args...).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("dig %s: %v %q, want %q", q, err, out, want)
+		}
 	}
 }
 

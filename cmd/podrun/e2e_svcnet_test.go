@@ -341,7 +341,8 @@ func TestServiceHeadless(t *testing.T) {
 
 // TestServiceNodePortAndLoadBalancer: the host reaches a NodePort Service
 // at 127.0.0.1:nodePort and a LoadBalancer Service at 127.0.0.1:port, the
-// address its status reports; `get svc` shows both as kubectl does.
+// address its status reports, and a ClusterIP as a node does; `get svc`
+// shows both as kubectl does.
 func TestServiceNodePortAndLoadBalancer(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
@@ -361,6 +362,11 @@ func TestServiceNodePortAndLoadBalancer(t *testing.T) {
 			}
 			return err
 		})
+	}
+	// The host reaches ClusterIPs too, as a node does.
+	cip := e.service("np").Spec.ClusterIP
+	if body, err := fetch("http://" + cip + "/"); err != nil || body != "np-web\n" {
+		t.Errorf("the host fetching http://%s/: %v %q", cip, err, body)
 	}
 	s := e.service("lb")
 	if len(s.Status.LoadBalancer.Ingress) != 1 || s.Status.LoadBalancer.Ingress[0].IP != "127.0.0.1" {
