@@ -80,7 +80,11 @@ each pod is supervised by a small monitor process of its own.`,
 		newRolloutCommand(g),
 		newCreateCommand(g),
 		newPortForwardCommand(g),
+		newUnshareCommand(),
+		newInfoCommand(g),
+		newHolderCommand(),
 	)
+	g.rootlessDefaults(cmd)
 	if testWorkloads() {
 		cmd.AddCommand(newTestWorkloadCommand(g))
 	}
@@ -110,15 +114,17 @@ func (g *globals) config() (runner.Config, error) {
 		// Apply pulls on a terminal show their progress there.
 		progress, _ = newProgress(os.Stderr)
 	}
+	netCfg := network.Config{
+		Name:       g.network,
+		ConfDir:    g.cniConfDir,
+		PluginDirs: filepath.SplitList(g.cniPluginDirs),
+	}
+	g.rootlessNetwork(&netCfg)
 	return runner.Config{
-		Root:    g.root,
-		RunRoot: g.runRoot,
-		Runtime: g.runtime,
-		Network: network.Config{
-			Name:       g.network,
-			ConfDir:    g.cniConfDir,
-			PluginDirs: filepath.SplitList(g.cniPluginDirs),
-		},
+		Root:           g.root,
+		RunRoot:        g.runRoot,
+		Runtime:        g.runtime,
+		Network:        netCfg,
 		Self:           self,
 		Log:            g.logger(),
 		Pull:           image.PullOptions{Insecure: g.insecure, Progress: progress},

@@ -167,6 +167,9 @@ func newTestWorkloadCommand(g *globals) *cobra.Command {
 // preRun runs before every verb: it checks -n, then restarts lost
 // supervisors for the verbs that need them.
 func (g *globals) preRun(cmd *cobra.Command, args []string) error {
+	if done, err := g.enterRootless(cmd); done || err != nil {
+		return err
+	}
 	if err := g.checkNamespace(cmd, args); err != nil {
 		return err
 	}

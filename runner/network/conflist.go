@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
@@ -62,9 +63,19 @@ const loopbackConf = `{"cniVersion": "1.0.0", "name": "cni-loopback", "type": "l
 // DefaultConflist returns the content of the default "podrun" conflist.
 func DefaultConflist() []byte { return []byte(defaultConflist) }
 
+// DefaultConflistFor is the default "podrun" conflist with another
+// subnet and host-local data directory: a rootless user's, whose bridge
+// lives in the user's own network namespace and whose addresses are
+// kept under the user's run root.
+func DefaultConflistFor(subnet, ipamDir string) []byte {
+	s := strings.Replace(defaultConflist, `"10.90.0.0/16"`, strconv.Quote(subnet), 1)
+	return []byte(strings.Replace(s, `"/run/cni/podrun-ipam"`, strconv.Quote(ipamDir), 1))
+}
+
 // loadConflist finds the conflist named name in dir, writing the default
-// one first if that is the one asked for and there is none.
-func loadConflist(dir, name string) (*libcni.NetworkConfigList, error) {
+// one (def, or DefaultConflist) first if that is the one asked for and
+// there is none.
+func loadConflist(dir, name string, def []byte) (*libcni.NetworkConfigList, error) {
 	list, err := findConflist(dir, name)
 	if err == nil || !errors.Is(err, ErrUnknownNetwork) || name != DefaultName {
 		return list, err
@@ -72,7 +83,10 @@ func loadConflist(dir, name string) (*libcni.NetworkConfigList, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("writing the default network: %w", err)
 	}
-	if err := state.WriteFile(filepath.Join(dir, DefaultConflistFile), DefaultConflist(), 0o644); err != nil {
+	if def == nil {
+		def = DefaultConflist()
+	}
+	if err := state.WriteFile(filepath.Join(dir, DefaultConflistFile), def, 0o644); err != nil {
 		return nil, fmt.Errorf("writing the default network: %w", err)
 	}
 	return findConflist(dir, name)

@@ -14,12 +14,15 @@ import (
 // Config says which CNI network to use and where things are. Empty fields
 // take the defaults named beside them.
 type Config struct {
-	Name       string       // network (conflist) name, default "podrun", written on first use
-	ConfDir    string       // where conflists live, default /etc/cni/net.d
-	PluginDirs []string     // default /usr/lib/cni, /opt/cni/bin
-	CacheDir   string       // libcni's cache, under the run root; default /run/podrun/cni
-	LockFile   string       // serialises CNI calls, under the run root; default /run/podrun/cni.lock
-	Logger     *slog.Logger // receives plugins' stderr at debug level; default discards
+	Name       string   // network (conflist) name, default "podrun", written on first use
+	ConfDir    string   // where conflists live, default /etc/cni/net.d
+	PluginDirs []string // default /usr/lib/cni, /opt/cni/bin
+	CacheDir   string   // libcni's cache, under the run root; default /run/podrun/cni
+	LockFile   string   // serialises CNI calls, under the run root; default /run/podrun/cni.lock
+	// Default is the conflist written for Name "podrun" on first use;
+	// nil is DefaultConflist (root's). Rootless users get their own.
+	Default []byte
+	Logger  *slog.Logger // receives plugins' stderr at debug level; default discards
 }
 
 // withDefaults fills cfg's empty fields.
@@ -60,7 +63,7 @@ type Network struct {
 // install it.
 func Open(cfg Config) (*Network, error) {
 	cfg = cfg.withDefaults()
-	list, err := loadConflist(cfg.ConfDir, cfg.Name)
+	list, err := loadConflist(cfg.ConfDir, cfg.Name, cfg.Default)
 	if err != nil {
 		return nil, err
 	}
