@@ -51,37 +51,42 @@ type Holder struct {
 
 func (h Holder) recordPath() string { return filepath.Join(h.Dir, "holder.json") }
 
-// Lease is a holder in use: Close lets Release stop it.
+// Lease is a holder in use: while one is open, Release stops nothing.
 type Lease struct {
 	Record
-	lock *flock.Lock
+	use *flock.Lock
 }
 
 // Close ends the lease.
-func (l *Lease) Close() error { return l.lock.Unlock() }
+func (l *Lease) Close() error { return l.use.Unlock() }
 
 // Ensure returns the running holder, starting one if there is none (or
-// only a dead one's record). The lease keeps Release from stopping it.
+// only a dead one's record). Two locks in Dir order this: every command
+// holds use.lock shared while it uses the holder (Release needs it
+// exclusive), and start.lock serialises finding and starting.
 func (h Holder) Ensure(ctx context.Context) (*Lease, error) {
 	if err := PrivateDir(h.Dir); err != nil {
 		return nil, err
 	}
-	lock, err := flock.Exclusive(ctx, filepath.Join(h.Dir, "lock"))
+	use, err := flock.Shared(ctx, filepath.Join(h.Dir, "use.lock"))
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", h.Dir, err)
 	}
+	start, err := flock.Exclusive(ctx, filepath.Join(h.Dir, "start.lock"))
+	if err != nil {
+		use.Unlock()
+		return nil, fmt.Errorf("locking %s: %w", h.Dir, err)
+	}
+	defer start.Unlock()
 	rec, ok := h.Find()
 	if !ok {
 		rec, err = h.replace(ctx, rec)
 	}
-	if err == nil {
-		err = lock.Share()
-	}
 	if err != nil {
-		lock.Unlock()
+		use.Unlock()
 		return nil, err
 	}
-	return &Lease{Record: rec, lock: lock}, nil
+	return &Lease{Record: rec, use: use}, nil
 }
 
 // Find returns the holder the record names if it still runs.
@@ -329,7 +334,7 @@ func (h Holder) uplink(ctx context.Context, pid int, exitR *os.File, socket stri
 // process but the holder lives in its user namespace, unless another
 // command holds a lease on it. It reports whether it stopped one.
 func (h Holder) Release() (bool, error) {
-	lock, err := flock.TryExclusive(filepath.Join(h.Dir, "lock"))
+	lock, err := flock.TryExclusive(filepath.Join(h.Dir, "use.lock"))
 	if err != nil {
 		return false, nil // another command uses it, or there is none
 	}

@@ -1,0 +1,398 @@
+package main
+
+// The rootless tests run podrun as an ordinary user: as root, the test
+// binary makes (once, idempotently) a user with subordinate id ranges and
+// one without, makes /dev/net/tun usable as Debian's udev rule does
+// (0666), and runs podrun through setpriv, which execs it: no root
+// process stands between the user's podrun and what it starts. Each test
+// ends by checking that no process of the user is left (no holder, no
+// slirp4netns).
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/rootless"
+)
+
+const (
+	rootlessUser = "podrun-e2e-user"  // has subordinate ids
+	noSubIDsUser = "podrun-e2e-nosub" // has none
+	// rootlessRange is the test user's subordinate range, if it has none.
+	rootlessRange = "1000000-1065535"
+)
+
+var (
+	rootlessOnce sync.Once
+	rootlessBin  string
+	rootlessErr  error
+)
+
+// rootlessSetup prepares the machine once per test binary and returns a
+// podrun binary that the test users may run.
+func rootlessSetup(t *testing.T) string {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "setpriv", "useradd", "usermod", "newuidmap", "newgidmap", "slirp4netns", "nsenter")
+	podrun, _ := binaries(t)
+	rootlessOnce.Do(func() {
+		if rootlessErr = ensureTestUser(rootlessUser, true); rootlessErr != nil {
+			return
+		}
+		if rootlessErr = ensureTestUser(noSubIDsUser, false); rootlessErr != nil {
+			return
+		}
+		// What Debian's udev rule for tun does on a machine that runs udev.
+		if rootlessErr = os.Chmod("/dev/net/tun", 0o666); rootlessErr != nil {
+			return
+		}
+		dir := filepath.Join(buildDir, "rootless")
+		if rootlessErr = os.MkdirAll(dir, 0o755); rootlessErr != nil {
+			return
+		}
+		os.Chmod(buildDir, 0o755)
+		rootlessBin = filepath.Join(dir, "podrun")
+		rootlessErr = copyFile(podrun, rootlessBin, 0o755)
+	})
+	if rootlessErr != nil {
+		t.Fatalf("preparing the rootless tests: %v", rootlessErr)
+	}
+	return rootlessBin
+}
+
+// ensureTestUser makes the user if it is missing, with or without
+// subordinate id ranges.
+func ensureTestUser(name string, subIDs bool) error {
+	if _, err := user.Lookup(name); err != nil {
+		out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("useradd %s: %v: %s", name, err, out)
+		}
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	for _, f := range []struct{ path, add, del string }{{"/etc/subuid", "--add-subuids", "--del-subuids"}, {"/etc/subgid", "--add-subgids", "--del-subgids"}} {
+		ranges, err := rootless.SubIDs(f.path, name, uid)
+		if err != nil {
+			return err
+		}
+		var args []string
+		switch {
+		case subIDs && len(ranges) == 0:
+			args = []string{f.add, rootlessRange}
+		case !subIDs:
+			for _, r := range ranges {
+				args = append(args, f.del, fmt.Sprintf("%d-%d", r.Start, r.Start+r.Count-1))
+			}
+		}
+		if len(args) == 0 {
+			continue
+		}
+		if out, err := exec.Command("usermod", append(args, name)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("usermod %s %s: %v: %s", strings.Join(args, " "), name, err, out)
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string, mode os.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// rootlessEnv is one test's ordinary user: its own XDG directories.
+type rootlessEnv struct {
+	t                 *testing.T
+	bin               string
+	name              string
+	uid, gid          int
+	home              string
+	runtimeDir, data  string
+	runRoot, dataRoot string // podrun's defaults under them
+}
+
+func newRootlessEnv(t *testing.T, name string) *rootlessEnv {
+	t.Helper()
+	bin := rootlessSetup(t)
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &rootlessEnv{t: t, bin: bin, name: name, home: u.HomeDir}
+	e.uid, _ = strconv.Atoi(u.Uid)
+	e.gid, _ = strconv.Atoi(u.Gid)
+	e.checkNoProcesses(false)
+	dir, err := os.MkdirTemp("", "podrun-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	e.runtimeDir, e.data = filepath.Join(dir, "run"), filepath.Join(dir, "data")
+	for _, d := range []string{e.runtimeDir, e.data} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, e.uid, e.gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.runRoot, e.dataRoot = filepath.Join(e.runtimeDir, "podrun"), filepath.Join(e.data, "podrun")
+	t.Cleanup(func() {
+		e.checkNoProcesses(true)
+		// Root removes what the user's subordinate ids own too.
+		os.RemoveAll(dir)
+	})
+	return e
+}
+
+// command is podrun run as the user, through setpriv (which execs it).
+func (e *rootlessEnv) command(args ...string) *exec.Cmd {
+	cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(e.uid), "--regid=" + strconv.Itoa(e.gid),
+		"--init-groups", "--", e.bin}, args...)...)
+	cmd.Env = []string{"HOME=" + e.home, "USER=" + e.name, "PATH=/usr/bin:/bin",
+		"XDG_RUNTIME_DIR=" + e.runtimeDir, "XDG_DATA_HOME=" + e.data}
+	cmd.Dir = "/"
+	return cmd
+}
+
+func (e *rootlessEnv) run(args ...string) (string, string, error) {
+	cmd := e.command(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+func (e *rootlessEnv) must(args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.run(args...)
+	if err != nil {
+		e.t.Fatalf("podrun %s as %s: %v\n%s%s", strings.Join(args, " "), e.name, err, out, errOut)
+	}
+	return out
+}
+
+// processes lists the user's live processes (zombies are left to
+// their reaper).
+func (e *rootlessEnv) processes() []string {
+	var found []string
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", d.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		var uid, st string
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+				uid = f[1]
+			} else if len(f) > 1 && f[0] == "State:" {
+				st = f[1]
+			}
+		}
+		if uid != strconv.Itoa(e.uid) || st == "Z" {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		found = append(found, d.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return found
+}
+
+// checkNoProcesses fails the test if a process of the user is left
+// (after a moment for one that is exiting), and kills it.
+func (e *rootlessEnv) checkNoProcesses(report bool) {
+	var left []string
+	for i := 0; i < 50; i++ {
+		if left = e.processes(); len(left) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if report {
+		e.t.Errorf("leakcheck: processes of %s left: %q", e.name, left)
+	}
+	for _, p := range left {
+		pid, _ := strconv.Atoi(strings.Fields(p)[0])
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func (e *rootlessEnv) record() rootless.Record {
+	e.t.Helper()
+	h := rootless.Holder{Dir: filepath.Join(e.runRoot, "rootless")}
+	rec, ok := h.Find()
+	if !ok {
+		e.t.Fatalf("no running holder recorded under %s", h.Dir)
+	}
+	return rec
+}
+
+// TestRootlessPreflight: a user without subordinate ids is told what to
+// run, and nothing is created.
+func TestRootlessPreflight(t *testing.T) {
+	e := newRootlessEnv(t, noSubIDsUser)
+	_, errOut, err := e.run("get", "pods")
+	if err == nil {
+		t.Fatal("podrun get pods ran for a user without subordinate ids")
+	}
+	for _, want := range []string{"not ready for rootless podrun (nothing was created)",
+		"/etc/subuid has no range for " + noSubIDsUser, "fix: sudo usermod --add-subuids 100000-165535 " + noSubIDsUser,
+		"fix: sudo usermod --add-subgids"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, err := os.Stat(e.runRoot); !os.IsNotExist(err) {
+		t.Errorf("the run root %s was made: %v", e.runRoot, err)
+	}
+	out := e.must("info")
+	if !strings.Contains(out, "FAIL subuid") || !strings.Contains(out, "ok   newuidmap") {
+		t.Errorf("podrun info:\n%s", out)
+	}
+}
+
+// TestRootlessInfo: the user's defaults, subnet and limits, and no holder.
+func TestRootlessInfo(t *testing.T) {
+	e := newRootlessEnv(t, rootlessUser)
+	out := e.must("info")
+	for _, want := range []string{"rootless: true\n", "root: " + e.dataRoot + "\n", "run root: " + e.runRoot + "\n",
+		"cni config dir: " + filepath.Join(e.runRoot, "cni", "net.d") + "\n",
+		"subnet " + rootless.Subnet(e.uid), "namespace holder: not running", "ok   subuid", "ok   /dev/net/tun",
+		"resource limits: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("podrun info lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "FAIL") {
+		t.Errorf("a check fails for the test user:\n%s", out)
+	}
+}
+
+// TestRootlessUnshare: a command in the namespaces is uid 0 there, with
+// the user as root and the subordinate ids from 1 on; the holder it
+// started is gone after it, as nothing else needs it.
+func TestRootlessUnshare(t *testing.T) {
+	e := newRootlessEnv(t, rootlessUser)
+	if out := strings.TrimSpace(e.must("unshare", "--", "id", "-u")); out != "0" {
+		t.Errorf("id -u in the namespaces = %q, want 0", out)
+	}
+	lines := strings.Split(strings.TrimSpace(e.must("unshare", "--", "cat", "/proc/self/uid_map")), "\n")
+	ranges, _ := rootless.SubIDs("/etc/subuid", e.name, e.uid)
+	if len(lines) != 1+len(ranges) || strings.Join(strings.Fields(lines[0]), " ") != "0 "+strconv.Itoa(e.uid)+" 1" ||
+		strings.Join(strings.Fields(lines[1]), " ") != fmt.Sprintf("1 %d %d", ranges[0].Start, ranges[0].Count) {
+		t.Errorf("uid_map in the namespaces:\n%s\nwant root as %d and then %v", strings.Join(lines, "\n"), e.uid, ranges)
+	}
+	// The run root is the user's, private; inside, its owner reads root.
+	if fi, err := os.Stat(e.runRoot); err != nil || fi.Mode().Perm() != 0o700 || fi.Sys().(*syscall.Stat_t).Uid != uint32(e.uid) {
+		t.Errorf("run root %s: %v %v", e.runRoot, fi, err)
+	}
+	if out := e.must("unshare", "--", "stat", "-c", "%u", e.runRoot); strings.TrimSpace(out) != "0" {
+		t.Errorf("inside, the run root's owner reads %q, want 0", out)
+	}
+	// The CNI plugins find iptables on the PATH inside.
+	if out := e.must("unshare", "--", "sh", "-c", "command -v iptables"); !strings.Contains(out, "sbin/iptables") {
+		t.Errorf("iptables on the PATH inside: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.runRoot, "rootless", "holder.json")); !os.IsNotExist(err) {
+		t.Errorf("the holder's record is left after the last command: %v", err)
+	}
+	if left := e.processes(); len(left) != 0 {
+		t.Errorf("processes left after the last command: %q", left)
+	}
+}
+
+// TestRootlessHolderCrash: a holder killed while something lives in its
+// namespaces is replaced by one that joins them; one killed with
+// everything in them is replaced by a new one; either way without error,
+// and nothing is left after the last command.
+func TestRootlessHolderCrash(t *testing.T) {
+	e := newRootlessEnv(t, rootlessUser)
+	bg := e.command("unshare", "--", "sleep", "120")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- bg.Wait() }()
+	defer func() {
+		bg.Process.Kill()
+		<-done
+	}()
+	var rec rootless.Record
+	eventually(t, 10*time.Second, func() error {
+		h := rootless.Holder{Dir: filepath.Join(e.runRoot, "rootless")}
+		var ok bool
+		if rec, ok = h.Find(); !ok || len(h.Members(rec)) == 0 {
+			return fmt.Errorf("no holder with the sleep inside it yet")
+		}
+		return nil
+	})
+	syscall.Kill(rec.Holder.Pid, syscall.SIGKILL)
+	eventually(t, 5*time.Second, func() error {
+		if rec.Slirp.Alive() {
+			return fmt.Errorf("slirp4netns (pid %d) outlives its holder", rec.Slirp.Pid)
+		}
+		return nil
+	})
+	// A new holder joins the namespaces the sleep still lives in.
+	out := strings.TrimSpace(e.must("unshare", "--", "readlink", "/proc/self/ns/user"))
+	if want := fmt.Sprintf("user:[%d]", rec.UserNS); out != want {
+		t.Errorf("after the holder's crash, a command runs in %s, want the old namespaces %s", out, want)
+	}
+	again := e.record()
+	if again.Holder.Pid == rec.Holder.Pid || again.UserNS != rec.UserNS {
+		t.Errorf("record after the crash: %+v, before: %+v", again, rec)
+	}
+	// Now everything in the namespaces dies: a new command starts anew.
+	syscall.Kill(again.Holder.Pid, syscall.SIGKILL)
+	for _, pid := range (rootless.Holder{}).Members(again) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if again.Slirp.Alive() || again.Holder.Alive() {
+			return fmt.Errorf("holder or slirp4netns still running")
+		}
+		return nil
+	})
+	out = strings.TrimSpace(e.must("unshare", "--", "readlink", "/proc/self/ns/user"))
+	if out == fmt.Sprintf("user:[%d]", rec.UserNS) || !strings.HasPrefix(out, "user:[") {
+		t.Errorf("with the old namespaces gone, a command runs in %s", out)
+	}
+	if err := <-done; err == nil {
+		t.Errorf("the killed sleep's podrun exited 0")
+	}
+	done <- nil
+	if left := e.processes(); len(left) != 0 {
+		t.Errorf("processes left after the last command: %q", left)
+	}
+}
