@@ -5,7 +5,8 @@ GO        ?= go
 BIN       := bin/podrun
 DEMO_TAR  := bin/busybox-demo.tar
 PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman \
-             gcc pkg-config libseccomp-dev mmdebstrap catatonit dnsutils
+             gcc pkg-config libseccomp-dev mmdebstrap catatonit dnsutils \
+             uidmap slirp4netns
 # podrun's own runc, built from its Go module at a pinned version that has
 # every known fix (Debian 12's runc 1.1.5 has not), and used by default.
 RUNC_VERSION := 1.5.3
@@ -34,8 +35,10 @@ build:
 # apache2-utils' htpasswd, the registry (on 127.0.0.1 only) that the pull
 # tests and benchmarks push to and pull from, Debian's own runc (the tests
 # show that podrun keeps even it from writing on the host), and what
-# building runc with seccomp needs, and mmdebstrap; then podrun's own
-# runc and the Debian root file system.
+# building runc with seccomp needs, and mmdebstrap; uidmap (newuidmap,
+# newgidmap) and slirp4netns, which rootless podrun needs
+# (docs/rootless.md); then podrun's own runc and the Debian root file
+# system.
 deps: packages runc debian-rootfs
 
 packages:
