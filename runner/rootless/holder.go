@@ -359,7 +359,17 @@ func (h Holder) busy(rec Record) bool {
 			return true
 		}
 	}
-	return len(h.Members(rec)) > 0
+	// A command's last children (a killed sleep, an exiting monitor) may
+	// take a moment to go.
+	for i := 0; ; i++ {
+		if len(h.Members(rec)) == 0 {
+			return false
+		}
+		if i == 20 {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Members lists the processes in rec's user namespace other than the
