@@ -30,6 +30,7 @@ type globals struct {
 	serviceCIDR   string
 	publish       string
 	resolvConf    string
+	hostLoopback  bool
 	// progress, set by verbs that pull on a terminal, shows image pulls.
 	progress func(image.Progress)
 }
@@ -59,6 +60,7 @@ each pod is supervised by a small monitor process of its own.`,
 	f.StringVar(&g.serviceCIDR, "service-cidr", kube.DefaultServiceCIDR, "range Services get their ClusterIPs from; the cluster DNS address is its tenth")
 	f.StringVar(&g.resolvConf, "resolv-conf", runner.DefaultResolvConf, "the host's resolver configuration: Default pods get it, ClusterFirst pods its search domains, and the cluster DNS forwards to its nameservers")
 	f.StringVar(&g.publish, "publish-address", "", "address NodePort and LoadBalancer Services are published on, 0.0.0.0 for every address (default 127.0.0.1; fixed while Services exist)")
+	f.BoolVar(&g.hostLoopback, "rootless-host-loopback", false, "rootless: let pods reach the host's loopback services at 10.0.2.2 (set by the first pod's command)")
 	f.StringArrayVar(&g.insecure, "insecure-registry", nil, "registry (HOST or HOST:PORT) that may be reached over plain HTTP; loopback always may (repeatable)")
 
 	cmd.AddCommand(

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/network"
@@ -54,9 +55,10 @@ func (g *globals) holder(u rootless.User) (rootless.Holder, error) {
 		return rootless.Holder{}, fmt.Errorf("finding the podrun binary: %w", err)
 	}
 	return rootless.Holder{
-		Dir:  filepath.Join(g.runRoot, "rootless"),
+		Dir:  rootless.HolderDir(g.runRoot),
 		Keep: []string{filepath.Join(g.runRoot, "pods"), filepath.Join(g.runRoot, runner.WorkloadsDir)},
 		Self: self, User: u, Log: g.logger(),
+		HostLoopback: g.hostLoopback,
 	}, nil
 }
 
@@ -111,7 +113,12 @@ func runEntered(rec rootless.Record, self, runRoot string) (int, error) {
 		return 0, err
 	}
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	// A terminal's ^C and ^\ reach the inner command (in this process
+	// group) by themselves: passed on too, they would count twice.
+	if _, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err != nil {
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT)
+	}
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
 		return 0, fmt.Errorf("entering the rootless namespaces: %w", err)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -473,5 +474,51 @@ func TestRootlessPodNetwork(t *testing.T) {
 		if strings.HasPrefix(en.Name(), prefix) {
 			t.Errorf("address %s still reserved after DEL", en.Name())
 		}
+	}
+}
+
+// TestRootlessHostLoopback: pods do not reach the host's loopback
+// services unless --rootless-host-loopback asks, and a command cannot
+// change the setting of a holder in use.
+func TestRootlessHostLoopback(t *testing.T) {
+	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
+	e := newRootlessEnv(t, rootlessUser)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("host-loopback\n"))
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	dial := []string{"unshare", "--", "sh", "-c", "busybox nc -w 2 10.0.2.2 " + port + " </dev/null || true"}
+	if out := e.must(dial...); strings.Contains(out, "host-loopback") {
+		t.Errorf("the host's loopback is reachable by default: %q", out)
+	}
+	if out := e.must(append([]string{"--rootless-host-loopback"}, dial...)...); !strings.Contains(out, "host-loopback") {
+		t.Errorf("the host's loopback is not reachable with --rootless-host-loopback: %q", out)
+	}
+	bg := e.command("--rootless-host-loopback", "unshare", "--", "sleep", "60")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Signal(syscall.SIGTERM); bg.Wait() }()
+	eventually(t, 10*time.Second, func() error {
+		h := rootless.Holder{Dir: rootless.HolderDir(e.runRoot)}
+		if rec, ok := h.Find(); !ok || len(h.Members(rec)) == 0 {
+			return fmt.Errorf("no holder with the sleep inside it yet")
+		}
+		return nil
+	})
+	if _, errOut, err := e.run("unshare", "--", "true"); err == nil || !strings.Contains(errOut, "other host loopback setting") {
+		t.Errorf("a command asking for no host loopback ran in a holder that has it: %v %s", err, errOut)
 	}
 }

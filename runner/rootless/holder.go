@@ -26,6 +26,16 @@ const HolderCommand = "rootless-holder"
 // ErrHolder wraps failures to start or find the namespace holder.
 var ErrHolder = errors.New("the rootless namespace holder")
 
+// HolderDir is where, under a run root, the holder's record, locks, logs
+// and slirp4netns's API socket are.
+func HolderDir(runRoot string) string { return filepath.Join(runRoot, "rootless") }
+
+// APISocket is slirp4netns's API socket of the run root's holder, where
+// hostPorts are published (add_hostfwd).
+func APISocket(runRoot string) string {
+	return filepath.Join(HolderDir(runRoot), "slirp4netns.sock")
+}
+
 // Record is what the run root keeps of a running holder.
 type Record struct {
 	Holder state.Process `json:"holder"`
@@ -35,6 +45,8 @@ type Record struct {
 	UserNS    uint64 `json:"userNS"`
 	NetNS     uint64 `json:"netNS"`
 	APISocket string `json:"apiSocket"` // slirp4netns's API (port forwarding)
+	// HostLoopback: pods reach the host's loopback at 10.0.2.2.
+	HostLoopback bool `json:"hostLoopback,omitempty"`
 }
 
 // Holder starts, finds and stops the holder of one run root.
@@ -47,7 +59,14 @@ type Holder struct {
 	User    User
 	Machine Machine
 	Log     *slog.Logger
+	// HostLoopback lets pods reach the host's loopback services through
+	// slirp4netns (at 10.0.2.2); off by default, as in Podman.
+	HostLoopback bool
 }
+
+// ErrHostLoopback is returned when a command asks for host loopback
+// other than the running holder's.
+var ErrHostLoopback = errors.New("the running namespace holder has the other host loopback setting")
 
 func (h Holder) recordPath() string { return filepath.Join(h.Dir, "holder.json") }
 
@@ -81,6 +100,9 @@ func (h Holder) Ensure(ctx context.Context) (*Lease, error) {
 	rec, ok := h.Find()
 	if !ok {
 		rec, err = h.replace(ctx, rec)
+	} else if rec.HostLoopback != h.HostLoopback {
+		err = fmt.Errorf("%w (%t, asked %t): it is set when the first pod of %s starts; delete every pod there to change it",
+			ErrHostLoopback, rec.HostLoopback, h.HostLoopback, filepath.Dir(h.Dir))
 	}
 	if err != nil {
 		use.Unlock()
@@ -151,6 +173,7 @@ func (h Holder) start(ctx context.Context, via int) (rec Record, err error) {
 		return Record{}, err
 	}
 	rec.APISocket = filepath.Join(h.Dir, "slirp4netns.sock")
+	rec.HostLoopback = h.HostLoopback
 	slirp, err := h.uplink(ctx, pid, exitR, rec.APISocket)
 	if err != nil {
 		return Record{}, err
@@ -296,9 +319,12 @@ func (h Holder) uplink(ctx context.Context, pid int, exitR *os.File, socket stri
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "--configure", "--mtu=65520", "--disable-host-loopback",
-		"--enable-sandbox", "--enable-seccomp", "--exit-fd=3", "--ready-fd=4",
-		"--api-socket", socket, strconv.Itoa(pid), "tap0")
+	args := []string{"--configure", "--mtu=65520", "--enable-sandbox", "--enable-seccomp",
+		"--exit-fd=3", "--ready-fd=4", "--api-socket", socket, strconv.Itoa(pid), "tap0"}
+	if !h.HostLoopback {
+		args = append([]string{"--disable-host-loopback"}, args...)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = []*os.File{exitR, readyW}
