@@ -31,53 +31,53 @@ import (
 )
 
 const (
-	rootlessUser = "podrun-e2e-user"  // has subordinate ids
-	noSubIDsUser = "podrun-e2e-nosub" // has none
-	// rootlessRange is the test user's subordinate range, if it has none.
-	rootlessRange = "1000000-1065535"
+	nsUser         = "podrun-e2e-user"  // has subordinate ids
+	nsNoSubIDsUser = "podrun-e2e-nosub" // has none
+	// nsUserRange is the test user's subordinate range, if it has none.
+	nsUserRange = "1000000-1065535"
 )
 
 var (
-	rootlessOnce sync.Once
-	rootlessBin  string
-	rootlessErr  error
+	userOnce sync.Once
+	userBin  string
+	userErr  error
 )
 
-// rootlessSetup prepares the machine once per test binary and returns a
+// userSetup prepares the machine once per test binary and returns a
 // podrun binary that the test users may run.
-func rootlessSetup(t *testing.T) string {
+func userSetup(t *testing.T) string {
 	t.Helper()
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "setpriv", "useradd", "usermod", "newuidmap", "newgidmap", "slirp4netns", "nsenter")
 	podrun, _ := binaries(t)
-	rootlessOnce.Do(func() {
-		if rootlessErr = ensureTestUser(rootlessUser, true); rootlessErr != nil {
+	userOnce.Do(func() {
+		if userErr = ensureNSUser(nsUser, true); userErr != nil {
 			return
 		}
-		if rootlessErr = ensureTestUser(noSubIDsUser, false); rootlessErr != nil {
+		if userErr = ensureNSUser(nsNoSubIDsUser, false); userErr != nil {
 			return
 		}
 		// What Debian's udev rule for tun does on a machine that runs udev.
-		if rootlessErr = os.Chmod("/dev/net/tun", 0o666); rootlessErr != nil {
+		if userErr = os.Chmod("/dev/net/tun", 0o666); userErr != nil {
 			return
 		}
 		dir := filepath.Join(buildDir, "rootless")
-		if rootlessErr = os.MkdirAll(dir, 0o755); rootlessErr != nil {
+		if userErr = os.MkdirAll(dir, 0o755); userErr != nil {
 			return
 		}
 		os.Chmod(buildDir, 0o755)
-		rootlessBin = filepath.Join(dir, "podrun")
-		rootlessErr = copyFile(podrun, rootlessBin, 0o755)
+		userBin = filepath.Join(dir, "podrun")
+		userErr = copyExecutable(podrun, userBin, 0o755)
 	})
-	if rootlessErr != nil {
-		t.Fatalf("preparing the rootless tests: %v", rootlessErr)
+	if userErr != nil {
+		t.Fatalf("preparing the rootless tests: %v", userErr)
 	}
-	return rootlessBin
+	return userBin
 }
 
-// ensureTestUser makes the user if it is missing, with or without
+// ensureNSUser makes the user if it is missing, with or without
 // subordinate id ranges.
-func ensureTestUser(name string, subIDs bool) error {
+func ensureNSUser(name string, subIDs bool) error {
 	if _, err := user.Lookup(name); err != nil {
 		out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name).CombinedOutput()
 		if err != nil {
@@ -97,7 +97,7 @@ func ensureTestUser(name string, subIDs bool) error {
 		var args []string
 		switch {
 		case subIDs && len(ranges) == 0:
-			args = []string{f.add, rootlessRange}
+			args = []string{f.add, nsUserRange}
 		case !subIDs:
 			for _, r := range ranges {
 				args = append(args, f.del, fmt.Sprintf("%d-%d", r.Start, r.Start+r.Count-1))
@@ -113,7 +113,7 @@ func ensureTestUser(name string, subIDs bool) error {
 	return nil
 }
 
-func copyFile(from, to string, mode os.FileMode) error {
+func copyExecutable(from, to string, mode os.FileMode) error {
 	in, err := os.Open(from)
 	if err != nil {
 		return err
@@ -130,8 +130,8 @@ func copyFile(from, to string, mode os.FileMode) error {
 	return out.Close()
 }
 
-// rootlessEnv is one test's ordinary user: its own XDG directories.
-type rootlessEnv struct {
+// userEnv is one test's ordinary user: its own XDG directories.
+type userEnv struct {
 	t                 *testing.T
 	bin               string
 	name              string
@@ -141,14 +141,14 @@ type rootlessEnv struct {
 	runRoot, dataRoot string // podrun's defaults under them
 }
 
-func newRootlessEnv(t *testing.T, name string) *rootlessEnv {
+func newUserEnv(t *testing.T, name string) *userEnv {
 	t.Helper()
-	bin := rootlessSetup(t)
+	bin := userSetup(t)
 	u, err := user.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rootlessEnv{t: t, bin: bin, name: name, home: u.HomeDir}
+	e := &userEnv{t: t, bin: bin, name: name, home: u.HomeDir}
 	e.uid, _ = strconv.Atoi(u.Uid)
 	e.gid, _ = strconv.Atoi(u.Gid)
 	e.checkNoProcesses(false)
@@ -176,7 +176,7 @@ func newRootlessEnv(t *testing.T, name string) *rootlessEnv {
 }
 
 // command is podrun run as the user, through setpriv (which execs it).
-func (e *rootlessEnv) command(args ...string) *exec.Cmd {
+func (e *userEnv) command(args ...string) *exec.Cmd {
 	cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(e.uid), "--regid=" + strconv.Itoa(e.gid),
 		"--init-groups", "--", e.bin}, args...)...)
 	cmd.Env = []string{"HOME=" + e.home, "USER=" + e.name, "PATH=/usr/bin:/bin",
@@ -185,7 +185,7 @@ func (e *rootlessEnv) command(args ...string) *exec.Cmd {
 	return cmd
 }
 
-func (e *rootlessEnv) run(args ...string) (string, string, error) {
+func (e *userEnv) run(args ...string) (string, string, error) {
 	cmd := e.command(args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -193,7 +193,7 @@ func (e *rootlessEnv) run(args ...string) (string, string, error) {
 	return out.String(), errb.String(), err
 }
 
-func (e *rootlessEnv) must(args ...string) string {
+func (e *userEnv) must(args ...string) string {
 	e.t.Helper()
 	out, errOut, err := e.run(args...)
 	if err != nil {
@@ -204,7 +204,7 @@ func (e *rootlessEnv) must(args ...string) string {
 
 // processes lists the user's live processes (zombies are left to
 // their reaper).
-func (e *rootlessEnv) processes() []string {
+func (e *userEnv) processes() []string {
 	var found []string
 	entries, _ := os.ReadDir("/proc")
 	for _, d := range entries {
@@ -234,7 +234,7 @@ func (e *rootlessEnv) processes() []string {
 
 // checkNoProcesses fails the test if a process of the user is left
 // (after a moment for one that is exiting), and kills it.
-func (e *rootlessEnv) checkNoProcesses(report bool) {
+func (e *userEnv) checkNoProcesses(report bool) {
 	var left []string
 	for i := 0; i < 50; i++ {
 		if left = e.processes(); len(left) == 0 {
@@ -251,7 +251,7 @@ func (e *rootlessEnv) checkNoProcesses(report bool) {
 	}
 }
 
-func (e *rootlessEnv) record() rootless.Record {
+func (e *userEnv) record() rootless.Record {
 	e.t.Helper()
 	h := rootless.Holder{Dir: filepath.Join(e.runRoot, "rootless")}
 	rec, ok := h.Find()
@@ -264,13 +264,13 @@ func (e *rootlessEnv) record() rootless.Record {
 // TestRootlessPreflight: a user without subordinate ids is told what to
 // run, and nothing is created.
 func TestRootlessPreflight(t *testing.T) {
-	e := newRootlessEnv(t, noSubIDsUser)
+	e := newUserEnv(t, nsNoSubIDsUser)
 	_, errOut, err := e.run("get", "pods")
 	if err == nil {
 		t.Fatal("podrun get pods ran for a user without subordinate ids")
 	}
 	for _, want := range []string{"not ready for rootless podrun (nothing was created)",
-		"/etc/subuid has no range for " + noSubIDsUser, "fix: sudo usermod --add-subuids 100000-165535 " + noSubIDsUser,
+		"/etc/subuid has no range for " + nsNoSubIDsUser, "fix: sudo usermod --add-subuids 100000-165535 " + nsNoSubIDsUser,
 		"fix: sudo usermod --add-subgids"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -287,7 +287,7 @@ func TestRootlessPreflight(t *testing.T) {
 
 // TestRootlessInfo: the user's defaults, subnet and limits, and no holder.
 func TestRootlessInfo(t *testing.T) {
-	e := newRootlessEnv(t, rootlessUser)
+	e := newUserEnv(t, nsUser)
 	out := e.must("info")
 	for _, want := range []string{"rootless: true\n", "root: " + e.dataRoot + "\n", "run root: " + e.runRoot + "\n",
 		"cni config dir: " + filepath.Join(e.runRoot, "cni", "net.d") + "\n",
@@ -306,7 +306,7 @@ func TestRootlessInfo(t *testing.T) {
 // the user as root and the subordinate ids from 1 on; the holder it
 // started is gone after it, as nothing else needs it.
 func TestRootlessUnshare(t *testing.T) {
-	e := newRootlessEnv(t, rootlessUser)
+	e := newUserEnv(t, nsUser)
 	if out := strings.TrimSpace(e.must("unshare", "--", "id", "-u")); out != "0" {
 		t.Errorf("id -u in the namespaces = %q, want 0", out)
 	}
@@ -322,6 +322,13 @@ func TestRootlessUnshare(t *testing.T) {
 	}
 	if out := e.must("unshare", "--", "stat", "-c", "%u", e.runRoot); strings.TrimSpace(out) != "0" {
 		t.Errorf("inside, the run root's owner reads %q, want 0", out)
+	}
+	// What the run side needs: slirp4netns's API socket (for hostPorts)
+	// and the host's lowest unprivileged port.
+	floor, _ := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	want := rootless.APISocket(e.runRoot) + " " + strings.TrimSpace(string(floor))
+	if out := e.must("unshare", "--", "sh", "-c", "echo $"+rootless.EnvAPI+" $"+rootless.EnvPortFloor); strings.TrimSpace(out) != want {
+		t.Errorf("API socket and port floor inside: %q, want %q", out, want)
 	}
 	// The CNI plugins find iptables on the PATH inside.
 	if out := e.must("unshare", "--", "sh", "-c", "command -v iptables"); !strings.Contains(out, "sbin/iptables") {
@@ -340,7 +347,7 @@ func TestRootlessUnshare(t *testing.T) {
 // everything in them is replaced by a new one; either way without error,
 // and nothing is left after the last command.
 func TestRootlessHolderCrash(t *testing.T) {
-	e := newRootlessEnv(t, rootlessUser)
+	e := newUserEnv(t, nsUser)
 	bg := e.command("unshare", "--", "sleep", "120")
 	if err := bg.Start(); err != nil {
 		t.Fatal(err)
@@ -400,12 +407,12 @@ func TestRootlessHolderCrash(t *testing.T) {
 	}
 }
 
-// podToPodScript gives two network namespaces, made inside the user's
+// nsPodToPodScript gives two network namespaces, made inside the user's
 // namespaces, addresses on the user's default network with Debian's
 // bridge plugin (host-local inside), serves a page from one, fetches it
 // from the other, and deletes both attachments. Its arguments: the
 // plugin's configuration file and a directory for the page.
-const podToPodScript = `set -e
+const nsPodToPodScript = `set -e
 conf=$1; dir=$2
 unshare -n sleep 60 & a=$!
 unshare -n sleep 60 & b=$!
@@ -437,7 +444,7 @@ done
 func TestRootlessPodNetwork(t *testing.T) {
 	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
 	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
-	e := newRootlessEnv(t, rootlessUser)
+	e := newUserEnv(t, nsUser)
 	ipam := filepath.Join(e.runRoot, "cni", "ipam")
 	var list struct {
 		CNIVersion string           `json:"cniVersion"`
@@ -457,7 +464,7 @@ func TestRootlessPodNetwork(t *testing.T) {
 	if err := os.WriteFile(conf, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := e.run("unshare", "--", "sh", "-c", podToPodScript, "sh", conf, dir)
+	out, errOut, err := e.run("unshare", "--", "sh", "-c", nsPodToPodScript, "sh", conf, dir)
 	if err != nil {
 		t.Fatalf("pod network in the user's namespaces: %v\n%s%s", err, out, errOut)
 	}
@@ -482,7 +489,7 @@ func TestRootlessPodNetwork(t *testing.T) {
 // change the setting of a holder in use.
 func TestRootlessHostLoopback(t *testing.T) {
 	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
-	e := newRootlessEnv(t, rootlessUser)
+	e := newUserEnv(t, nsUser)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,15 @@ import (
 // command, which checks that it landed there.
 const EnvUserNS = "_PODRUN_ROOTLESS_USERNS"
 
+// EnvAPI and EnvPortFloor tell an entered command where slirp4netns's
+// API socket is (to publish hostPorts) and the host's
+// net.ipv4.ip_unprivileged_port_start, which cannot be read from inside
+// the holder's network namespace.
+const (
+	EnvAPI       = "PODRUN_ROOTLESS_API"
+	EnvPortFloor = "PODRUN_ROOTLESS_PORT_FLOOR"
+)
+
 // ErrNotEntered is returned by CheckEntered for a process whose
 // environment says it was entered into namespaces it is not in.
 var ErrNotEntered = errors.New("not in the rootless namespaces")
@@ -36,21 +45,31 @@ func Command(rec Record, self, runRoot string, args []string) (*exec.Cmd, error)
 	argv := append([]string{"--preserve-credentials", "-U", "-m", "-n",
 		"-t", strconv.Itoa(rec.Holder.Pid), "--wd=" + wd, "--", self}, args...)
 	cmd := exec.Command(nsenter, argv...)
-	cmd.Env = Env(os.Environ(), UID(), rec.UserNS, runRoot)
+	cmd.Env = Env(os.Environ(), UID(), rec, runRoot, portFloor())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd, nil
 }
 
-// Env is environ for a command inside the namespaces: the markers, a
-// PATH with the sbin directories (where the CNI plugins find iptables,
-// which an ordinary user's PATH lacks), and iptables's lock file in the
-// run root (/run is not the user's).
-func Env(environ []string, uid int, userNS uint64, runRoot string) []string {
+// portFloor is the host's net.ipv4.ip_unprivileged_port_start.
+func portFloor() int {
+	n, ok := Machine{}.withDefaults().readInt("net/ipv4/ip_unprivileged_port_start")
+	if !ok {
+		return 1024
+	}
+	return n
+}
+
+// Env is environ for a command inside the namespaces of the holder rec
+// names: the markers, slirp4netns's API socket and the host's lowest
+// unprivileged port, a PATH with the sbin directories (where the CNI
+// plugins find iptables, which an ordinary user's PATH lacks), and
+// iptables's lock file in the run root (/run is not the user's).
+func Env(environ []string, uid int, rec Record, runRoot string, floor int) []string {
 	out := make([]string, 0, len(environ)+4)
 	path := ""
 	for _, kv := range environ {
 		switch k, v, _ := strings.Cut(kv, "="); k {
-		case EnvUser, EnvUserNS, "XTABLES_LOCKFILE":
+		case EnvUser, EnvUserNS, EnvAPI, EnvPortFloor, "XTABLES_LOCKFILE":
 		case "PATH":
 			path = v
 		default:
@@ -66,7 +85,9 @@ func Env(environ []string, uid int, userNS uint64, runRoot string) []string {
 	return append(out,
 		"PATH="+strings.Join(dirs, ":"),
 		EnvUser+"="+strconv.Itoa(uid),
-		EnvUserNS+"="+strconv.FormatUint(userNS, 10),
+		EnvUserNS+"="+strconv.FormatUint(rec.UserNS, 10),
+		EnvAPI+"="+rec.APISocket,
+		EnvPortFloor+"="+strconv.Itoa(floor),
 		"XTABLES_LOCKFILE="+filepath.Join(runRoot, "xtables.lock"))
 }
 
