@@ -383,6 +383,10 @@ func TestRootlessHolderCrash(t *testing.T) {
 	if again.Holder.Pid == rec.Holder.Pid || again.UserNS != rec.UserNS {
 		t.Errorf("record after the crash: %+v, before: %+v", again, rec)
 	}
+	// Commands learn that the uplink is new (hostPorts must be published again).
+	if out := strings.TrimSpace(e.must("unshare", "--", "sh", "-c", "echo $"+rootless.EnvUplink)); out != again.Uplink() || out == rec.Uplink() {
+		t.Errorf("uplink inside %q, want the new one %q (the old was %q)", out, again.Uplink(), rec.Uplink())
+	}
 	// Now everything in the namespaces dies: a new command starts anew.
 	syscall.Kill(again.Holder.Pid, syscall.SIGKILL)
 	for _, pid := range (rootless.Holder{}).Members(again) {

@@ -21,6 +21,11 @@ const EnvUserNS = "_PODRUN_ROOTLESS_USERNS"
 const (
 	EnvAPI       = "PODRUN_ROOTLESS_API"
 	EnvPortFloor = "PODRUN_ROOTLESS_PORT_FLOOR"
+	// EnvUplink names the running slirp4netns ("PID:STARTTIME"): a
+	// holder replaced after a crash has a new one, which knows none of
+	// the hostPorts published through the old; whoever published them
+	// compares and publishes them again.
+	EnvUplink = "PODRUN_ROOTLESS_UPLINK"
 )
 
 // ErrNotEntered is returned by CheckEntered for a process whose
@@ -69,7 +74,7 @@ func Env(environ []string, uid int, rec Record, runRoot string, floor int) []str
 	path := ""
 	for _, kv := range environ {
 		switch k, v, _ := strings.Cut(kv, "="); k {
-		case EnvUser, EnvUserNS, EnvAPI, EnvPortFloor, "XTABLES_LOCKFILE":
+		case EnvUser, EnvUserNS, EnvAPI, EnvPortFloor, EnvUplink, "XTABLES_LOCKFILE":
 		case "PATH":
 			path = v
 		default:
@@ -88,6 +93,7 @@ func Env(environ []string, uid int, rec Record, runRoot string, floor int) []str
 		EnvUserNS+"="+strconv.FormatUint(rec.UserNS, 10),
 		EnvAPI+"="+rec.APISocket,
 		EnvPortFloor+"="+strconv.Itoa(floor),
+		EnvUplink+"="+rec.Uplink(),
 		"XTABLES_LOCKFILE="+filepath.Join(runRoot, "xtables.lock"))
 }
 

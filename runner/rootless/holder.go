@@ -49,6 +49,11 @@ type Record struct {
 	HostLoopback bool `json:"hostLoopback,omitempty"`
 }
 
+// Uplink identifies the record's slirp4netns, "PID:STARTTIME".
+func (r Record) Uplink() string {
+	return strconv.Itoa(r.Slirp.Pid) + ":" + strconv.FormatUint(r.Slirp.StartTime, 10)
+}
+
 // Holder starts, finds and stops the holder of one run root.
 type Holder struct {
 	Dir string // <run root>/rootless: record, lock, logs, slirp4netns's socket

@@ -98,7 +98,7 @@ func TestEnv(t *testing.T) {
 	rec := Record{UserNS: 42, APISocket: "/run/user/1000/podrun/rootless/slirp4netns.sock"}
 	env := Env([]string{"PATH=/usr/bin:/bin", "HOME=/h", EnvUser + "=9", EnvAPI + "=/old", "XTABLES_LOCKFILE=/x"}, 1000, rec, "/run/user/1000/podrun", 80)
 	want := []string{"HOME=/h", "PATH=/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", EnvUser + "=1000",
-		EnvUserNS + "=42", EnvAPI + "=" + rec.APISocket, EnvPortFloor + "=80",
+		EnvUserNS + "=42", EnvAPI + "=" + rec.APISocket, EnvPortFloor + "=80", EnvUplink + "=0:0",
 		"XTABLES_LOCKFILE=/run/user/1000/podrun/xtables.lock"}
 	if !slices.Equal(env, want) {
 		t.Fatalf("Env =\n%q\nwant\n%q", env, want)
