@@ -367,6 +367,13 @@ func TestRootlessHolderCrash(t *testing.T) {
 		}
 		return nil
 	})
+	// A command that ends while the holder is dead keeps its record:
+	// the sleep still lives in its namespaces.
+	short := e.command("unshare", "--", "sleep", "1")
+	if err := short.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
 	syscall.Kill(rec.Holder.Pid, syscall.SIGKILL)
 	eventually(t, 5*time.Second, func() error {
 		if rec.Slirp.Alive() {
@@ -374,6 +381,12 @@ func TestRootlessHolderCrash(t *testing.T) {
 		}
 		return nil
 	})
+	if err := short.Wait(); err != nil {
+		t.Fatalf("a command whose holder died under it: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(rootless.HolderDir(e.runRoot), "holder.json")); err != nil {
+		t.Fatalf("the dead holder's record went while its namespaces live: %v", err)
+	}
 	// A new holder joins the namespaces the sleep still lives in.
 	out := strings.TrimSpace(e.must("unshare", "--", "readlink", "/proc/self/ns/user"))
 	if want := fmt.Sprintf("user:[%d]", rec.UserNS); out != want {

@@ -140,15 +140,30 @@ func (h Holder) alive(rec Record) bool {
 // its namespaces, the new holder joins those, so that a crash of the
 // holder loses no pod: only the uplink is made anew.
 func (h Holder) replace(ctx context.Context, old Record) (Record, error) {
-	via := 0
-	if old.UserNS != 0 {
-		h.stopRecorded(old)
-		if members := h.Members(old); len(members) > 0 {
-			via = members[0]
-			h.logger().Info("the rootless namespace holder had gone; a new one joins its namespaces", "via", via)
-		}
+	if old.UserNS == 0 {
+		return h.start(ctx, 0)
 	}
-	return h.start(ctx, via)
+	// The record stays until a new one replaces it: a failed start
+	// leaves it for the next command to try again.
+	stopProcesses(old)
+	for try := 0; ; try++ {
+		members := h.Members(old)
+		if len(members) == 0 || try == 5 {
+			return h.start(ctx, 0)
+		}
+		h.logger().Info("the rootless namespace holder had gone; a new one joins its namespaces", "via", members[0])
+		rec, err := h.start(ctx, members[0])
+		if err == nil || procAlive(members[0]) {
+			return rec, err
+		}
+		// The process went while the holder joined it: try another.
+	}
+}
+
+// procAlive reports whether pid is a process that has not exited.
+func procAlive(pid int) bool {
+	st, err := state.Identify(pid)
+	return err == nil && st.Alive()
 }
 
 // start makes the holder (in new namespaces, or in those of process via)
@@ -163,7 +178,6 @@ func (h Holder) start(ctx context.Context, via int) (rec Record, err error) {
 			err = fmt.Errorf("%w: %w", ErrHolder, err)
 		}
 	}()
-	os.Remove(h.recordPath())
 	holder, sync, exitR, err := h.spawn(via)
 	if err != nil {
 		return Record{}, err
@@ -267,7 +281,7 @@ func (h Holder) joined(cmd *exec.Cmd) (int, error) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
+		if err != nil || !procAlive(pid) {
 			return 0, fmt.Errorf("joining the namespaces of the old holder's processes: nsenter exited (see %s)", filepath.Join(h.Dir, "holder.log"))
 		}
 		if strings.Contains(string(raw), HolderCommand) && !strings.HasPrefix(string(raw), "nsenter") {
@@ -371,14 +385,12 @@ func (h Holder) Release() (bool, error) {
 	}
 	defer lock.Unlock()
 	rec, ok := h.Find()
-	if !ok {
-		h.stopRecorded(rec)
-		return false, nil
-	}
 	if h.busy(rec) {
+		// A dead holder's record stays too, so that the next command's
+		// holder joins the namespaces its pods still live in.
 		return false, nil
 	}
-	return true, h.stopRecorded(rec)
+	return ok, h.stopRecorded(rec)
 }
 
 // busy reports whether the holder still serves something: an entry in
@@ -403,8 +415,9 @@ func (h Holder) busy(rec Record) bool {
 	}
 }
 
-// Members lists the processes in rec's user namespace other than the
-// holder and slirp4netns, as far as the user may see them.
+// Members lists the live processes in rec's user and network namespaces
+// other than the holder and slirp4netns (pods' monitors, commands), as
+// far as the user may see them.
 func (h Holder) Members(rec Record) []int {
 	var pids []int
 	procs, _ := os.ReadDir("/proc")
@@ -413,16 +426,32 @@ func (h Holder) Members(rec Record) []int {
 		if err != nil || pid == rec.Holder.Pid || pid == rec.Slirp.Pid {
 			continue
 		}
-		if ino, err := nsInode(pid, "user"); err == nil && ino == rec.UserNS {
+		// The network namespace too: a zombie keeps its user namespace
+		// (in its credentials) but has left the others.
+		if ino, err := nsInode(pid, "user"); err != nil || ino != rec.UserNS {
+			continue
+		}
+		if ino, err := nsInode(pid, "net"); err == nil && ino == rec.NetNS {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
 }
 
-// stopRecorded ends the holder and slirp4netns that rec names (those
-// still running with the recorded start times) and removes the record.
+// stopRecorded ends the holder and slirp4netns that rec names and
+// removes the record.
 func (h Holder) stopRecorded(rec Record) error {
+	stopProcesses(rec)
+	if err := os.Remove(h.recordPath()); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing the holder's record: %w", err)
+	}
+	os.Remove(filepath.Join(h.Dir, "slirp4netns.sock"))
+	return nil
+}
+
+// stopProcesses ends the holder and slirp4netns that rec names, those
+// still running with the recorded start times: SIGTERM, then SIGKILL.
+func stopProcesses(rec Record) {
 	for _, p := range []state.Process{rec.Holder, rec.Slirp} {
 		if p.Pid <= 0 || !p.Alive() {
 			continue
@@ -436,11 +465,6 @@ func (h Holder) stopRecorded(rec Record) error {
 			p.Signal(syscall.SIGKILL)
 		}
 	}
-	if err := os.Remove(h.recordPath()); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("removing the holder's record: %w", err)
-	}
-	os.Remove(filepath.Join(h.Dir, "slirp4netns.sock"))
-	return nil
 }
 
 // RunHolder is the holder's body: it waits for the go-ahead on fd 3
