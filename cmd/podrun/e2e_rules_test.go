@@ -64,11 +64,12 @@ func TestRulesDeleteStopSignal(t *testing.T) {
 	e.loadDemo()
 	e.must("apply", "-f", e.manifest("ear.yaml", podYAML("ear", "  terminationGracePeriodSeconds: 1\n",
 		container("listen", "while true; do nc -l -p 7000; done", ""))))
+	e.must("wait", "--for=condition=Ready", "pod/ear", "--timeout=60s")
 	ear := e.pod("ear").Status.PodIP
 	for _, monitorGone := range []bool{false, true} {
 		name := map[bool]string{false: "usr1-monitor", true: "usr1-delete"}[monitorGone]
 		e.must("apply", "-f", e.manifest(name+".yaml", podYAML(name, "  terminationGracePeriodSeconds: 30\n",
-			container("main", fmt.Sprintf("trap 'echo %s | nc -w 1 %s 7000; exit 0' USR1; trap '' TERM; sleep 600 & wait", name, ear),
+			container("main", fmt.Sprintf("trap 'echo %s | nc -w 5 %s 7000; exit 0' USR1; trap '' TERM; sleep 600 & wait", name, ear),
 				"    lifecycle:\n      stopSignal: SIGUSR1\n"))))
 		if monitorGone {
 			killMonitor(t, e, name)
