@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"runtime"
 	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/podrun/podrun/runner/netns"
 	"github.com/podrun/podrun/runner/state"
 )
 
@@ -47,49 +44,11 @@ func (r *Runner) DialPod(ctx context.Context, namespace, name string, port int32
 }
 
 // dialIn dials addr from inside the network namespace bind-mounted at
-// netns ("" for the host's): on a thread of its own that enters it,
-// creates the socket there and comes back. A thread that cannot come back
-// is never unlocked, so it ends with its goroutine and serves no other.
-func dialIn(ctx context.Context, netns, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: dialTimeout}
-	if netns == "" {
-		return d.DialContext(ctx, "tcp", addr)
-	}
-	target, err := os.Open(netns)
-	if err != nil {
-		return nil, fmt.Errorf("opening the pod's network namespace: %w", err)
-	}
-	defer target.Close()
-	type result struct {
-		conn net.Conn
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- result{err: fmt.Errorf("opening this thread's network namespace: %w", err)}
-			return
-		}
-		defer home.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			done <- result{err: fmt.Errorf("entering the pod's network namespace: %w", err)}
-			return
-		}
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if serr := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); serr != nil {
-			if conn != nil {
-				conn.Close()
-			}
-			done <- result{err: fmt.Errorf("leaving the pod's network namespace: %w", serr)}
-			return // the thread stays locked, and exits with this goroutine
-		}
-		runtime.UnlockOSThread()
-		done <- result{conn, err}
-	}()
-	res := <-done
-	return res.conn, res.err
+// netns ("" for the host's), as netns.Do makes sockets there.
+func dialIn(ctx context.Context, nsPath, addr string) (conn net.Conn, err error) {
+	err = netns.Do(nsPath, func() error {
+		conn, err = (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", addr)
+		return err
+	})
+	return conn, err
 }

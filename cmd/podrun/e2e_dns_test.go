@@ -8,18 +8,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/netns"
 	"github.com/podrun/podrun/runner/objects"
 )
 
@@ -245,32 +244,13 @@ func timeLookup(b *testing.B, c *dns.Client, conn *dns.Conn, q *dns.Msg) time.Du
 	return time.Since(start)
 }
 
-// dialInNetns dials addr from the network namespace pinned at nsPath, on
-// a thread that enters it and never runs anything else (it is not
-// unlocked, so it ends with its goroutine).
-func dialInNetns(nsPath, network, addr string) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		f, err := os.Open(nsPath)
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- result{nil, fmt.Errorf("entering %s: %w", nsPath, err)}
-			return
-		}
-		c, err := net.Dial(network, addr)
-		done <- result{c, err}
-	}()
-	r := <-done
-	return r.c, r.err
+// dialInNetns dials addr from the network namespace pinned at nsPath.
+func dialInNetns(nsPath, network, addr string) (c net.Conn, err error) {
+	err = netns.Do(nsPath, func() error {
+		c, err = net.Dial(network, addr)
+		return err
+	})
+	return c, err
 }
 
 // TestDNSMemory measures what the resolver costs its monitor: the

@@ -60,7 +60,7 @@ func TestServices(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadDemo()
-	nodePort := e.portBase + 1
+	nodePort := e.nodePortBase + 1
 	svcPath := e.manifest("svc.yaml", servicesYAML(nodePort))
 	podPath := e.manifest("pod.yaml", podYAML("client", "  terminationGracePeriodSeconds: 1\n",
 		container("c", "exec sleep 600", "")))

@@ -346,7 +346,7 @@ func TestServiceHeadless(t *testing.T) {
 func TestServiceNodePortAndLoadBalancer(t *testing.T) {
 	t.Parallel()
 	e := svcEnv(t)
-	np, lb := e.portBase+5, e.portBase+6
+	np, lb := e.nodePortBase+5, e.nodePortBase+6
 	path := e.manifest("np.yaml", strings.Join([]string{e.webPod("np-web", "app: np"),
 		serviceYAML("np", fmt.Sprintf("  type: NodePort\n  selector: {app: np}\n  ports:\n  - {port: 80, targetPort: 8080, nodePort: %d}\n", np)),
 		serviceYAML("lb", fmt.Sprintf("  type: LoadBalancer\n  selector: {app: np}\n  ports:\n  - {port: %d, targetPort: http}\n", lb)),

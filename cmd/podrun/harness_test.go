@@ -86,7 +86,10 @@ type env struct {
 	bridge   string
 	subnet   string // "10.P.N."
 	portBase int
-	runtime  string
+	// nodePortBase is the first of ten nodePorts of the test's own, in
+	// the range Services may have them (30000-32767), below portBase's.
+	nodePortBase int
+	runtime      string
 	// serviceCIDR is the test's own service range, "10.Q.N.0/24" (Q from
 	// the pid, apart from the pods' subnets), so that two tests' Services
 	// never share an address; proxyInstance names its rules.
@@ -115,7 +118,9 @@ func newEnv(t testing.TB) *env {
 		bridge:   fmt.Sprintf("pre%d-%d", os.Getpid()%10000, n),
 		subnet:   fmt.Sprintf("10.%d.%d.", 100+os.Getpid()%100, n),
 		portBase: 32000 + 10*n,
-		runtime:  rt,
+		// 200 tests' worth, below the hostPorts' 32000.
+		nodePortBase: 30000 + 10*(n%200),
+		runtime:      rt,
 
 		serviceCIDR: fmt.Sprintf("10.%d.%d.0/24", 200+os.Getpid()%50, n),
 	}

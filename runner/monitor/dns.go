@@ -7,13 +7,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	goruntime "runtime"
 	"syscall"
 	"time"
 
+	"github.com/podrun/podrun/runner/netns"
+
 	mdns "github.com/miekg/dns"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/podrun/podrun/kube"
@@ -80,7 +81,7 @@ func (m *monitor) serveDNS(d *state.DNS) (stop func(), err error) {
 // CNI's loopback plugin does; a network configuration may lack it). The
 // address is there already when a monitor serves a pod a second time.
 func addLoopbackAddr(nsPath string, addr netip.Addr) error {
-	ns, err := netns.GetFromPath(nsPath)
+	ns, err := vnetns.GetFromPath(nsPath)
 	if err != nil {
 		return fmt.Errorf("opening the pod's network namespace: %w", err)
 	}
@@ -105,38 +106,20 @@ func addLoopbackAddr(nsPath string, addr netip.Addr) error {
 }
 
 // listenDNS opens a UDP and a TCP socket bound to addr inside the network
-// namespace pinned at nsPath, from a thread locked in it, as dialIn does:
-// a socket keeps the namespace it was made in.
-func listenDNS(nsPath, addr string) (net.PacketConn, net.Listener, error) {
-	type result struct {
-		pc  net.PacketConn
-		l   net.Listener
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		goruntime.LockOSThread()
-		var r result
-		restored, err := inNetns(nsPath, func() error {
-			var err error
-			lc := net.ListenConfig{Control: shareable}
-			if r.pc, err = lc.ListenPacket(context.Background(), "udp", addr); err != nil {
-				return err
-			}
-			if r.l, err = lc.Listen(context.Background(), "tcp", addr); err != nil {
-				r.pc.Close()
-				return err
-			}
-			return nil
-		})
-		if restored {
-			goruntime.UnlockOSThread()
+// namespace pinned at nsPath (netns.Do).
+func listenDNS(nsPath, addr string) (pc net.PacketConn, l net.Listener, err error) {
+	err = netns.Do(nsPath, func() error {
+		lc := net.ListenConfig{Control: shareable}
+		if pc, err = lc.ListenPacket(context.Background(), "udp", addr); err != nil {
+			return err
 		}
-		r.err = err
-		done <- r
-	}()
-	r := <-done
-	return r.pc, r.l, r.err
+		if l, err = lc.Listen(context.Background(), "tcp", addr); err != nil {
+			pc.Close()
+			return err
+		}
+		return nil
+	})
+	return pc, l, err
 }
 
 // shareable sets SO_REUSEADDR and SO_REUSEPORT on a resolver socket, so
@@ -158,26 +141,4 @@ func shareable(network, address string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
-}
-
-// inNetns runs fn on the current (locked) thread inside the namespace at
-// nsPath. restored reports whether the thread is back in its own
-// namespace.
-func inNetns(nsPath string, fn func() error) (restored bool, err error) {
-	self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		return true, fmt.Errorf("opening this thread's network namespace: %w", err)
-	}
-	defer self.Close()
-	target, err := os.Open(nsPath)
-	if err != nil {
-		return true, fmt.Errorf("opening the pod's network namespace: %w", err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return true, fmt.Errorf("entering the pod's network namespace: %w", err)
-	}
-	err = fn()
-	restored = unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil
-	return restored, err
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/podrun/podrun/runner/netns"
 	"github.com/podrun/podrun/runner/network"
 	"github.com/podrun/podrun/runner/objects"
 	"github.com/podrun/podrun/runner/state"
@@ -98,16 +98,7 @@ func TestServeDNS(t *testing.T) {
 // inNS runs fn in the network namespace at nsPath, on a thread of its own.
 func inNS(t *testing.T, nsPath string, fn func() error) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread()
-		restored, err := inNetns(nsPath, fn)
-		if restored {
-			goruntime.UnlockOSThread()
-		}
-		done <- err
-	}()
-	return <-done
+	return netns.Do(nsPath, fn)
 }
 
 // TestServeDNSFails: a pod whose network namespace is gone, or whose
