@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/podrun/podrun/runner/host"
 )
 
 // InCI reports whether the tests run in CI (CI=true).
@@ -82,5 +84,16 @@ func Podman(t testing.TB) func(args ...string) string {
 			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
+	}
+}
+
+// SkipInUserNS skips a test that needs real root, such as one making
+// device nodes, when it runs as uid 0 of a user namespace that is not the
+// initial one (`unshare --user --map-root-user`), where root is not root.
+// It never fails under CI: CI runs in the initial namespace.
+func SkipInUserNS(t testing.TB, why string) {
+	t.Helper()
+	if host.InUserNS() {
+		t.Skip("in a user namespace that is not the initial one: " + why)
 	}
 }

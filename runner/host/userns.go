@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -106,11 +107,32 @@ func readUserNS(proc string) (UserNS, error) {
 
 // InUserNS reports whether podrun runs in a user namespace that is not the
 // initial one. An unreadable map counts as the initial namespace, so that
-// root mode never changes on a /proc podrun cannot read.
-func InUserNS() bool {
+// root mode never changes on a /proc podrun cannot read. A process never
+// changes user namespace (podrun does not call setns on one), so the
+// answer is read once.
+func InUserNS() bool { return inUserNS() }
+
+var inUserNS = sync.OnceValue(func() bool {
 	u, err := ReadUserNS()
 	return err == nil && u.Nested
+})
+
+// OverlayOpaqueXattr is the extended attribute that marks an overlayfs
+// directory opaque: trusted.overlay.opaque in the initial namespace, and
+// user.overlay.opaque in a nested one, where trusted.* needs a capability
+// of the initial namespace and overlayfs is mounted with userxattr
+// (OverlayUserXattr).
+func OverlayOpaqueXattr() string {
+	if InUserNS() {
+		return "user.overlay.opaque"
+	}
+	return "trusted.overlay.opaque"
 }
+
+// OverlayUserXattr says overlayfs must be mounted with its userxattr
+// option: in a nested user namespace (kernel 5.11 or later lets it mount
+// there), where its xattrs are user.overlay.*.
+func OverlayUserXattr() bool { return InUserNS() }
 
 // UserNSFacts is what translate must know when podrun runs in a user
 // namespace that is not the initial one; the zero value (initial

@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+
 	"github.com/podrun/podrun/internal/demoimage"
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
-	"golang.org/x/sys/unix"
 )
 
 // demoLayers loads the demo image into a fresh store and adds a hand-made
@@ -23,6 +25,7 @@ import (
 func demoLayers(t *testing.T) []string {
 	t.Helper()
 	testenv.RequireRoot(t)
+	testenv.SkipInUserNS(t, "the top layer has device nodes, which need real root")
 	testenv.RequireFile(t, "/usr/bin/busybox", "apt-get install busybox-static")
 	dir := t.TempDir()
 	archive := filepath.Join(dir, "demo.tar")
@@ -53,7 +56,7 @@ func demoLayers(t *testing.T) []string {
 	if err := unix.Mknod(filepath.Join(top, "new/loop7"), unix.S_IFBLK|0o660, int(unix.Mkdev(7, 7))); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Setxattr(filepath.Join(top, "etc"), opaqueXattr, []byte("y"), 0); err != nil {
+	if err := unix.Setxattr(filepath.Join(top, "etc"), host.OverlayOpaqueXattr(), []byte("y"), 0); err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(top, "etc/hostname"), "demo\n")
