@@ -1,0 +1,395 @@
+package main
+
+// Rootless pods: the real podrun binary, run by an ordinary user inside a
+// user, mount and network namespace of that user with its full subuid and
+// subgid mapping (a stand-in for the per-user namespace holder, made with
+// util-linux's unshare), where podrun is uid 0 of the namespace only.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/runtime"
+)
+
+// rootlessUser is the ordinary user the rootless tests run podrun as.
+const rootlessUser = "podrun-rootless"
+
+// rlEnv is one rootless test's world: the user, its namespace holder,
+// the roots inside the test's directory (owned by the user), the binary.
+type rlEnv struct {
+	t             *testing.T
+	uid, gid      int
+	subuid        int // the first subordinate uid: id 1 inside
+	dir           string
+	bin, tar      string
+	runtime       string
+	root, runRoot string
+	confDir       string
+	holder        *exec.Cmd
+	holderPid     int
+	holderUser    string // the holder's /proc/PID/ns/user link
+	holderMount   string
+}
+
+// newRootlessEnv needs root (to make the user), util-linux's unshare,
+// nsenter and setpriv, newuidmap and newgidmap, runc and the CNI plugins.
+func newRootlessEnv(t *testing.T) *rlEnv {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "unshare", "nsenter", "setpriv", "newuidmap", "newgidmap", "ip", "iptables", "useradd")
+	rt := testenv.RequireRuntime(t, runtime.Bundled)
+	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
+	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
+	bin, tar := binaries(t)
+	e := &rlEnv{t: t, runtime: rt}
+	e.uid, e.gid, e.subuid = testUser(t)
+	// t.TempDir is root's and 0700; the user needs its own, under a
+	// directory it can pass through.
+	e.dir = t.TempDir()
+	for _, d := range []string{e.dir, filepath.Dir(e.dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.bin, e.tar = filepath.Join(e.dir, "podrun"), filepath.Join(e.dir, "demo.tar")
+	copyFile(t, bin, e.bin, 0o755)
+	copyFile(t, tar, e.tar, 0o644)
+	e.root, e.runRoot, e.confDir = filepath.Join(e.dir, "root"), filepath.Join(e.dir, "run"), filepath.Join(e.dir, "net.d")
+	if err := os.MkdirAll(e.confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "rootless",
+  "plugins": [
+    {"type": "bridge", "bridge": "podrun0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}],
+              "dataDir": %q}},
+    {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true},
+    {"type": "firewall"}
+  ]}`, filepath.Join(e.dir, "ipam"))
+	if err := os.WriteFile(filepath.Join(e.confDir, "rootless.conflist"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.Walk(e.dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, e.uid, e.gid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.startHolder()
+	t.Cleanup(e.leakCheck)
+	t.Cleanup(e.deleteAll)
+	return e
+}
+
+// testUser makes rootlessUser (with its subordinate ids, as Debian's
+// useradd gives them) unless it exists, and returns its uid, gid and
+// first subordinate uid.
+func testUser(t *testing.T) (uid, gid, subuid int) {
+	t.Helper()
+	if _, err := user.Lookup(rootlessUser); err != nil {
+		if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", rootlessUser).CombinedOutput(); err != nil {
+			t.Fatalf("making the test user %s: %v\n%s", rootlessUser, err, out)
+		}
+	}
+	u, err := user.Lookup(rootlessUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	subuid = subordinate(t, "/etc/subuid", u.Username)
+	if subordinate(t, "/etc/subgid", u.Username) < 0 || subuid < 0 {
+		t.Fatalf("%s has no range in /etc/subuid or /etc/subgid: add one (usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s)", rootlessUser, rootlessUser)
+	}
+	return uid, gid, subuid
+}
+
+// subordinate is the first id of name's range in file, or -1.
+func subordinate(t *testing.T, file, name string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return -1
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) == 3 && f[0] == name {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return -1
+}
+
+func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// asUser is the argv prefix that runs a command as the test user, with
+// a clean environment.
+func (e *rlEnv) asUser() []string {
+	return []string{"setpriv", "--reuid=" + strconv.Itoa(e.uid), "--regid=" + strconv.Itoa(e.gid), "--init-groups",
+		"env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + e.dir}
+}
+
+// startHolder starts the stand-in for the per-user namespace holder: a
+// process of the user in its own user (full subordinate mapping), mount
+// and network namespaces, with lo up.
+func (e *rlEnv) startHolder() {
+	t := e.t
+	argv := append(e.asUser(), "unshare", "--user", "--map-auto", "--map-root-user", "--mount", "--net", "--fork",
+		"sh", "-c", "ip link set lo up && echo $$ && exec sleep 3600")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the namespace holder: %v", err)
+	}
+	e.holder = cmd
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("starting the namespace holder: %v: %s", err, stderr.String())
+	}
+	e.holderPid, err = strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("namespace holder said %q", line)
+	}
+	e.holderUser, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/user", e.holderPid))
+	if self, _ := os.Readlink("/proc/self/ns/user"); self == e.holderUser || e.holderUser == "" {
+		t.Fatalf("the namespace holder has no user namespace of its own (%q)", e.holderUser)
+	}
+}
+
+// run runs podrun inside the holder's namespaces as their uid 0, the way
+// the holder re-executes every rootless command (nsenter, no preserved
+// credentials).
+func (e *rlEnv) run(args ...string) (string, string, error) {
+	argv := append(e.asUser(), "nsenter", "--target", strconv.Itoa(e.holderPid), "--user", "--mount", "--net", "--",
+		e.bin, "--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
+		"--network", "rootless", "--cni-config-dir", e.confDir)
+	argv = append(argv, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+func (e *rlEnv) must(args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.run(args...)
+	if err != nil {
+		e.t.Fatalf("podrun %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+func (e *rlEnv) pod(name string) corev1.Pod {
+	e.t.Helper()
+	var p corev1.Pod
+	if err := json.Unmarshal([]byte(e.must("get", "pod", name, "-o", "json")), &p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *rlEnv) manifest(name, text string) string {
+	e.t.Helper()
+	p := filepath.Join(e.dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *rlEnv) deleteAll() {
+	out, _, err := e.run("get", "pods", "-A", "-o", "json")
+	if err != nil {
+		return
+	}
+	var list corev1.PodList
+	if json.Unmarshal([]byte(out), &list) != nil {
+		return
+	}
+	for _, p := range list.Items {
+		e.run("delete", "pod", p.Name, "-n", p.Namespace, "--grace-period", "0")
+	}
+}
+
+// leakCheck fails the test if, after its pods are deleted, a mount under
+// its directory remains in the holder's mount namespace, a process other
+// than the holder lives in the holder's user namespace, or runc still
+// knows a container.
+func (e *rlEnv) leakCheck() {
+	t := e.t
+	mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", e.holderPid))
+	if err != nil {
+		t.Errorf("leakcheck: reading the holder's mounts: %v", err)
+	}
+	for l := range strings.SplitSeq(string(mi), "\n") {
+		if strings.Contains(l, e.dir) {
+			t.Errorf("leakcheck: mount left in the user's namespace: %s", l)
+		}
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil || pid == e.holderPid || pid == e.holder.Process.Pid {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if _, rest, _ := bytes.Cut(stat, []byte(") ")); bytes.HasPrefix(rest, []byte("Z")) {
+			continue // dead, waiting for init (this machine's reaps late)
+		}
+		if ns, _ := os.Readlink("/proc/" + d.Name() + "/ns/user"); ns == e.holderUser {
+			cmdline, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+			t.Errorf("leakcheck: process left in the user's namespace: %d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.runRoot, "runtime")); len(ents) > 0 {
+		t.Errorf("leakcheck: runc still has %d containers under %s", len(ents), filepath.Join(e.runRoot, "runtime"))
+	}
+}
+
+// TestRootlessPod runs a two-container pod as an ordinary user: a
+// ConfigMap and a Secret volume, a shared emptyDir, runAsUser 1000 whose
+// file the host sees owned by the user's subordinate uid, a memory limit
+// ignored with one warning (no delegated cgroup), a liveness probe that
+// restarts a container, exec, logs and delete, and nothing left after.
+func TestRootlessPod(t *testing.T) {
+	e := newRootlessEnv(t)
+	e.must("image", "load", "-i", e.tar)
+	m := e.manifest("pod.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {greeting: hello-rootless}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+stringData: {token: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {fsGroup: 2000}
+  volumes:
+  - {name: cfg, configMap: {name: cfg}}
+  - {name: sec, secret: {secretName: sec}}
+  - {name: scratch, emptyDir: {}}
+  containers:
+  - name: writer
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    securityContext: {runAsUser: 1000}
+    command: [sh, -c, "id -u; cat /cfg/greeting; echo; cat /sec/token; echo; echo data > /scratch/f; sleep 1000"]
+    resources: {limits: {memory: 64Mi}}
+    volumeMounts: [{name: cfg, mountPath: /cfg}, {name: sec, mountPath: /sec}, {name: scratch, mountPath: /scratch}]
+  - name: prober
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sh, -c, "touch /tmp/alive; sleep 1000"]
+    livenessProbe:
+      exec: {command: [cat, /tmp/alive]}
+      periodSeconds: 1
+      failureThreshold: 1
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+`)
+	out, errOut, err := e.run("apply", "-f", m)
+	if err != nil {
+		t.Fatalf("podrun apply: %v\n%s%s", err, out, errOut)
+	}
+	if !strings.Contains(errOut, "resource limits ignored") || !strings.Contains(errOut, "writer: memory") ||
+		strings.Count(errOut, "resource limits ignored") != 1 {
+		t.Errorf("apply's warnings = %q; want one naming writer's memory limit as ignored", errOut)
+	}
+	eventually(t, 30*time.Second, func() error {
+		p := e.pod("two")
+		ready := 0
+		for _, s := range p.Status.ContainerStatuses {
+			if s.Ready {
+				ready++
+			}
+		}
+		if ready != 2 {
+			return fmt.Errorf("pod two: %d of 2 containers ready: %+v", ready, p.Status)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, func() error {
+		if logs := e.must("logs", "two", "-c", "writer"); logs != "1000\nhello-rootless\ns3cret\n" {
+			return fmt.Errorf("writer's logs = %q", logs)
+		}
+		return nil
+	})
+	if got := e.must("exec", "two", "-c", "prober", "--", "cat", "/scratch/f"); got != "data\n" {
+		t.Errorf("exec cat /scratch/f = %q, want %q", got, "data\n")
+	}
+	// uid 1000 of the namespace is subuid+999 on the host (id 1 is subuid).
+	f := filepath.Join(e.runRoot, "pods", "default_two", "volumes", "scratch", "f")
+	var st syscall.Stat_t
+	if err := syscall.Stat(f, &st); err != nil {
+		t.Errorf("the emptyDir file on the host: %v", err)
+	} else if want := uint32(e.subuid + 999); st.Uid != want {
+		t.Errorf("%s is owned by host uid %d, want %d (subuid start %d + 999)", f, st.Uid, want, e.subuid)
+	}
+
+	e.must("exec", "two", "-c", "prober", "--", "rm", "/tmp/alive")
+	eventually(t, 30*time.Second, func() error {
+		for _, s := range e.pod("two").Status.ContainerStatuses {
+			if s.Name == "prober" && s.RestartCount >= 1 && s.Ready {
+				return nil
+			}
+		}
+		return fmt.Errorf("prober not restarted by its liveness probe yet")
+	})
+	e.must("delete", "-f", m, "--grace-period", "0")
+	if out, _, err := e.run("get", "pod", "two"); err == nil {
+		t.Errorf("pod two still there after delete: %s", out)
+	}
+}
