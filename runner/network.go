@@ -54,6 +54,10 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 		s.Stage = state.StageNetwork
 		return nil
 	})
+	if err == nil {
+		// Recorded first: a failure here is undone by detachNetwork.
+		err = portFieldError(pod, r.publishPorts(ctx, sandbox.Ports))
+	}
 	return att.IP, err
 }
 
@@ -61,6 +65,9 @@ func (r *Runner) attachNetwork(ctx context.Context, dir *state.PodDir, st *state
 func (r *Runner) detachNetwork(ctx context.Context, st *state.Pod, l translate.Layout) error {
 	netns := l.Namespace("net")
 	if st.Network != "" && st.UID != "" {
+		if err := r.unpublishPorts(ctx, recordedPorts(st)); err != nil {
+			return fmt.Errorf("unpublishing the pod's hostPorts: %w", err)
+		}
 		cfg := r.cfg.Network
 		cfg.Name = st.Network
 		net, err := network.Open(cfg)

@@ -43,8 +43,8 @@ type rlEnv struct {
 	confDir       string
 	holder        *exec.Cmd
 	holderPid     int
-	holderUser    string // the holder's /proc/PID/ns/user link
-	holderMount   string
+	holderUser    string   // the holder's /proc/PID/ns/user link
+	env           []string // more of podrun's environment
 }
 
 // newRootlessEnv needs root (to make the user), util-linux's unshare,
@@ -207,7 +207,7 @@ func (e *rlEnv) startHolder() {
 // the holder re-executes every rootless command (nsenter, no preserved
 // credentials).
 func (e *rlEnv) run(args ...string) (string, string, error) {
-	argv := append(e.asUser(), "nsenter", "--target", strconv.Itoa(e.holderPid), "--user", "--mount", "--net", "--",
+	argv := append(append(e.asUser(), e.env...), "nsenter", "--target", strconv.Itoa(e.holderPid), "--user", "--mount", "--net", "--",
 		e.bin, "--root", e.root, "--run-root", e.runRoot, "--runtime", e.runtime,
 		"--network", "rootless", "--cni-config-dir", e.confDir)
 	argv = append(argv, args...)
@@ -391,5 +391,82 @@ spec:
 	e.must("delete", "-f", m, "--grace-period", "0")
 	if out, _, err := e.run("get", "pod", "two"); err == nil {
 		t.Errorf("pod two still there after delete: %s", out)
+	}
+}
+
+// startSlirp gives the holder slirp4netns as its uplink, run by the user
+// as the holder will, with an API socket that podrun is told of.
+func (e *rlEnv) startSlirp() string {
+	t := e.t
+	testenv.RequireBinary(t, "slirp4netns")
+	sock := filepath.Join(e.dir, "slirp.sock")
+	argv := append(e.asUser(), "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
+		"--api-socket", sock, strconv.Itoa(e.holderPid), "tap0")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting slirp4netns: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	eventually(t, 5*time.Second, func() error {
+		_, err := os.Stat(sock)
+		return err
+	})
+	e.env = append(e.env, "PODRUN_ROOTLESS_API="+sock, "PODRUN_ROOTLESS_PORT_FLOOR=1024")
+	return sock
+}
+
+// TestRootlessHostPort publishes a rootless pod's hostPort on the host's
+// 127.0.0.1 through slirp4netns, takes it away with the pod, and refuses
+// a port below the unprivileged floor before creating anything.
+func TestRootlessHostPort(t *testing.T) {
+	e := newRootlessEnv(t)
+	e.startSlirp()
+	e.must("image", "load", "-i", e.tar)
+	low := e.manifest("low.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: low}
+spec:
+  containers:
+  - name: web
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sleep, "1000"]
+    ports: [{containerPort: 80, hostPort: 80}]
+`)
+	_, errOut, err := e.run("apply", "-f", low)
+	if err == nil || !strings.Contains(errOut, "net.ipv4.ip_unprivileged_port_start") || !strings.Contains(errOut, "spec.containers[0].ports[0].hostPort") {
+		t.Errorf("apply of hostPort 80: err %v, stderr %q; want a refusal naming the field and the sysctl", err, errOut)
+	}
+	if out := e.must("get", "pods", "-A", "-o", "json"); strings.Contains(out, `"low"`) {
+		t.Errorf("the refused pod was created: %s", out)
+	}
+
+	port := 33000 + os.Getpid()%1000
+	web := e.manifest("web.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sh, -c, "mkdir -p /www && echo rootless-port > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{containerPort: 8080, hostPort: %d}]
+`, port))
+	e.must("apply", "-f", web)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	eventually(t, 20*time.Second, func() error {
+		body, err := fetch(url)
+		if err != nil || body != "rootless-port\n" {
+			return fmt.Errorf("GET %s = %q, %v", url, body, err)
+		}
+		return nil
+	})
+	e.must("delete", "pod", "web", "--grace-period", "0")
+	if body, err := fetch(url); err == nil {
+		t.Errorf("after delete, %s still answers %q", url, body)
 	}
 }

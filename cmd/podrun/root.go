@@ -125,6 +125,7 @@ func (g *globals) config() (runner.Config, error) {
 		ServiceCIDR:    g.serviceCIDR,
 		PublishAddress: g.publish,
 		ResolvConf:     g.resolvConf,
+		PortDriver:     portDriver(),
 	}, nil
 }
 

@@ -59,6 +59,9 @@ func (s Slirp) Floor() int {
 // Check refuses a port below Floor, naming the sysctl, before anything is
 // created.
 func (s Slirp) Check(f Forward) error {
+	if f.Proto != "tcp" && f.Proto != "udp" {
+		return fmt.Errorf("hostPort %d/%s: slirp4netns forwards only tcp and udp", f.HostPort, strings.ToUpper(f.Proto))
+	}
 	if f.HostPort < s.Floor() {
 		return fmt.Errorf("hostPort %d: %w (%d on this host): rootless, slirp4netns listens as you; choose a port of %d or more, or have root lower it (sysctl -w net.ipv4.ip_unprivileged_port_start=%d)",
 			f.HostPort, ErrPortFloor, s.Floor(), s.Floor(), f.HostPort)
