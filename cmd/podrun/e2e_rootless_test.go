@@ -379,6 +379,22 @@ spec:
 		t.Errorf("%s is owned by host uid %d, want %d (subuid start %d + 999)", f, st.Uid, want, e.subuid)
 	}
 
+	// The stored Secret stays 0600, owned on the host by the user itself.
+	secrets := 0
+	_ = filepath.Walk(e.dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || !fi.Mode().IsRegular() || !strings.Contains(p, "/objects/secrets/") {
+			return nil
+		}
+		secrets++
+		if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o600 || int(st.Uid) != e.uid {
+			t.Errorf("stored secret %s: mode %v, host owner %d; want 0600 and the user (%d)", p, fi.Mode().Perm(), st.Uid, e.uid)
+		}
+		return nil
+	})
+	if secrets == 0 {
+		t.Errorf("no stored secret found under %s", e.dir)
+	}
+
 	e.must("exec", "two", "-c", "prober", "--", "rm", "/tmp/alive")
 	eventually(t, 30*time.Second, func() error {
 		for _, s := range e.pod("two").Status.ContainerStatuses {
