@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin/podrun
 DEMO_TAR  := bin/busybox-demo.tar
 PKGS      := runc containernetworking-plugins iptables busybox-static skopeo iproute2 util-linux docker-registry apache2-utils podman \
-             gcc pkg-config libseccomp-dev mmdebstrap catatonit dnsutils
+             gcc pkg-config libseccomp-dev mmdebstrap catatonit dnsutils uidmap slirp4netns
 # podrun's own runc, built from its Go module at a pinned version that has
 # every known fix (Debian 12's runc 1.1.5 has not), and used by default.
 RUNC_VERSION := 1.5.3
