@@ -486,3 +486,79 @@ spec:
 		t.Errorf("after delete, %s still answers %q", url, body)
 	}
 }
+
+// TestRootlessPreparedCgroup: where root has made podrun's cgroups and
+// given them to the user (cgroup v1, every hierarchy's /podrun), a
+// rootless pod's limits apply, with no warning, and its cgroup goes with
+// it.
+func TestRootlessPreparedCgroup(t *testing.T) {
+	e := newRootlessEnv(t)
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs("/sys/fs/cgroup", &sfs); err != nil || sfs.Type == 0x63677270 {
+		t.Skip("written for cgroup v1: on v2 the user's delegated subtree is the holder's business")
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*")
+	prepared := 0
+	for _, d := range dirs {
+		if syscall.Statfs(d, &sfs) != nil || sfs.Type != 0x27e0eb { // CGROUP_SUPER_MAGIC
+			continue
+		}
+		p := filepath.Join(d, "podrun")
+		var st syscall.Stat_t
+		made := syscall.Stat(p, &st) != nil
+		if made {
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chown(p, e.uid, e.gid); err != nil {
+			t.Fatal(err)
+		}
+		prepared++
+		t.Cleanup(func() {
+			if made {
+				_ = syscall.Rmdir(p)
+			} else {
+				_ = os.Chown(p, int(st.Uid), int(st.Gid))
+			}
+		})
+	}
+	if prepared == 0 {
+		t.Fatal("no cgroup v1 hierarchy found under /sys/fs/cgroup")
+	}
+	e.must("image", "load", "-i", e.tar)
+	m := e.manifest("lim.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: lim}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sh, -c, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; sleep 1000"]
+    resources: {limits: {memory: 64Mi}}
+`)
+	_, errOut, err := e.run("apply", "-f", m)
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, errOut)
+	}
+	if strings.Contains(errOut, "ignored") {
+		t.Errorf("apply warned with a prepared cgroup: %s", errOut)
+	}
+	eventually(t, 20*time.Second, func() error {
+		if logs := e.must("logs", "lim"); logs != "67108864\n" {
+			return fmt.Errorf("memory.limit_in_bytes seen inside = %q, want 67108864", logs)
+		}
+		return nil
+	})
+	uid := string(e.pod("lim").UID)
+	cg := filepath.Join("/sys/fs/cgroup/memory/podrun", uid)
+	if _, err := os.Stat(cg); err != nil {
+		t.Errorf("the pod's cgroup %s: %v", cg, err)
+	}
+	e.must("delete", "pod", "lim", "--grace-period", "0")
+	if _, err := os.Stat(cg); err == nil {
+		t.Errorf("the pod's cgroup %s is left after delete", cg)
+	}
+}
