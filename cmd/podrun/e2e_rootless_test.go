@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -289,6 +290,13 @@ func (e *rlEnv) leakCheck() {
 			t.Errorf("leakcheck: process left in the user's namespace: %d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 		}
 	}
+	// CNI DEL ran for every pod: host-local holds no address.
+	ipam, _ := os.ReadDir(filepath.Join(e.dir, "ipam", "rootless"))
+	for _, f := range ipam {
+		if n := f.Name(); n != "lock" && !strings.HasPrefix(n, "last_reserved_ip") {
+			t.Errorf("leakcheck: address %s still allocated by host-local", n)
+		}
+	}
 	if ents, _ := os.ReadDir(filepath.Join(e.runRoot, "runtime")); len(ents) > 0 {
 		t.Errorf("leakcheck: runc still has %d containers under %s", len(ents), filepath.Join(e.runRoot, "runtime"))
 	}
@@ -485,6 +493,31 @@ spec:
 	if body, err := fetch(url); err == nil {
 		t.Errorf("after delete, %s still answers %q", url, body)
 	}
+
+	// A port taken on the host: apply fails, naming it, and rolls back.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	busy := e.manifest("busy.yaml", strings.Replace(strings.Replace(readFile(t, web), "name: web}", "name: busy}", 1),
+		fmt.Sprintf("hostPort: %d", port), fmt.Sprintf("hostPort: %d", taken.Addr().(*net.TCPAddr).Port), 1))
+	_, errOut, err = e.run("apply", "-f", busy)
+	if err == nil || !strings.Contains(errOut, "publishing 127.0.0.1:") {
+		t.Errorf("apply with a hostPort taken on the host: err %v, stderr %q; want it refused by slirp4netns", err, errOut)
+	}
+	if out := e.must("get", "pods", "-A", "-o", "json"); strings.Contains(out, `"busy"`) {
+		t.Errorf("the pod whose port was taken was kept: %s", out)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestRootlessPreparedCgroup: where root has made podrun's cgroups and
