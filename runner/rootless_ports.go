@@ -6,6 +6,7 @@ import (
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/portdriver"
+	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
 
@@ -23,11 +24,7 @@ func (r *Runner) checkPortFloor(pods []kube.Pod) error {
 	}
 	var errs []error
 	for _, p := range pods {
-		sandbox := translate.Sandbox(p.Pod, translate.Layout{})
-		if !sandbox.PodNetwork() {
-			continue
-		}
-		for _, port := range sandbox.Ports {
+		for _, port := range translate.Sandbox(p.Pod, translate.Layout{}).Ports {
 			if err := r.cfg.PortDriver.Check(forward(port)); err != nil {
 				errs = append(errs, podError(p, &translate.FieldError{Field: hostPortPath(p.Pod, port), Err: err}))
 			}
@@ -61,6 +58,44 @@ func (r *Runner) unpublishPorts(ctx context.Context, ports []translate.Port) err
 		errs = append(errs, r.cfg.PortDriver.Unpublish(ctx, forward(p)))
 	}
 	return errors.Join(errs...)
+}
+
+// unpublishPodPorts removes the forwards of pod namespace/name's ports,
+// except those another pod's record holds: a pod refused because its
+// port was taken by another must not take that pod's forward away when
+// it is rolled back (forwards are found by port, not by owner).
+func (r *Runner) unpublishPodPorts(ctx context.Context, namespace, name string, ports []translate.Port) error {
+	if r.cfg.PortDriver == nil || len(ports) == 0 {
+		return nil
+	}
+	others, err := r.pods.List()
+	if err != nil {
+		return err
+	}
+	var mine []translate.Port
+	for _, p := range ports {
+		if !heldElsewhere(p, others, namespace, name) {
+			mine = append(mine, p)
+		}
+	}
+	return r.unpublishPorts(ctx, mine)
+}
+
+// heldElsewhere reports whether a pod other than namespace/name, past
+// Pending, records port p.
+func heldElsewhere(p translate.Port, others []state.Entry, namespace, name string) bool {
+	for _, e := range others {
+		st := e.Pod
+		if st == nil || st.Stage == state.StagePending || st.Namespace == namespace && st.Name == name {
+			continue
+		}
+		for _, t := range recordedPorts(st) {
+			if clash(p, t) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func forward(p translate.Port) portdriver.Forward {

@@ -489,9 +489,57 @@ spec:
 		}
 		return nil
 	})
+	// A second pod asking for the same hostPort waits, Pending, as on a
+	// cluster, and leaves the first pod's forward alone; it takes the port
+	// once the first pod is gone.
+	dup := e.manifest("dup.yaml", strings.Replace(strings.Replace(readFile(t, web), "name: web}", "name: dup}", 1),
+		"rootless-port", "dup-port", 1))
+	if _, errOut, err := e.run("apply", "-f", dup); err != nil || !strings.Contains(errOut, "Pending") {
+		t.Errorf("apply of a second pod on hostPort %d: err %v, stderr %q; want it Pending", port, err, errOut)
+	}
+	if body, err := fetch(url); err != nil || body != "rootless-port\n" {
+		t.Errorf("with a second pod Pending, GET %s = %q, %v; want the first pod's page", url, body, err)
+	}
 	e.must("delete", "pod", "web", "--grace-period", "0")
+	eventually(t, 20*time.Second, func() error {
+		body, err := fetch(url)
+		if err != nil || body != "dup-port\n" {
+			return fmt.Errorf("after web's delete, GET %s = %q, %v; want the second pod's page", url, body, err)
+		}
+		return nil
+	})
+	e.must("delete", "pod", "dup", "--grace-period", "0")
 	if body, err := fetch(url); err == nil {
 		t.Errorf("after delete, %s still answers %q", url, body)
+	}
+
+	// A hostNetwork pod listens in the holder's network namespace: its
+	// hostPort is published the same way.
+	hostURL := fmt.Sprintf("http://127.0.0.1:%d/", port+1)
+	hn := e.manifest("hostnet.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sh, -c, "mkdir -p /www && echo host-network > /www/index.html && exec httpd -f -p %[1]d -h /www"]
+    ports: [{containerPort: %[1]d, hostPort: %[1]d}]
+`, port+1))
+	e.must("apply", "-f", hn)
+	eventually(t, 20*time.Second, func() error {
+		body, err := fetch(hostURL)
+		if err != nil || body != "host-network\n" {
+			return fmt.Errorf("GET %s = %q, %v", hostURL, body, err)
+		}
+		return nil
+	})
+	e.must("delete", "pod", "hostnet", "--grace-period", "0")
+	if body, err := fetch(hostURL); err == nil {
+		t.Errorf("after delete, %s still answers %q", hostURL, body)
 	}
 
 	// A port taken on the host: apply fails, naming it, and rolls back.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -94,9 +95,14 @@ func (s Slirp) Publish(ctx context.Context, f Forward) error {
 	return nil
 }
 
-// Unpublish removes f's forward; one that is not there is success.
+// Unpublish removes f's forward; one that is not there is success, and
+// so is a slirp4netns that is gone (its socket missing or refusing):
+// its forwards went with it.
 func (s Slirp) Unpublish(ctx context.Context, f Forward) error {
 	id, err := s.find(ctx, f)
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+		return nil
+	}
 	if err != nil || id == 0 {
 		return err
 	}

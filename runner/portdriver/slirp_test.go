@@ -110,6 +110,15 @@ func TestSlirpPublish(t *testing.T) {
 	if body, err := get("127.0.0.1:" + strconv.Itoa(port)); err == nil {
 		t.Errorf("after Unpublish, 127.0.0.1:%d still answers %q", port, body)
 	}
+	// slirp4netns gone: its forwards are gone, unpublishing succeeds.
+	_ = slirp.Process.Kill()
+	_ = slirp.Wait()
+	if err := s.Unpublish(ctx, f); err != nil {
+		t.Errorf("unpublishing with slirp4netns gone: %v", err)
+	}
+	if err := s.Publish(ctx, f); err == nil {
+		t.Error("publishing with slirp4netns gone succeeded")
+	}
 }
 
 func freePort(t *testing.T) int {
