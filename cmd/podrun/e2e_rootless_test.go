@@ -489,6 +489,31 @@ spec:
 		}
 		return nil
 	})
+	// The host's loopback services stay out of reach of the pods
+	// (slirp4netns --disable-host-loopback): 10.0.2.2 is the host's
+	// 127.0.0.1 otherwise. The pod's own port is the control.
+	hostOnly, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostOnly.Close()
+	go func() {
+		for {
+			c, err := hostOnly.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if out, errOut, err := e.run("exec", "web", "--", "sh", "-c", "nc -w 2 127.0.0.1 8080 </dev/null"); err != nil {
+		t.Errorf("control: the pod cannot reach its own port: %v %s%s", err, out, errOut)
+	}
+	hostPort := strconv.Itoa(hostOnly.Addr().(*net.TCPAddr).Port)
+	if _, _, err := e.run("exec", "web", "--", "sh", "-c", "nc -w 2 10.0.2.2 "+hostPort+" </dev/null"); err == nil {
+		t.Errorf("a pod reached the host's 127.0.0.1:%s through 10.0.2.2", hostPort)
+	}
+
 	// A second pod asking for the same hostPort waits, Pending, as on a
 	// cluster, and leaves the first pod's forward alone; it takes the port
 	// once the first pod is gone.
