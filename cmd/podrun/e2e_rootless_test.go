@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,9 +26,6 @@ import (
 	"github.com/podrun/podrun/internal/testenv"
 	"github.com/podrun/podrun/runner/runtime"
 )
-
-// rootlessUser is the ordinary user the rootless tests run podrun as.
-const rootlessUser = "podrun-rootless"
 
 // rlEnv is one rootless test's world: the user, its namespace holder,
 // the roots inside the test's directory (owned by the user), the binary.
@@ -59,7 +55,7 @@ func newRootlessEnv(t *testing.T) *rlEnv {
 	testenv.RequireFile(t, "/usr/bin/busybox", "install busybox-static: make deps")
 	bin, tar := binaries(t)
 	e := &rlEnv{t: t, runtime: rt}
-	e.uid, e.gid, e.subuid = testUser(t)
+	e.uid, e.gid, e.subuid = testenv.RequireRootlessUser(t)
 	// t.TempDir is root's and 0700; the user needs its own, under a
 	// directory it can pass through.
 	e.dir = t.TempDir()
@@ -100,47 +96,6 @@ func newRootlessEnv(t *testing.T) *rlEnv {
 	return e
 }
 
-// testUser makes rootlessUser (with its subordinate ids, as Debian's
-// useradd gives them) unless it exists, and returns its uid, gid and
-// first subordinate uid.
-func testUser(t *testing.T) (uid, gid, subuid int) {
-	t.Helper()
-	if _, err := user.Lookup(rootlessUser); err != nil {
-		if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", rootlessUser).CombinedOutput(); err != nil {
-			t.Fatalf("making the test user %s: %v\n%s", rootlessUser, err, out)
-		}
-	}
-	u, err := user.Lookup(rootlessUser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	subuid = subordinate(t, "/etc/subuid", u.Username)
-	if subordinate(t, "/etc/subgid", u.Username) < 0 || subuid < 0 {
-		t.Fatalf("%s has no range in /etc/subuid or /etc/subgid: add one (usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s)", rootlessUser, rootlessUser)
-	}
-	return uid, gid, subuid
-}
-
-// subordinate is the first id of name's range in file, or -1.
-func subordinate(t *testing.T, file, name string) int {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return -1
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), ":")
-		if len(f) == 3 && f[0] == name {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return -1
-}
-
 func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	t.Helper()
 	in, err := os.Open(src)
@@ -163,8 +118,7 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 // asUser is the argv prefix that runs a command as the test user, with
 // a clean environment.
 func (e *rlEnv) asUser() []string {
-	return []string{"setpriv", "--reuid=" + strconv.Itoa(e.uid), "--regid=" + strconv.Itoa(e.gid), "--init-groups",
-		"env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + e.dir}
+	return testenv.AsRootlessUser(e.uid, e.gid, e.dir)
 }
 
 // startHolder starts the stand-in for the per-user namespace holder: a

@@ -329,3 +329,13 @@ func TestUnpackZeroDeviceIsWhiteout(t *testing.T) {
 		})
 	}
 }
+
+// TestInUserNamespace runs the unpacking tests again as an ordinary user,
+// as uid 0 of a user namespace of its own: whiteouts as 0/0 devices,
+// opaque directories as user.overlay.opaque, device nodes skipped.
+func TestInUserNamespace(t *testing.T) {
+	if host.InUserNS() {
+		t.Skip("already in a user namespace")
+	}
+	testenv.RerunInUserNS(t, "^TestUnpack", "TestUnpackWhiteouts", "TestUnpackZeroDeviceIsWhiteout", "TestUnpackKeepsTree", "TestUnpackRefusesBreakouts")
+}
