@@ -264,6 +264,13 @@ func (e *rlEnv) leakCheck() {
 func TestRootlessPod(t *testing.T) {
 	e := newRootlessEnv(t)
 	e.must("image", "load", "-i", e.tar)
+	hp := filepath.Join(e.dir, "hostpath")
+	if err := os.Mkdir(hp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(hp, e.uid, e.gid); err != nil {
+		t.Fatal(err)
+	}
 	m := e.manifest("pod.yaml", `apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg}
@@ -284,6 +291,8 @@ spec:
   - {name: cfg, configMap: {name: cfg}}
   - {name: sec, secret: {secretName: sec}}
   - {name: scratch, emptyDir: {}}
+  - {name: mem, emptyDir: {medium: Memory}}
+  - {name: hp, hostPath: {path: `+hp+`, type: Directory}}
   containers:
   - name: writer
     image: localhost/podrun/busybox:demo
@@ -295,12 +304,12 @@ spec:
   - name: prober
     image: localhost/podrun/busybox:demo
     imagePullPolicy: Never
-    command: [sh, -c, "touch /tmp/alive; sleep 1000"]
+    command: [sh, -c, "touch /tmp/alive; echo m > /mem/x; echo from-pod > /hp/f; sleep 1000"]
     livenessProbe:
       exec: {command: [cat, /tmp/alive]}
       periodSeconds: 1
       failureThreshold: 1
-    volumeMounts: [{name: scratch, mountPath: /scratch}]
+    volumeMounts: [{name: scratch, mountPath: /scratch}, {name: mem, mountPath: /mem}, {name: hp, mountPath: /hp}]
 `)
 	out, errOut, err := e.run("apply", "-f", m)
 	if err != nil {
@@ -331,6 +340,17 @@ spec:
 	})
 	if got := e.must("exec", "two", "-c", "prober", "--", "cat", "/scratch/f"); got != "data\n" {
 		t.Errorf("exec cat /scratch/f = %q, want %q", got, "data\n")
+	}
+	eventually(t, 10*time.Second, func() error {
+		if got := e.must("exec", "two", "-c", "prober", "--", "sh", "-c", "cat /mem/x /hp/f; grep ' /mem ' /proc/mounts | cut -d' ' -f3"); got != "m\nfrom-pod\ntmpfs\n" {
+			return fmt.Errorf("the Memory emptyDir and the hostPath: %q, want their files and tmpfs", got)
+		}
+		return nil
+	})
+	// Root of the namespace is the user on the host.
+	var hst syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(hp, "f"), &hst); err != nil || int(hst.Uid) != e.uid {
+		t.Errorf("the file root wrote to the hostPath: owner %d, %v; want the user (%d)", hst.Uid, err, e.uid)
 	}
 	// uid 1000 of the namespace is subuid+999 on the host (id 1 is subuid).
 	f := filepath.Join(e.runRoot, "pods", "default_two", "volumes", "scratch", "f")
