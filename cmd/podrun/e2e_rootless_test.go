@@ -333,8 +333,8 @@ spec:
 		return nil
 	})
 	eventually(t, 10*time.Second, func() error {
-		if logs := e.must("logs", "two", "-c", "writer"); logs != "1000\nhello-rootless\ns3cret\n" {
-			return fmt.Errorf("writer's logs = %q", logs)
+		if logs, _, err := e.run("logs", "two", "-c", "writer"); err != nil || logs != "1000\nhello-rootless\ns3cret\n" {
+			return fmt.Errorf("writer's logs = %q, %v", logs, err)
 		}
 		return nil
 	})
@@ -342,8 +342,9 @@ spec:
 		t.Errorf("exec cat /scratch/f = %q, want %q", got, "data\n")
 	}
 	eventually(t, 10*time.Second, func() error {
-		if got := e.must("exec", "two", "-c", "prober", "--", "sh", "-c", "cat /mem/x /hp/f; grep ' /mem ' /proc/mounts | cut -d' ' -f3"); got != "m\nfrom-pod\ntmpfs\n" {
-			return fmt.Errorf("the Memory emptyDir and the hostPath: %q, want their files and tmpfs", got)
+		got, errOut, err := e.run("exec", "two", "-c", "prober", "--", "sh", "-c", "cat /mem/x /hp/f; grep ' /mem ' /proc/mounts | cut -d' ' -f3")
+		if err != nil || got != "m\nfrom-pod\ntmpfs\n" {
+			return fmt.Errorf("the Memory emptyDir and the hostPath: %q, %v %s; want their files and tmpfs", got, err, errOut)
 		}
 		return nil
 	})
