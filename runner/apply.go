@@ -49,6 +49,9 @@ func (r *Runner) Apply(ctx context.Context, pods []kube.Pod) ([]Outcome, error) 
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.checkPortFloor(pods); err != nil {
+		return nil, err
+	}
 	timed := r.timeStep("resolve images")
 	images, err := r.resolveImages(ctx, pods, nil)
 	timed()

@@ -16,6 +16,7 @@ import (
 	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/portdriver"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/services"
 	"github.com/podrun/podrun/runner/state"
@@ -64,6 +65,10 @@ type Config struct {
 	// DataPlane, if set, carries Services and their endpoints into the
 	// network (the service proxy); it is told each time they change.
 	DataPlane services.DataPlane
+	// PortDriver, set only rootless (in a user namespace that is not the
+	// initial one), publishes hostPorts on the host through the holder's
+	// slirp4netns (rootless_ports.go); nil publishes them with CNI alone.
+	PortDriver *portdriver.Slirp
 }
 
 // Runner runs pods. Its methods are safe to call from several processes at

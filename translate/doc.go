@@ -36,6 +36,10 @@
 //     seccompFor (profiles arrive as data: SeccompProfile), podSysctls.
 //   - WithResources: requests and limits to cgroup settings
 //     (MilliCPUToShares, MilliCPUToQuota, QOSClass, oom_score_adj).
+//   - inUserNS (Host.UserNS.Nested, rootless): after the plan is built,
+//     no cgroup path and no limits without a writable cgroup (one
+//     warning per pod names what is ignored), oom_score_adj raised to
+//     podrun's own, rlimits clamped to its hard limits.
 //   - workingDir: the container's, else the image's, else "/".
 //   - resolveUser: the image USER through the container's /etc/passwd and
 //     /etc/group, with containerd's additional gids.

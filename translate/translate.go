@@ -55,6 +55,26 @@ type Host struct {
 	// AppArmor says AppArmor is enabled on the machine, so that a
 	// container's profile can be applied.
 	AppArmor bool
+	// UserNS says podrun runs in a user namespace that is not the initial
+	// one (rootless, in the per-user namespace holder): the specs ask
+	// nothing of the kernel that it refuses there (userns.go).
+	UserNS UserNS
+}
+
+// UserNS is what a spec must respect when podrun runs in a user namespace
+// that is not the initial one. The zero value is the initial namespace.
+type UserNS struct {
+	Nested bool
+	// Cgroup says the cgroups under CgroupParent can be created and
+	// written there (root prepared and chowned them for the user); without
+	// it the specs carry no cgroup path and no limits.
+	Cgroup bool
+	// OOMScoreAdj is podrun's own oom_score_adj: without CAP_SYS_RESOURCE
+	// in the initial namespace no container may go below it.
+	OOMScoreAdj int
+	// RlimitHard are podrun's hard limits by rlimit name (RLIMIT_NOFILE):
+	// no container may ask for more.
+	RlimitHard map[string]uint64
 }
 
 // Input is everything Pod needs; nothing else is read.
@@ -296,6 +316,9 @@ func translatePod(in Input) (*Plan, error) {
 	}
 	plan.SubPaths, plan.ImageVolumes = volumePlan(in)
 	plan.Files = append(plan.Files, p.terminationFiles()...)
+	if in.Host.UserNS.Nested {
+		p.warnings = append(p.warnings, inUserNS(plan, in.Host.UserNS)...)
+	}
 	plan.Warnings = p.warnings
 	return plan, nil
 }

@@ -133,6 +133,7 @@ func (g *globals) config() (runner.Config, error) {
 		ServiceCIDR:    g.serviceCIDR,
 		PublishAddress: g.publish,
 		ResolvConf:     g.resolvConf,
+		PortDriver:     portDriver(),
 	}, nil
 }
 

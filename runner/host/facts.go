@@ -55,6 +55,7 @@ func Facts() (translate.Host, error) {
 		SwapAccounting: swapAccounting(),
 		Capabilities:   caps,
 		AppArmor:       appArmorEnabled("/sys"),
+		UserNS:         UserNSFacts(),
 	}, nil
 }
 

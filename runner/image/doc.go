@@ -42,7 +42,9 @@
 //     permitted, they are skipped and Store.Log hears of it. Whiteouts
 //     become overlayfs whiteouts: ".wh.NAME" a 0/0 character device,
 //     ".wh..wh..opq" the trusted.overlay.opaque=y xattr; creating them
-//     needs root (CAP_MKNOD). A 0/0 character device entry is such a
+//     needs root (CAP_MKNOD). In a user namespace that is not the initial
+//     one, where anyone may make a 0/0 device but trusted.* is refused,
+//     the xattr is user.overlay.opaque=y (host.OverlayOpaqueXattr). A 0/0 character device entry is such a
 //     whiteout already and is stored as one, the same as ".wh.NAME".
 //   - Registries are reached over HTTPS, or plain HTTP only when they are
 //     on loopback or named in PullOptions.Insecure. Credentials: Creds,

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/runner/host"
 )
 
 // Limits bound what one image may make the store read and write.
@@ -30,7 +32,6 @@ var DefaultLimits = Limits{MaxBytes: 64 << 30, MaxEntries: 4 << 20, MaxManifestB
 const (
 	whiteoutPrefix = ".wh."
 	opaqueMarker   = ".wh..wh..opq"
-	opaqueXattr    = "trusted.overlay.opaque"
 )
 
 // unpacker writes one layer's tar entries under root. Every path goes
@@ -389,7 +390,7 @@ func (u *unpacker) opaque(raw, dir string) error {
 		return fmt.Errorf("opening opaque directory for %q: %w", raw, err)
 	}
 	defer f.Close()
-	if err := unix.Fsetxattr(int(f.Fd()), opaqueXattr, []byte("y"), 0); err != nil {
+	if err := unix.Fsetxattr(int(f.Fd()), host.OverlayOpaqueXattr(), []byte("y"), 0); err != nil {
 		return fmt.Errorf("marking %q opaque (whiteouts need root): %w", raw, err)
 	}
 	return nil

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podrun/podrun/internal/testenv"
 	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/host"
 )
 
 // ent is one tar entry of a test layer.
@@ -230,7 +232,7 @@ func TestUnpackWhiteouts(t *testing.T) {
 		}
 	}
 	buf := make([]byte, 8)
-	n, err := unix.Lgetxattr(filepath.Join(dst, "opaque"), opaqueXattr, buf)
+	n, err := unix.Lgetxattr(filepath.Join(dst, "opaque"), host.OverlayOpaqueXattr(), buf)
 	if err != nil || string(buf[:n]) != "y" {
 		t.Errorf("opaque xattr: %q %v", buf[:n], err)
 	}
@@ -246,6 +248,7 @@ func TestUnpackWhiteouts(t *testing.T) {
 // type, mode, number and owner, as containerd and Podman make them.
 func TestUnpackDevices(t *testing.T) {
 	testenv.RequireRoot(t)
+	testenv.SkipInUserNS(t, "making device nodes needs real root")
 	dst := t.TempDir()
 	ents := []ent{dir("dev"), device("dev/console", tar.TypeChar, 5, 1), device("dev/null", tar.TypeChar, 1, 3),
 		device("dev/sda", tar.TypeBlock, 8, 0), ent{name: "dev/loop7", typ: tar.TypeBlock, mode: 0o660, major: 7, minor: 7, gid: 6},
@@ -325,4 +328,14 @@ func TestUnpackZeroDeviceIsWhiteout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInUserNamespace runs the unpacking tests again as an ordinary user,
+// as uid 0 of a user namespace of its own: whiteouts as 0/0 devices,
+// opaque directories as user.overlay.opaque, device nodes skipped.
+func TestInUserNamespace(t *testing.T) {
+	if host.InUserNS() {
+		t.Skip("already in a user namespace")
+	}
+	testenv.RerunInUserNS(t, "^TestUnpack", "TestUnpackWhiteouts", "TestUnpackZeroDeviceIsWhiteout", "TestUnpackKeepsTree", "TestUnpackRefusesBreakouts")
 }

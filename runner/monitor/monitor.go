@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podrun/podrun/kube/kubelet"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/ready"
 	"github.com/podrun/podrun/runner/runtime"
 	"github.com/podrun/podrun/runner/state"
@@ -512,13 +513,19 @@ func restoreOOMScore(bundle string, pid int) {
 var inheritedOOMScore int
 
 // ProtectFromOOM makes the monitor the last process the OOM killer picks,
-// remembering its score for the containers it starts.
+// remembering its score for the containers it starts. In a user namespace
+// that is not the initial one the kernel refuses any score below the one
+// inherited (CAP_SYS_RESOURCE of the initial namespace), so the monitor
+// keeps its own there, and so do its containers.
 func ProtectFromOOM() error {
 	data, err := os.ReadFile("/proc/self/oom_score_adj")
 	if err != nil {
 		return err
 	}
 	inheritedOOMScore, _ = strconv.Atoi(string(trimNewline(data)))
+	if host.InUserNS() {
+		return nil
+	}
 	return os.WriteFile("/proc/self/oom_score_adj", []byte("-1000"), 0)
 }
 

@@ -12,9 +12,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-)
 
-const opaqueXattr = "trusted.overlay.opaque"
+	"github.com/podrun/podrun/runner/host"
+)
 
 // copier copies layers into one directory as overlayfs would show them.
 // Writes go through os.Root; an entry whose parent in target is a symlink
@@ -123,7 +123,7 @@ func (c *copier) dir(src, rel string) error {
 
 func isOpaque(dir string) bool {
 	buf := make([]byte, 4)
-	n, err := unix.Lgetxattr(dir, opaqueXattr, buf)
+	n, err := unix.Lgetxattr(dir, host.OverlayOpaqueXattr(), buf)
 	return err == nil && string(buf[:n]) == "y"
 }
 

@@ -6,7 +6,9 @@
 //   - Layers are directories as runner/image unpacks them: whiteouts are
 //     0/0 character devices and opaque directories carry the
 //     trusted.overlay.opaque=y xattr, so they stack as overlayfs lower
-//     dirs unchanged.
+//     dirs unchanged. In a user namespace that is not the initial one
+//     (rootless) the xattr is user.overlay.opaque and the overlay is
+//     mounted with userxattr (host.OverlayOpaqueXattr, OverlayUserXattr).
 //   - Mount uses the new mount API (fsopen/fsconfig/fsmount/move_mount)
 //     and passes each lower dir as its own "lowerdir+" parameter, by file
 //     descriptor where the kernel takes one (6.13+), by path otherwise

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podrun/podrun/runner/host"
 )
 
 // pageSize bounds mount(2) data.
@@ -41,6 +43,11 @@ func mountNewAPI(target string, lowers []string, upper, work string) error {
 	}
 	if err := setDir(fsfd, "workdir", work); err != nil {
 		return withLog(fsfd, fmt.Errorf("setting work dir: %w", err))
+	}
+	if host.OverlayUserXattr() {
+		if err := unix.FsconfigSetFlag(fsfd, "userxattr"); err != nil {
+			return withLog(fsfd, fmt.Errorf("setting userxattr (a user namespace needs overlayfs of kernel 5.11 or later): %w", err))
+		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return withLog(fsfd, fmt.Errorf("creating overlay: %w", err))
@@ -94,6 +101,9 @@ func mountLegacy(target string, lowers []string, upper, work string) error {
 		esc[i] = escape(l)
 	}
 	data := "lowerdir=" + strings.Join(esc, ":") + ",upperdir=" + escape(upper) + ",workdir=" + escape(work)
+	if host.OverlayUserXattr() {
+		data += ",userxattr"
+	}
 	if len(data) >= pageSize {
 		return fmt.Errorf("mounting overlay: %d layers make %d bytes of options, more than mount(2) takes on this kernel", len(lowers), len(data))
 	}

@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+
 	"github.com/podrun/podrun/internal/demoimage"
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/runner/host"
 	"github.com/podrun/podrun/runner/image"
-	"golang.org/x/sys/unix"
 )
 
 // demoLayers loads the demo image into a fresh store and adds a hand-made
@@ -47,13 +49,15 @@ func demoLayers(t *testing.T) []string {
 	if err := unix.Mknod(filepath.Join(top, "www/index.html"), unix.S_IFCHR, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Mknod(filepath.Join(top, "new/console"), unix.S_IFCHR|0o620, int(unix.Mkdev(5, 1))); err != nil {
-		t.Fatal(err)
+	if !host.InUserNS() { // real device nodes need real root
+		if err := unix.Mknod(filepath.Join(top, "new/console"), unix.S_IFCHR|0o620, int(unix.Mkdev(5, 1))); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mknod(filepath.Join(top, "new/loop7"), unix.S_IFBLK|0o660, int(unix.Mkdev(7, 7))); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := unix.Mknod(filepath.Join(top, "new/loop7"), unix.S_IFBLK|0o660, int(unix.Mkdev(7, 7))); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Setxattr(filepath.Join(top, "etc"), opaqueXattr, []byte("y"), 0); err != nil {
+	if err := unix.Setxattr(filepath.Join(top, "etc"), host.OverlayOpaqueXattr(), []byte("y"), 0); err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(top, "etc/hostname"), "demo\n")
@@ -297,4 +301,15 @@ func TestCopyPlainLayers(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(target, "d/in")); !os.IsNotExist(err) {
 		t.Errorf("copy wrote through the lower symlink: %v", err)
 	}
+}
+
+// TestInUserNamespace runs the overlay tests again as an ordinary user,
+// as uid 0 of a user namespace of its own: the kernel's overlayfs with
+// userxattr, a 0/0 whiteout and a user.overlay.opaque directory.
+func TestInUserNamespace(t *testing.T) {
+	if host.InUserNS() {
+		t.Skip("already in a user namespace")
+	}
+	testenv.RerunInUserNS(t, "^(TestMountOverlay|TestCopyFallbackGivesSameTree|TestMountMasksLayerSymlink)$",
+		"TestMountOverlay", "TestCopyFallbackGivesSameTree", "TestMountMasksLayerSymlink")
 }
