@@ -139,6 +139,9 @@ type userEnv struct {
 	home              string
 	runtimeDir, data  string
 	runRoot, dataRoot string // podrun's defaults under them
+	// loginUID, when set, has each command start with the user's audit
+	// loginuid, as a login session would give it.
+	loginUID bool
 }
 
 func newUserEnv(t *testing.T, name string) *userEnv {
@@ -179,6 +182,10 @@ func newUserEnv(t *testing.T, name string) *userEnv {
 func (e *userEnv) command(args ...string) *exec.Cmd {
 	cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(e.uid), "--regid=" + strconv.Itoa(e.gid),
 		"--init-groups", "--", e.bin}, args...)...)
+	if e.loginUID {
+		// Root sets the loginuid of the shell that then becomes the user.
+		cmd = exec.Command("sh", append([]string{"-c", `echo "$0" > /proc/self/loginuid && exec "$@"`, strconv.Itoa(e.uid)}, cmd.Args...)...)
+	}
 	cmd.Env = []string{"HOME=" + e.home, "USER=" + e.name, "PATH=/usr/bin:/bin",
 		"XDG_RUNTIME_DIR=" + e.runtimeDir, "XDG_DATA_HOME=" + e.data}
 	cmd.Dir = "/"
