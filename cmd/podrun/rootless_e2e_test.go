@@ -45,7 +45,7 @@ var (
 
 // userSetup prepares the machine once per test binary and returns a
 // podrun binary that the test users may run.
-func userSetup(t *testing.T) string {
+func userSetup(t testing.TB) string {
 	t.Helper()
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "setpriv", "useradd", "usermod", "newuidmap", "newgidmap", "slirp4netns", "nsenter")
@@ -132,7 +132,7 @@ func copyExecutable(from, to string, mode os.FileMode) error {
 
 // userEnv is one test's ordinary user: its own XDG directories.
 type userEnv struct {
-	t                 *testing.T
+	t                 testing.TB
 	bin               string
 	name              string
 	uid, gid          int
@@ -144,7 +144,7 @@ type userEnv struct {
 	loginUID bool
 }
 
-func newUserEnv(t *testing.T, name string) *userEnv {
+func newUserEnv(t testing.TB, name string) *userEnv {
 	t.Helper()
 	bin := userSetup(t)
 	u, err := user.Lookup(name)

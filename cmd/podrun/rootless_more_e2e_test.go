@@ -1,0 +1,128 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podrun/podrun/internal/testenv"
+)
+
+// rootlessDemo loads the demo image as e's user, from a copy the user may
+// read; the first command starts the user's namespace holder.
+func rootlessDemo(t testing.TB, e *userEnv) {
+	t.Helper()
+	_, demo := binaries(t)
+	tar := filepath.Join(e.runtimeDir, "busybox-demo.tar")
+	if err := copyExecutable(demo, tar, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.must("image", "load", "-i", tar)
+}
+
+// userManifest writes a manifest where e's user may read it.
+func userManifest(t testing.TB, e *userEnv, name, text string) string {
+	t.Helper()
+	p := filepath.Join(e.runtimeDir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRootlessCommands: the commands the pod test does not use work as
+// an ordinary user too: render, up (exit 0 of a pod that succeeds), wait,
+// describe, get -o yaml, image ls and save, volume ls with a claim's
+// volume, delete of the claim; and nothing of the user is left.
+func TestRootlessCommands(t *testing.T) {
+	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
+	e := newUserEnv(t, nsUser)
+	rootlessDemo(t, e)
+	job := userManifest(t, e, "job.yaml", podYAML("once", "  restartPolicy: Never\n",
+		container("main", "echo done-once", "    imagePullPolicy: Never\n")))
+	rendered := filepath.Join(e.runtimeDir, "rendered")
+	if out := e.must("render", "-f", job, "-o", rendered); !strings.Contains(out, "default_once") {
+		t.Errorf("render printed %q", out)
+	}
+	if out, errOut, err := e.run("up", "-f", job); err != nil || !strings.Contains(out, "done-once") {
+		t.Errorf("up of a pod that succeeds: %v\n%s%s", err, out, errOut)
+	}
+	pvc := userManifest(t, e, "pvc.yaml", `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Mi}}
+---
+`+podYAML("keeper", "  terminationGracePeriodSeconds: 1\n  volumes:\n  - {name: data, persistentVolumeClaim: {claimName: data}}\n",
+		container("main", "echo kept > /data/f; exec sleep 600", "    imagePullPolicy: Never\n    volumeMounts: [{name: data, mountPath: /data}]\n")))
+	e.must("apply", "-f", pvc)
+	if out := e.must("wait", "--for=condition=Ready", "pod/keeper", "--timeout=60s"); out != "pod/keeper condition met\n" {
+		t.Errorf("wait printed %q", out)
+	}
+	if out := e.must("describe", "pod", "keeper"); !strings.Contains(out, "Status:") || !strings.Contains(out, "Running") {
+		t.Errorf("describe:\n%s", out)
+	}
+	if out := e.must("get", "pod", "keeper", "-o", "yaml"); !strings.Contains(out, "claimName: data") {
+		t.Errorf("get -o yaml:\n%s", out)
+	}
+	if out := e.must("volume", "ls"); !strings.Contains(out, "data") {
+		t.Errorf("volume ls:\n%s", out)
+	}
+	if out := e.must("image", "ls"); !strings.Contains(out, "localhost/podrun/busybox") {
+		t.Errorf("image ls:\n%s", out)
+	}
+	saved := filepath.Join(e.runtimeDir, "saved.tar")
+	e.must("image", "save", "-o", saved, "localhost/podrun/busybox:demo")
+	if st, err := os.Stat(saved); err != nil || st.Size() == 0 {
+		t.Errorf("image save wrote nothing: %v", err)
+	}
+	e.must("delete", "-f", pvc, "--purge-volumes")
+	if out, _, _ := e.run("get", "pods", "-o", "name"); out != "" {
+		t.Errorf("pods left (up deletes its own): %q", out)
+	}
+}
+
+// BenchmarkRootlessPodStart measures `podrun apply` of a two-container
+// pod run by an ordinary user (the holder already running) beside the
+// same apply as root, in the same iterations: their ratio is what the
+// user namespace, slirp4netns and the holder's re-entry cost.
+func BenchmarkRootlessPodStart(b *testing.B) {
+	root := newEnv(b)
+	root.loadDemo()
+	user := newUserEnv(b, nsUser)
+	rootlessDemo(b, user)
+	pod := podYAML("bench", "  terminationGracePeriodSeconds: 1\n",
+		container("one", "trap 'exit 0' TERM; sleep 600 & wait", "    imagePullPolicy: Never\n"),
+		container("two", "trap 'exit 0' TERM; sleep 600 & wait", "    imagePullPolicy: Never\n"))
+	rootPath := root.manifest("pod.yaml", pod)
+	userPath := userManifest(b, user, "pod.yaml", pod)
+	// A pod of the user's that stays keeps the holder up, as it would be
+	// on a machine in use.
+	keep := userManifest(b, user, "keep.yaml", podYAML("keep", "  terminationGracePeriodSeconds: 1\n",
+		container("main", "exec sleep 600", "    imagePullPolicy: Never\n")))
+	user.must("apply", "-f", keep)
+	b.Cleanup(func() { user.run("delete", "-f", keep) })
+	var asRoot, asUser time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		root.must("apply", "-f", rootPath)
+		asRoot += time.Since(start)
+		start = time.Now()
+		user.must("apply", "-f", userPath)
+		asUser += time.Since(start)
+		b.StopTimer()
+		root.must("delete", "pod", "bench", "--grace-period", "0")
+		user.must("delete", "pod", "bench", "--grace-period", "0")
+		b.StartTimer()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(asRoot.Milliseconds())/n, "root-ms/pod")
+	b.ReportMetric(float64(asUser.Milliseconds())/n, "rootless-ms/pod")
+	b.ReportMetric(float64(asUser)/float64(asRoot), "ratio")
+	b.Logf("root %v, rootless %v per pod", asRoot/time.Duration(b.N), asUser/time.Duration(b.N))
+}
