@@ -3,9 +3,13 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/podrun/podrun/kube"
 	"github.com/podrun/podrun/runner/portdriver"
+	"github.com/podrun/podrun/runner/rootless"
 	"github.com/podrun/podrun/runner/state"
 	"github.com/podrun/podrun/translate"
 )
@@ -100,4 +104,43 @@ func heldElsewhere(p translate.Port, others []state.Entry, namespace, name strin
 
 func forward(p translate.Port) portdriver.Forward {
 	return portdriver.Forward{Proto: p.Protocol, HostAddr: p.HostIP, HostPort: int(p.HostPort)}
+}
+
+// RepublishPorts publishes again the hostPorts of every pod that holds
+// some, when the port driver is new: a holder that crashed took its
+// slirp4netns, and the forwards with it, while the pods went on in the
+// same namespaces under a new holder and uplink. uplink names the port
+// driver in use (the holder's slirp4netns); the one the forwards were
+// last made on is recorded under the run root, so this costs one read
+// while nothing changed. Publishing is idempotent: forwards are found by
+// port.
+func (r *Runner) RepublishPorts(ctx context.Context, uplink string) error {
+	if r.cfg.PortDriver == nil || uplink == "" {
+		return nil
+	}
+	record := filepath.Join(rootless.HolderDir(r.cfg.RunRoot), "ports-uplink")
+	if old, err := os.ReadFile(record); err == nil && string(old) == uplink {
+		return nil
+	}
+	entries, err := r.pods.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		st := e.Pod
+		if st == nil || st.Stage == state.StagePending || !st.Monitor.Alive() {
+			continue
+		}
+		if err := r.publishPorts(ctx, recordedPorts(st)); err != nil {
+			errs = append(errs, fmt.Errorf("publishing the hostPorts of pod %s/%s again: %w", st.Namespace, st.Name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(record), 0o700); err != nil {
+		return err
+	}
+	return state.WriteFile(record, []byte(uplink), 0o600)
 }

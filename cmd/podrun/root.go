@@ -14,6 +14,7 @@ import (
 	"github.com/podrun/podrun/runner"
 	"github.com/podrun/podrun/runner/image"
 	"github.com/podrun/podrun/runner/network"
+	"github.com/podrun/podrun/runner/rootless"
 	"github.com/podrun/podrun/runner/runtime"
 )
 
@@ -93,13 +94,22 @@ each pod is supervised by a small monitor process of its own.`,
 	return cmd
 }
 
-// runner opens the runner the flags describe.
+// runner opens the runner the flags describe. Rootless, it first
+// publishes the hostPorts of running pods again if the holder's uplink is
+// new (a holder that crashed took its forwards).
 func (g *globals) runner() (*runner.Runner, error) {
 	cfg, err := g.config()
 	if err != nil {
 		return nil, err
 	}
-	return runner.New(cfg)
+	r, err := runner.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.RepublishPorts(context.Background(), os.Getenv(rootless.EnvUplink)); err != nil {
+		cfg.Log.Warn("the holder's uplink is new, and publishing the pods' hostPorts on it failed", "error", err)
+	}
+	return r, nil
 }
 
 // config is the runner's configuration that the global flags describe.

@@ -21,7 +21,8 @@ import (
 // it: two containers, a ConfigMap volume and an emptyDir, runAsUser 1000
 // writing a file that the host sees owned by the mapped subordinate id, a
 // hostPort reached from the host's 127.0.0.1, a liveness probe restarting
-// a container, exec, logs, delete, and the audit loginuid of the user's
+// a container, the holder killed with -9 and its hostPort published again
+// by the next command, exec, logs, delete, and the audit loginuid of the user's
 // login on the containers' processes. After the delete no process of the
 // user is left: the holder went with the last pod (newUserEnv's cleanup
 // checks).
@@ -91,6 +92,11 @@ spec:
 		}
 		return nil
 	})
+	// The pods live under the user's run root as the command outside
+	// chose it, where the holder's record is too.
+	if _, err := os.Stat(filepath.Join(e.runRoot, "pods", "default_rl")); err != nil {
+		t.Errorf("the pod is not under the user's run root %s: %v", e.runRoot, err)
+	}
 	if !strings.HasPrefix(pod().Status.PodIP, "10.") {
 		t.Errorf("pod IP %q: want one of the user's subnet", pod().Status.PodIP)
 	}
@@ -98,6 +104,26 @@ spec:
 		body, err := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port))
 		if err == nil && body != "hello-rootless" {
 			err = fmt.Errorf("GET 127.0.0.1:%d: %q", port, body)
+		}
+		return err
+	})
+	// kill -9 of the holder: the pod goes on in the same namespaces, the
+	// next command starts a new holder and uplink and publishes the
+	// hostPort on it again.
+	old := e.record()
+	if err := syscall.Kill(old.Holder.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		if p := pod(); p.Status.Phase != corev1.PodRunning {
+			return fmt.Errorf("after the holder's crash, pod rl is %s", p.Status.Phase)
+		}
+		if rec := e.record(); rec.Holder.Pid == old.Holder.Pid {
+			return fmt.Errorf("no new holder yet")
+		}
+		body, err := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err == nil && body != "hello-rootless" {
+			err = fmt.Errorf("GET 127.0.0.1:%d after the holder's crash: %q", port, body)
 		}
 		return err
 	})

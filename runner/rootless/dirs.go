@@ -53,7 +53,9 @@ func Defaults() Dirs {
 		data = filepath.Join(home, ".local", "share")
 	}
 	run := filepath.Join("/tmp", "podrun-"+strconv.Itoa(uid))
-	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && filepath.IsAbs(x) && ownedBy(x, uid) {
+	// Owned by us as this namespace sees it: outside the user's uid,
+	// inside the holder's namespaces 0, the user's uid mapped.
+	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && filepath.IsAbs(x) && ownedBy(x, os.Geteuid()) {
 		run = filepath.Join(x, "podrun")
 	}
 	return Dirs{
