@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -39,6 +40,9 @@ type runProxy struct{ r *Runner }
 func (p runProxy) Sync(ctx context.Context, svcs []*corev1.Service, slices []*discoveryv1.EndpointSlice) error {
 	px, err := p.r.proxy()
 	if err != nil {
+		return err
+	}
+	if err := p.r.publishServicePorts(ctx, svcs); err != nil {
 		return err
 	}
 	if len(svcs) > 0 {
@@ -125,6 +129,11 @@ func (r *Runner) proxy() (*proxy.Proxy, error) {
 	publish, err := r.PublishAddress()
 	if err != nil {
 		return nil, err
+	}
+	if r.cfg.PortDriver != nil {
+		// Rootless: every address of the holder's network namespace, the
+		// user's alone, where the port driver brings the host's ports.
+		publish = netip.IPv4Unspecified()
 	}
 	p, err := proxy.New(proxy.Config{
 		Instance:       ProxyInstance(r.cfg.RunRoot),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,4 +126,83 @@ func BenchmarkRootlessPodStart(b *testing.B) {
 	b.ReportMetric(float64(asUser.Milliseconds())/n, "rootless-ms/pod")
 	b.ReportMetric(float64(asUser)/float64(asRoot), "ratio")
 	b.Logf("root %v, rootless %v per pod", asRoot/time.Duration(b.N), asUser/time.Duration(b.N))
+}
+
+// TestRootlessServices: Services work for an ordinary user as for root:
+// a client pod reaches a ClusterIP Service by name (cluster DNS and the
+// proxy, both inside the user's namespaces), and the host reaches its
+// NodePort and LoadBalancer ports on 127.0.0.1 through the port driver.
+// Deleting the Service takes the host's ports away.
+func TestRootlessServices(t *testing.T) {
+	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
+	e := newUserEnv(t, nsUser)
+	rootlessDemo(t, e)
+	tools := netecho(t)
+	nodePort, lbPort := 31000+os.Getpid()%500, 29500+os.Getpid()%400
+	m := userManifest(t, e, "svc.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sh, -c, "mkdir -p /www && echo served-rootless > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: tools, hostPath: {path: %s, type: Directory}}]
+  containers:
+  - name: client
+    image: localhost/podrun/busybox:demo
+    imagePullPolicy: Never
+    command: [sleep, "600"]
+    volumeMounts: [{name: tools, mountPath: /tools, readOnly: true}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http, nodePort: %d}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: %d, targetPort: http}]
+`, tools, nodePort, lbPort))
+	e.must("apply", "-f", m)
+	e.must("wait", "--for=condition=Ready", "pod/web", "pod/client", "--timeout=60s")
+	eventually(t, 20*time.Second, func() error {
+		out, errOut, err := e.run("exec", "client", "--", "/tools/netecho", "get", "http://web/", "1")
+		if err != nil || strings.TrimSpace(out) != "served-rootless" {
+			return fmt.Errorf("http://web/ from a pod: %v %q %s", err, out, errOut)
+		}
+		return nil
+	})
+	for _, port := range []int{nodePort, lbPort} {
+		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+		eventually(t, 20*time.Second, func() error {
+			body, err := fetch(url)
+			if err == nil && body != "served-rootless\n" {
+				err = fmt.Errorf("GET %s: %q", url, body)
+			}
+			return err
+		})
+	}
+	e.must("delete", "-f", m)
+	for _, port := range []int{nodePort, lbPort} {
+		if _, err := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port)); err == nil {
+			t.Errorf("127.0.0.1:%d still answers after delete", port)
+		}
+	}
 }
