@@ -94,7 +94,7 @@ func (g *globals) enterRootless(cmd *cobra.Command) (done bool, err error) {
 	if err != nil {
 		return true, err
 	}
-	code, err := runEntered(lease.Record, h.Self, g.runRoot)
+	code, err := runEntered(lease.Record, h.Self, g.runRoot, isImageVerb(cmd))
 	lease.Close()
 	if _, rerr := h.Release(); rerr != nil {
 		g.logger().Warn("stopping the rootless namespace holder", "error", rerr)
@@ -105,10 +105,17 @@ func (g *globals) enterRootless(cmd *cobra.Command) (done bool, err error) {
 	return true, exitError{code}
 }
 
-// runEntered runs podrun's own arguments in the holder's namespaces,
-// passing on the signals this process gets, and returns the exit status.
-func runEntered(rec rootless.Record, self, runRoot string) (int, error) {
-	c, err := rootless.Command(rec, self, runRoot, os.Args[1:])
+// isImageVerb says cmd is one of `podrun image`'s: it reaches registries
+// from the host's network, not the pods'.
+func isImageVerb(cmd *cobra.Command) bool {
+	return cmd.HasParent() && cmd.Parent().Name() == "image"
+}
+
+// runEntered runs podrun's own arguments in the holder's namespaces (its
+// user and mount namespaces only, with hostNet), passing on the signals
+// this process gets, and returns the exit status.
+func runEntered(rec rootless.Record, self, runRoot string, hostNet bool) (int, error) {
+	c, err := rootless.Command(rec, self, runRoot, os.Args[1:], hostNet)
 	if err != nil {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/podrun/podrun/internal/testenv"
+	"github.com/podrun/podrun/internal/testregistry"
 )
 
 // rootlessDemo loads the demo image as e's user, from a copy the user may
@@ -204,5 +205,32 @@ spec:
 		if _, err := fetch(fmt.Sprintf("http://127.0.0.1:%d/", port)); err == nil {
 			t.Errorf("127.0.0.1:%d still answers after delete", port)
 		}
+	}
+}
+
+// TestRootlessImagePull: an ordinary user pulls from a registry on the
+// host's loopback (image verbs keep the host's network, as Podman's
+// pulls do), removes the image, and a pod then runs the pulled image with
+// imagePullPolicy Never.
+func TestRootlessImagePull(t *testing.T) {
+	testenv.RequireFile(t, "/usr/lib/cni/bridge", "install Debian's containernetworking-plugins: make deps")
+	e := newUserEnv(t, nsUser)
+	reg := testregistry.Start(t, "", "")
+	ref := reg.Push(t, "podrun/busybox:rootless", testregistry.Demo(t))
+	digest := strings.TrimSpace(e.must("image", "pull", "-q", ref))
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("image pull -q printed %q, want the digest", digest)
+	}
+	if ls := e.must("image", "ls"); !strings.Contains(ls, reg.Addr+"/podrun/busybox") {
+		t.Errorf("image ls:\n%s", ls)
+	}
+	m := userManifest(t, e, "pulled.yaml", strings.Replace(podYAML("pulled", "  restartPolicy: Never\n",
+		container("main", "echo ran-pulled", "    imagePullPolicy: Never\n")), "localhost/podrun/busybox:demo", ref, 1))
+	if out, errOut, err := e.run("up", "-f", m); err != nil || !strings.Contains(out, "ran-pulled") {
+		t.Errorf("a pod of the pulled image: %v\n%s%s", err, out, errOut)
+	}
+	e.must("image", "rm", ref)
+	if ls := e.must("image", "ls"); strings.Contains(ls, reg.Addr+"/podrun/busybox") {
+		t.Errorf("image rm left it:\n%s", ls)
 	}
 }

@@ -34,8 +34,11 @@ var ErrNotEntered = errors.New("not in the rootless namespaces")
 
 // Command is the nsenter command that runs podrun (self) with args in
 // the namespaces of the holder rec names, as uid 0 of its user namespace,
-// in the current directory, with the environment Env makes.
-func Command(rec Record, self, runRoot string, args []string) (*exec.Cmd, error) {
+// in the current directory, with the environment Env makes. With hostNet
+// the command keeps the host's network namespace (only the user and mount
+// namespaces are entered): for the image verbs, whose registries, a
+// loopback one included, are the host's to reach, as Podman pulls.
+func Command(rec Record, self, runRoot string, args []string, hostNet bool) (*exec.Cmd, error) {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		nsenter = "/usr/bin/nsenter"
@@ -47,8 +50,11 @@ func Command(rec Record, self, runRoot string, args []string) (*exec.Cmd, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading the working directory: %w", err)
 	}
-	argv := append([]string{"--preserve-credentials", "-U", "-m", "-n",
-		"-t", strconv.Itoa(rec.Holder.Pid), "--wd=" + wd, "--", self}, args...)
+	ns := []string{"--preserve-credentials", "-U", "-m", "-n"}
+	if hostNet {
+		ns = ns[:3]
+	}
+	argv := append(append(ns, "-t", strconv.Itoa(rec.Holder.Pid), "--wd="+wd, "--", self), args...)
 	cmd := exec.Command(nsenter, argv...)
 	cmd.Env = Env(os.Environ(), UID(), rec, runRoot, portFloor())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
