@@ -15,7 +15,10 @@
 // Expand turns objects into a Set: pods to run and the ConfigMaps,
 // Secrets and PersistentVolumeClaims they read, and Services (their
 // ClusterIPs and nodePorts as asked for, checked against the service
-// range of Options; the runner allocates the others). It applies kubectl's
+// range of Options; the runner allocates the others). ComputeEndpoints
+// gives a Service's Endpoints and EndpointSlices from its pods as the two
+// controllers would (endpoints.go; MirrorEndpoints for a selector-less
+// Service's own Endpoints), with no I/O and no clock. It applies kubectl's
 // namespace rule, the API server's defaults (pkg/apis/core/v1/defaults.go
 // and the ServiceAccount and Priority admission plugins; stringData merged
 // into a Secret's data) and then its validation with its wording
