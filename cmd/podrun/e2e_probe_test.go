@@ -102,7 +102,57 @@ func TestProbeExecTimeoutKillsTree(t *testing.T) {
 	if cs := lifeStatus(e.pod("slowprobe"), "main"); cs.RestartCount != 0 {
 		t.Errorf("one timeout of five allowed restarted the container: %+v", cs)
 	}
+	// The probe's processes, orphaned when their `runc exec` was killed,
+	// became the monitor's (the subreaper's) children: reaped, not left as
+	// zombies that would keep the container's init from dying.
+	monitor := monitorPid(t, e, "slowprobe")
+	eventually(t, 5*time.Second, func() error {
+		if z := zombieChildrenOf(monitor); len(z) > 0 {
+			return fmt.Errorf("the monitor (pid %d) has zombie children %v", monitor, z)
+		}
+		return nil
+	})
 	e.must("delete", "pod", "slowprobe")
+}
+
+// monitorPid is the pid of pod name's monitor, from its state.
+func monitorPid(t *testing.T, e *env, name string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.runRoot, "pods", "default_"+name, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Monitor struct{ Pid int } `json:"monitor"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Monitor.Pid <= 0 {
+		t.Fatalf("no monitor recorded: %v %s", err, data)
+	}
+	return st.Monitor.Pid
+}
+
+// zombieChildrenOf lists the exited, unreaped children of pid.
+func zombieChildrenOf(pid int) []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		status, err := os.ReadFile(filepath.Join("/proc", d.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		var ppid, state string
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "PPid:" {
+				ppid = f[1]
+			} else if len(f) > 1 && f[0] == "State:" {
+				state = f[1]
+			}
+		}
+		if ppid == strconv.Itoa(pid) && state == "Z" {
+			out = append(out, d.Name())
+		}
+	}
+	return out
 }
 
 // TestProbeOOMScore: exec probes and hooks run with the container's own

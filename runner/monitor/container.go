@@ -312,6 +312,7 @@ func (c *ctr) setReady(r *run, ready bool) {
 // reap waits for the run's process, drains its log and records the exit.
 func (c *ctr) reap(r *run, logs *logPipes) {
 	r.code, r.signal = wait(r.proc)
+	c.m.created.remove(r.proc.Pid) // reaped: its pid may name an orphan next
 	logs.wait()
 	c.recordExit(r)
 	close(r.exited)

@@ -75,6 +75,9 @@ type monitor struct {
 	podIP string
 
 	inits, apps []*ctr
+	// created are the container inits this monitor made, which
+	// reapOrphans leaves to their own waits.
+	created created
 
 	halting  chan struct{} // closed when containers must stop and not restart
 	haltOnce sync.Once
@@ -109,6 +112,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return report(cfg.Ready, err)
 	}
 	done()
+	orphansDone := make(chan struct{})
+	defer close(orphansDone)
+	go m.reapOrphans(orphansDone)
 	go m.enforceDeadline(st.Created)
 	go m.enforceSizeLimits()
 	go m.refreshTokens()
@@ -490,6 +496,7 @@ func (m *monitor) create(ctx context.Context, id, name string, logs *logPipes) (
 			return nil, err
 		}
 	}
+	m.created.add(pid)
 	restoreOOMScore(bundle, pid)
 	return os.FindProcess(pid)
 }
